@@ -1,0 +1,60 @@
+import http from 'node:http';
+import { dataPaths } from '../daemon/config.ts';
+import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
+import { CliError, exitCodes } from './output.ts';
+
+/** Talks to a running daemon over its control socket in the data dir. */
+export class DaemonClient {
+  readonly socketPath: string;
+  readonly dataDir: string;
+
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+    this.socketPath = dataPaths(dataDir).socket;
+  }
+
+  status(): Promise<DaemonStatus> {
+    return this.request('GET', '/status') as Promise<DaemonStatus>;
+  }
+
+  stop(): Promise<unknown> {
+    return this.request('POST', '/stop');
+  }
+
+  private request(method: string, path: string, timeoutMs = 10_000): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { socketPath: this.socketPath, method, path, timeout: timeoutMs, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            try {
+              const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              if ((res.statusCode ?? 500) >= 400)
+                reject(new CliError(body?.error?.message ?? `daemon answered ${res.statusCode}`));
+              else resolve(body);
+            } catch {
+              reject(new CliError(`the daemon sent an unreadable answer to ${method} ${path}`));
+            }
+          });
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new CliError(`the daemon did not answer ${method} ${path} in time`)),
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+          reject(
+            new CliError(
+              `not running (no daemon at ${this.dataDir})`,
+              exitCodes.notRunning,
+              'start it with: wuzctl serve',
+            ),
+          );
+        } else reject(error instanceof CliError ? error : new CliError(`control socket: ${error.message}`));
+      });
+      req.end();
+    });
+  }
+}

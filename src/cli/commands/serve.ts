@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import {
+  ConfigError,
+  dataPaths,
+  loadServeConfig,
+  resolveDataDir,
+  type ServeConfig,
+  type ServeOptionKey,
+  serveOptions,
+} from '../../daemon/config.ts';
+import { createLogger } from '../../daemon/logger.ts';
+import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
+import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
+import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';
+import { version } from '../../paths.ts';
+import { bold, CliError, dim, exitCodes, green } from '../output.ts';
+
+const DETACHED_ENV = 'WUZCTL_DETACHED';
+
+type DetachMessage =
+  | { type: 'ready'; banner: string }
+  | { type: 'failed'; message: string; exitCode: number };
+
+export function serveCommand(): Command {
+  const command = new Command('serve').description(
+    'start the supervisor: API workers, queue workers and the embedded Redis/PostgreSQL it needs',
+  );
+  for (const option of serveOptions) {
+    if (option.flag) command.option(option.flag, `${option.help} [${option.env}, default ${option.default}]`);
+  }
+  command.option('--detach', 'run in the background, log to <data-dir>/wuzctl.log, return once ready');
+  command.addHelpText(
+    'after',
+    '\nREDIS_URL and DATABASE_URL are read from the environment only.\nAll settings: docs/CONFIGURATION.md',
+  );
+  command.action(async (options: Partial<Record<ServeOptionKey, string>> & { detach?: boolean }) => {
+    let config: ServeConfig;
+    try {
+      config = loadServeConfig(options);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new CliError(
+          error.message,
+          exitCodes.usage,
+          'see `wuzctl serve --help` or docs/CONFIGURATION.md',
+        );
+      }
+      throw error;
+    }
+    if (options.detach) await detach(config);
+    else await runForeground(config);
+  });
+  return command;
+}
+
+async function runForeground(config: ServeConfig): Promise<void> {
+  const began = Date.now();
+  const log = createLogger('supervisor', config.logLevel);
+  const supervisor = new Supervisor(config, log);
+  const tellParent = (message: DetachMessage) =>
+    new Promise<void>((resolve) => {
+      if (!process.env[DETACHED_ENV] || !process.send) return resolve();
+      process.send(message, () => {
+        process.disconnect?.();
+        resolve();
+      });
+    });
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    void supervisor.stop(signal).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => log.warn('SIGHUP received: rolling reload is not available yet; ignoring'));
+
+  try {
+    await supervisor.start();
+  } catch (error) {
+    const cliError = toCliError(error);
+    await tellParent({ type: 'failed', message: cliError.message, exitCode: cliError.exitCode });
+    throw cliError;
+  }
+  if (supervisor.state !== 'ready') return; // a signal arrived during startup: the stop handler exits
+  const banner = renderBanner(config, supervisor, Date.now() - began);
+  process.stdout.write(`${banner}\n`);
+  log.info({ url: supervisor.url, tookMs: Date.now() - began }, 'ready');
+  await tellParent({ type: 'ready', banner });
+}
+
+function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof AlreadyRunningError) {
+    return new CliError(
+      error.message,
+      exitCodes.failure,
+      'see it with `wuzctl status`, stop it with `wuzctl stop`',
+    );
+  }
+  if (error instanceof RedisNotInstalledError) return new CliError(error.message, exitCodes.failure);
+  if (error instanceof StartupError) return new CliError(error.message, error.exitCode);
+  return new CliError(`startup failed: ${(error as Error).message}`);
+}
+
+function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: number): string {
+  const info = supervisor.describe();
+  const defaultDir = config.dataDir === resolveDataDir(undefined);
+  const rows: [string, string][] = [
+    ['url', bold(supervisor.url)],
+    ['data dir', config.dataDir],
+    ['redis', info.redis],
+    ['database', info.database],
+    ['workers', `${config.apiWorkers} api, ${config.queueWorkers} queue`],
+    ['logs', process.env[DETACHED_ENV] ? dataPaths(config.dataDir).log : 'this terminal'],
+    ['control', `wuzctl status | wuzctl stop${defaultDir ? '' : ` --data-dir ${config.dataDir}`}`],
+  ];
+  return [
+    `${green('●')} wuzctl ${version} ready in ${(tookMs / 1000).toFixed(1)} s`,
+    ...rows.map(([k, v]) => `  ${dim(k.padEnd(9))} ${v}`),
+  ].join('\n');
+}
+
+/** Re-runs `serve` without --detach as a background session leader and waits for its verdict. */
+async function detach(config: ServeConfig): Promise<void> {
+  const paths = dataPaths(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true });
+  const logFd = openSync(paths.log, 'a');
+  const args = process.argv.slice(1).filter((arg) => arg !== '--detach');
+  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+    env: { ...process.env, [DETACHED_ENV]: '1' },
+  });
+  const verdict = await new Promise<DetachMessage | { type: 'exited'; code: number | null }>((resolve) => {
+    child.once('message', (message) => resolve(message as DetachMessage));
+    child.once('exit', (code) => resolve({ type: 'exited', code }));
+  });
+  if (verdict.type === 'ready') {
+    child.disconnect();
+    child.unref();
+    process.stdout.write(`${verdict.banner}\n  ${dim('pid'.padEnd(9))} ${child.pid} (in the background)\n`);
+    return;
+  }
+  if (verdict.type === 'failed') throw new CliError(verdict.message, verdict.exitCode, `log: ${paths.log}`);
+  const tail = readFileSync(paths.log, 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+  throw new CliError(
+    `the daemon exited during startup (code ${verdict.code})\n${tail}`,
+    exitCodes.failure,
+    `log: ${paths.log}`,
+  );
+}

@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import { resolveDataDir } from '../../daemon/config.ts';
+import type { DaemonStatus } from '../../daemon/supervisor/supervisor.ts';
+import { DaemonClient } from '../client.ts';
+import { bold, dim, formatBytes, formatDuration, green, printJson, red, table, yellow } from '../output.ts';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show the running daemon: its children, Redis and the database (exit 3 when not running)')
+    .option('--data-dir <dir>', 'data dir of the daemon [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
+      const status = await new DaemonClient(resolveDataDir(options.dataDir)).status();
+      if (options.json) printJson(status);
+      else process.stdout.write(`${renderStatus(status)}\n`);
+    });
+}
+
+const health = (healthy: boolean, error: string | null) =>
+  healthy ? green('healthy') : red(`unhealthy: ${error}`);
+
+export function renderStatus(status: DaemonStatus): string {
+  const state = status.state === 'ready' ? green(status.state) : yellow(status.state);
+  const lines = [
+    `${bold('wuzctl')} ${status.version} · ${state} · pid ${status.pid} · up ${formatDuration(status.uptimeSeconds)}`,
+    `  ${dim('url'.padEnd(9))} ${status.url}`,
+    `  ${dim('data dir'.padEnd(9))} ${status.dataDir}`,
+    `  ${dim('redis'.padEnd(9))} ${status.redis.mode} ${status.redis.address}${status.redis.pid ? ` (pid ${status.redis.pid})` : ''} · ${health(status.redis.healthy, status.redis.error)}`,
+    `  ${dim('database'.padEnd(9))} ${status.database.mode} ${status.database.address} · ${health(status.database.healthy, status.database.error)}${status.database.runs === null ? '' : ` · ${status.database.runs} starts recorded`}`,
+    '',
+  ];
+  const rows = [
+    ['CHILD', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'RSS', 'LAST EXIT'].map(dim),
+    ...status.children.map((child) => [
+      `${child.role}#${child.index}`,
+      String(child.pid ?? '-'),
+      child.crashLoop
+        ? red('crash-loop')
+        : child.state === 'ready'
+          ? green(child.state)
+          : yellow(child.state),
+      formatDuration(child.uptimeSeconds),
+      String(child.restarts),
+      formatBytes(child.rssBytes),
+      child.lastExit ?? '-',
+    ]),
+  ];
+  return lines.join('\n') + table(rows).replace(/^/gm, '  ');
+}

@@ -1,0 +1,71 @@
+import http from 'node:http';
+import { createPool } from '../db/pool.ts';
+import type { ChildConfig } from '../ipc.ts';
+import type { Logger } from '../logger.ts';
+import { createRedisClient } from '../services/redis.ts';
+import { createApp } from './app.ts';
+
+export interface RunningChild {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * One API worker of the cluster. All workers listen on the same port; the primary hands
+ * each connection to one of them. Readiness is reported over IPC once listening.
+ */
+export async function startApiWorker(
+  config: ChildConfig,
+  log: Logger,
+  report: (message: object) => Promise<void>,
+): Promise<RunningChild> {
+  const redis = createRedisClient(config.redisUrl);
+  redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
+  await redis
+    .connect()
+    .catch((error) => log.warn({ err: error }, 'redis not reachable yet; /readyz reports it'));
+  const pool = createPool(config.databaseUrl);
+  const drain = { active: false };
+
+  const server = http.createServer(createApp({ redis, pool, log, drain }));
+  // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await report({
+      type: 'fatal',
+      code: error.code ?? 'ELISTEN',
+      message: `cannot listen on ${config.host}:${config.port}: ${error.message}`,
+    });
+    throw error;
+  });
+  const address = server.address();
+  await report({ type: 'ready', port: typeof address === 'object' && address ? address.port : config.port });
+  log.debug({ port: config.port }, 'api worker listening');
+
+  return {
+    async shutdown() {
+      drain.active = true;
+      // close() stops accepting and ends idle sockets only; busy keep-alive sockets get
+      // `Connection: close` on their next response and are swept when they go idle.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const deadline = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), Math.max(500, config.shutdownTimeoutMs - 1000)).unref(),
+      );
+      if ((await Promise.race([closed.then(() => 'closed' as const), deadline])) === 'timeout') {
+        log.warn('drain deadline reached; closing the remaining connections');
+        server.closeAllConnections();
+        await closed;
+      }
+      clearInterval(sweep);
+      await Promise.allSettled([redis.quit(), pool.end()]);
+    },
+  };
+}

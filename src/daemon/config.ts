@@ -1,0 +1,210 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One table drives the CLI flags, the environment variables and docs/CONFIGURATION.md,
+ * so the three can never disagree. Precedence: flag > environment > default.
+ */
+export const serveOptions = [
+  {
+    key: 'host',
+    flag: '--host <host>',
+    env: 'WUZ_HOST',
+    default: '127.0.0.1',
+    help: 'address the HTTP API binds to',
+  },
+  {
+    key: 'port',
+    flag: '--port <port>',
+    env: 'WUZ_PORT',
+    default: '3000',
+    help: 'HTTP port (0 picks a free one)',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir <dir>',
+    env: 'WUZ_DATA_DIR',
+    default: './.wuzctl',
+    help: 'state: embedded Redis and PGlite data, pid file, control socket, logs',
+  },
+  {
+    key: 'apiWorkers',
+    flag: '--api-workers <n>',
+    env: 'WUZ_API_WORKERS',
+    default: 'CPU count',
+    help: 'API worker processes (Node cluster)',
+  },
+  {
+    key: 'queueWorkers',
+    flag: '--queue-workers <n>',
+    env: 'WUZ_QUEUE_WORKERS',
+    default: '1',
+    help: 'queue worker processes',
+  },
+  {
+    key: 'shutdownTimeout',
+    flag: '--shutdown-timeout <seconds>',
+    env: 'WUZ_SHUTDOWN_TIMEOUT',
+    default: '10',
+    help: 'graceful stop deadline before children are killed',
+  },
+  // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
+  {
+    key: 'redisUrl',
+    flag: null,
+    env: 'REDIS_URL',
+    default: '(embedded redis-server)',
+    help: 'external Redis; unset starts a managed redis-server',
+  },
+  {
+    key: 'databaseUrl',
+    flag: null,
+    env: 'DATABASE_URL',
+    default: '(embedded PGlite)',
+    help: 'external PostgreSQL; unset uses PGlite in the data dir',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    help: 'fatal, error, warn, info, debug, trace or silent',
+  },
+] as const;
+
+export type ServeOptionKey = (typeof serveOptions)[number]['key'];
+
+const urlWithProtocol = (protocols: string[], what: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${what} URL (${protocols.map((p) => `${p}//…`).join(' or ')})` },
+  );
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const schema = z.object({
+  host: z.string().min(1, 'must not be empty'),
+  port: integer(0, 65535),
+  dataDir: z.string().min(1, 'must not be empty'),
+  apiWorkers: integer(1, 64),
+  queueWorkers: integer(0, 64),
+  shutdownTimeout: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+    .transform(Number)
+    .pipe(z.number().positive('must be above 0').max(600, 'must be at most 600')),
+  redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
+  databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  apiWorkers: number;
+  queueWorkers: number;
+  shutdownTimeoutMs: number;
+  redisUrl?: string;
+  databaseUrl?: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+function defaultFor(key: ServeOptionKey): string | undefined {
+  if (key === 'apiWorkers') return String(Math.max(1, os.availableParallelism()));
+  if (key === 'redisUrl' || key === 'databaseUrl') return undefined;
+  return serveOptions.find((o) => o.key === key)?.default;
+}
+
+/** Merges flags, environment and defaults, and validates everything at once. */
+export function loadServeConfig(
+  flags: Partial<Record<ServeOptionKey, string>>,
+  env: NodeJS.ProcessEnv = process.env,
+): ServeConfig {
+  const raw: Record<string, string | undefined> = {};
+  const sources: Record<string, string> = {};
+  for (const option of serveOptions) {
+    const fromFlag = flags[option.key];
+    const fromEnv = env[option.env];
+    if (fromFlag !== undefined) {
+      raw[option.key] = fromFlag;
+      sources[option.key] = option.flag?.split(' ')[0] ?? option.key;
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      raw[option.key] = fromEnv;
+      sources[option.key] = option.env;
+    } else {
+      raw[option.key] = defaultFor(option.key);
+      sources[option.key] = `default ${option.key}`;
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]);
+        const shown = key === 'redisUrl' || key === 'databaseUrl' ? '(hidden)' : JSON.stringify(raw[key]);
+        return `${sources[key] ?? key} = ${shown}: ${issue.message}`;
+      }),
+    );
+  }
+  const value = parsed.data;
+  return {
+    host: value.host,
+    port: value.port,
+    dataDir: path.resolve(value.dataDir),
+    apiWorkers: value.apiWorkers,
+    queueWorkers: value.queueWorkers,
+    shutdownTimeoutMs: Math.round(value.shutdownTimeout * 1000),
+    redisUrl: value.redisUrl,
+    databaseUrl: value.databaseUrl,
+    logLevel: value.logLevel,
+  };
+}
+
+/** Hides the password of a connection URL so it can be printed or logged. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** The data dir a command addresses: its flag, else WUZ_DATA_DIR, else ./.wuzctl. */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? (env.WUZ_DATA_DIR || './.wuzctl'));
+}
+
+/** Where the daemon keeps its files inside the data dir. */
+export function dataPaths(dataDir: string) {
+  return {
+    pidFile: path.join(dataDir, 'wuzctl.pid'),
+    socket: path.join(dataDir, 'wuzctl.sock'),
+    log: path.join(dataDir, 'wuzctl.log'),
+    redisDir: path.join(dataDir, 'redis'),
+    pgDir: path.join(dataDir, 'pg'),
+  };
+}

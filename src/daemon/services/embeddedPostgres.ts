@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Logger } from '../logger.ts';
+import { freePort } from './freePort.ts';
+
+/**
+ * The embedded database: PGlite persisted in the data dir, served on a loopback port over
+ * the PostgreSQL wire protocol so that every process (and every later feature) talks to
+ * it through `pg`, exactly as it would talk to an external PostgreSQL.
+ *
+ * PGlite is a single-connection engine: the socket server multiplexes client connections
+ * and queues their queries, so throughput is bounded by this one process.
+ */
+export class EmbeddedPostgres {
+  private db?: PGlite;
+  private server?: PGLiteSocketServer;
+  port = 0;
+
+  private readonly dir: string;
+  private readonly log: Logger;
+
+  constructor(dir: string, log: Logger) {
+    this.dir = dir;
+    this.log = log;
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres?sslmode=disable`;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    try {
+      this.db = await PGlite.create({ dataDir: this.dir });
+    } catch (error) {
+      throw new Error(
+        `could not open the embedded database in ${this.dir}: ${(error as Error).message}\n` +
+          '  Another process may hold it, or it was written by an incompatible version.',
+      );
+    }
+    this.port = await freePort();
+    this.server = new PGLiteSocketServer({
+      db: this.db,
+      host: '127.0.0.1',
+      port: this.port,
+      maxConnections: 128,
+    });
+    await this.server.start();
+    this.log.debug({ port: this.port }, 'embedded PGlite serving');
+  }
+
+  async stop(): Promise<void> {
+    await this.server
+      ?.stop()
+      .catch((error) => this.log.warn({ err: error }, 'PGlite socket server stop failed'));
+    // close() checkpoints and flushes to the data dir: skipping it can lose the last writes.
+    await this.db?.close().catch((error) => this.log.warn({ err: error }, 'PGlite close failed'));
+  }
+}

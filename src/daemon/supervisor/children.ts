@@ -1,0 +1,208 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
+import { modulePath } from '../../paths.ts';
+import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
+import type { Logger } from '../logger.ts';
+import { isCrashLoop, restartDelay, restartPolicy } from './backoff.ts';
+
+/** The common surface of a cluster worker and a forked process. */
+interface ChildHandle {
+  pid: number | undefined;
+  send(message: ToChild): void;
+  kill(signal: NodeJS.Signals): void;
+  onMessage(listener: (message: FromChild) => void): void;
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+}
+
+const childEntry = modulePath('daemon/childMain');
+
+function spawnApiWorker(env: Record<string, string>): ChildHandle {
+  // Every API worker is a cluster worker so that they share one listening port.
+  cluster.setupPrimary({ exec: childEntry, args: [], silent: false });
+  const worker: Worker = cluster.fork(env);
+  return {
+    pid: worker.process.pid,
+    send: (message) => {
+      if (worker.isConnected()) worker.send(message);
+    },
+    kill: (signal) => worker.process.kill(signal),
+    onMessage: (listener) => worker.on('message', listener),
+    onExit: (listener) => worker.on('exit', listener),
+  };
+}
+
+function spawnQueueWorker(env: Record<string, string>): ChildHandle {
+  const child: ChildProcess = fork(childEntry, [], { env: { ...process.env, ...env }, stdio: 'inherit' });
+  return {
+    pid: child.pid,
+    send: (message) => {
+      if (child.connected) child.send(message);
+    },
+    kill: (signal) => child.kill(signal),
+    onMessage: (listener) => child.on('message', (m) => listener(m as FromChild)),
+    onExit: (listener) => child.on('exit', listener),
+  };
+}
+
+export interface ChildStatus {
+  role: ChildRole;
+  index: number;
+  pid: number | null;
+  state: ChildSlot['state'];
+  uptimeSeconds: number | null;
+  restarts: number;
+  crashLoop: boolean;
+  lastExit: string | null;
+  rssBytes: number | null;
+}
+
+/**
+ * One supervised position (e.g. "api #2"): it outlives the processes that fill it, so
+ * restart counts and crash history belong here.
+ */
+export class ChildSlot {
+  state: 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' = 'stopped';
+  restarts = 0;
+  private handle?: ChildHandle;
+  private startedAt = 0;
+  private crashTimes: number[] = [];
+  private consecutiveCrashes = 0;
+  private lastExit: string | null = null;
+  private restartTimer?: NodeJS.Timeout;
+  private stopRequested = false;
+  private exited?: Promise<void>;
+  private nextRequestId = 1;
+  private pendingStats = new Map<number, (rss: number) => void>();
+
+  readonly role: ChildRole;
+  readonly index: number;
+  private readonly config: ChildConfig;
+  private readonly log: Logger;
+
+  constructor(role: ChildRole, index: number, config: ChildConfig, log: Logger) {
+    this.role = role;
+    this.index = index;
+    this.config = config;
+    this.log = log;
+  }
+
+  /** Settles with the first process's readiness (its port for API workers), or why it never got there. */
+  firstReady!: Promise<number | undefined>;
+  private settleFirst?: { resolve(port: number | undefined): void; reject(error: Error): void };
+  private fatal?: string;
+
+  get name(): string {
+    return `${this.role}#${this.index}`;
+  }
+
+  start(): void {
+    if (!this.firstReady) {
+      this.firstReady = new Promise((resolve, reject) => {
+        this.settleFirst = { resolve, reject };
+      });
+      this.firstReady.catch(() => {}); // the caller may be gone (stopped during startup)
+    }
+    this.stopRequested = false;
+    this.state = 'starting';
+    this.startedAt = Date.now();
+    const env = { [CHILD_CONFIG_ENV]: JSON.stringify(this.config), LOG_LEVEL: this.config.logLevel };
+    const handle = this.role === 'api' ? spawnApiWorker(env) : spawnQueueWorker(env);
+    this.handle = handle;
+    handle.onMessage((message) => {
+      if (message.type === 'ready') {
+        this.state = 'ready';
+        this.settleFirst?.resolve(message.port);
+        this.settleFirst = undefined;
+      } else if (message.type === 'fatal') {
+        this.fatal = message.message;
+        this.log.error({ child: this.name, code: message.code }, message.message);
+      } else if (message.type === 'stats') {
+        this.pendingStats.get(message.requestId)?.(message.rss);
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      handle.onExit((code, signal) => {
+        this.handle = undefined;
+        this.lastExit = signal ? `signal ${signal}` : `code ${code}`;
+        resolve();
+        if (this.settleFirst) {
+          // The very first process never became ready: startup fails with its reason.
+          this.settleFirst.reject(
+            new Error(`${this.name}: ${this.fatal ?? `exited before ready (${this.lastExit})`}`),
+          );
+          this.settleFirst = undefined;
+          this.state = 'stopped';
+          return;
+        }
+        if (this.stopRequested) {
+          this.state = 'stopped';
+          return;
+        }
+        this.scheduleRestart();
+      });
+    });
+  }
+
+  private scheduleRestart(): void {
+    const now = Date.now();
+    if (now - this.startedAt >= restartPolicy.stableAfterMs) this.consecutiveCrashes = 0;
+    this.consecutiveCrashes++;
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t <= restartPolicy.crashLoopWindowMs), now];
+    const delay = restartDelay(this.consecutiveCrashes);
+    const details = { child: this.name, exit: this.lastExit, restartInMs: delay };
+    if (isCrashLoop(this.crashTimes, now)) this.log.error(details, 'child is crash-looping');
+    else this.log.warn(details, 'child exited unexpectedly; restarting');
+    this.state = 'backoff';
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.start();
+    }, delay);
+  }
+
+  /** Asks the child to drain and exit; resolves when it has exited (killed after the deadline). */
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopRequested = true;
+    clearTimeout(this.restartTimer);
+    const handle = this.handle;
+    if (!handle) {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    handle.send({ type: 'shutdown' });
+    const timer = setTimeout(() => {
+      this.log.warn({ child: this.name }, 'child did not stop in time; killing it');
+      handle.kill('SIGKILL');
+    }, deadlineMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async status(): Promise<ChildStatus> {
+    const handle = this.handle;
+    let rssBytes: number | null = null;
+    if (handle && this.state !== 'starting') {
+      const requestId = this.nextRequestId++;
+      rssBytes = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), 1000);
+        this.pendingStats.set(requestId, (rss) => {
+          clearTimeout(timer);
+          resolve(rss);
+        });
+        handle.send({ type: 'stats', requestId });
+      });
+      this.pendingStats.delete(requestId);
+    }
+    return {
+      role: this.role,
+      index: this.index,
+      pid: handle?.pid ?? null,
+      state: this.state,
+      uptimeSeconds: handle ? Math.round((Date.now() - this.startedAt) / 1000) : null,
+      restarts: this.restarts,
+      crashLoop: isCrashLoop(this.crashTimes, Date.now()),
+      lastExit: this.lastExit,
+      rssBytes,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+
+export interface ControlHandlers {
+  status(): Promise<object>;
+  stop(): void;
+}
+
+/**
+ * The control API: HTTP over a unix socket in the data dir, mode 0600, so only the
+ * daemon's own user can reach it and nothing is exposed on the network.
+ */
+export async function startControlServer(
+  socketPath: string,
+  handlers: ControlHandlers,
+): Promise<http.Server> {
+  const server = http.createServer(async (req, res) => {
+    const send = (status: number, body: object) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
+      if (req.method === 'POST' && req.url === '/stop') {
+        send(202, { stopping: true });
+        handlers.stop();
+        return;
+      }
+      send(404, { error: { code: 'not_found', message: `no control route ${req.method} ${req.url}` } });
+    } catch (error) {
+      send(500, { error: { code: 'internal_error', message: (error as Error).message } });
+    }
+  });
+  // We hold the pid lock, so a socket file still here is a leftover of a dead daemon.
+  await rm(socketPath, { force: true });
+  // The umask makes the socket 0600 from its creation: no window where others could connect.
+  const previousUmask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(previousUmask);
+  }
+  return server;
+}

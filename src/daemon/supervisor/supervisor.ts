@@ -1,0 +1,314 @@
+import { mkdir, rm } from 'node:fs/promises';
+import type http from 'node:http';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { version } from '../../paths.ts';
+import { dataPaths, type ServeConfig } from '../config.ts';
+import { migrate } from '../db/migrate.ts';
+import { connectDatabase, databaseAddress, databaseHealthy } from '../db/pool.ts';
+import type { ChildConfig, ChildRole } from '../ipc.ts';
+import type { Logger } from '../logger.ts';
+import { EmbeddedPostgres } from '../services/embeddedPostgres.ts';
+import { probeListen } from '../services/freePort.ts';
+import { connectRedis, redisHealthy, safeAddress } from '../services/redis.ts';
+import { ManagedRedis } from '../services/redisServer.ts';
+import { ChildSlot } from './children.ts';
+import { startControlServer } from './controlServer.ts';
+import { acquirePidLock } from './pidLock.ts';
+
+/** A startup failure with the exit code and message the CLI shows. */
+export class StartupError extends Error {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export interface DaemonStatus {
+  pid: number;
+  rssBytes: number;
+  version: string;
+  state: Supervisor['state'];
+  startedAt: string;
+  uptimeSeconds: number;
+  url: string;
+  dataDir: string;
+  redis: {
+    mode: 'embedded' | 'external';
+    address: string;
+    pid: number | null;
+    healthy: boolean;
+    error: string | null;
+  };
+  database: {
+    mode: 'embedded' | 'external';
+    address: string;
+    healthy: boolean;
+    error: string | null;
+    runs: number | null;
+  };
+  children: Awaited<ReturnType<ChildSlot['status']>>[];
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * The primary process: owns the embedded services, runs migrations, forks and watches
+ * the children, serves the control socket and stops everything in order.
+ */
+export class Supervisor {
+  state: 'starting' | 'ready' | 'stopping' = 'starting';
+  port: number;
+  private readonly paths;
+  private readonly startedAt = Date.now();
+  private slots: ChildSlot[] = [];
+  private managedRedis?: ManagedRedis;
+  private embeddedPostgres?: EmbeddedPostgres;
+  private redisUrl = '';
+  private databaseUrl = '';
+  private redis?: Redis;
+  private pool?: pg.Pool;
+  private control?: http.Server;
+  private releaseLock?: () => Promise<void>;
+  private stopping?: Promise<void>;
+  private startupFailure?: (error: Error) => void;
+
+  private readonly config: ServeConfig;
+  private readonly log: Logger;
+
+  constructor(config: ServeConfig, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.paths = dataPaths(config.dataDir);
+    this.port = config.port;
+  }
+
+  get url(): string {
+    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    return `http://${host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startServices();
+      await this.startChildren();
+      this.state = 'ready';
+    } catch (error) {
+      await this.stop('startup failed');
+      throw error;
+    }
+  }
+
+  private async startServices(): Promise<void> {
+    const { config, log } = this;
+    await mkdir(config.dataDir, { recursive: true });
+    this.releaseLock = await acquirePidLock(this.paths.pidFile);
+
+    if (config.port !== 0) {
+      const code = await probeListen(config.host, config.port);
+      if (code === 'EADDRINUSE')
+        throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
+      if (code) throw new StartupError(`cannot listen on ${config.host}:${config.port} (${code})`);
+    }
+
+    if (config.redisUrl) {
+      this.redisUrl = config.redisUrl;
+    } else {
+      this.managedRedis = new ManagedRedis(this.paths.redisDir, log, (reason) => this.onRedisExit(reason));
+      await this.managedRedis.start();
+      this.redisUrl = this.managedRedis.url;
+    }
+    this.redis = await connectRedis(this.redisUrl).catch((error: Error) => {
+      throw new StartupError(
+        `${error.message}\n  Check REDIS_URL, or unset it to use the embedded redis-server.`,
+      );
+    });
+    await this.warnOnEvictionPolicy(this.redis);
+
+    if (config.databaseUrl) {
+      this.databaseUrl = config.databaseUrl;
+    } else {
+      this.embeddedPostgres = new EmbeddedPostgres(this.paths.pgDir, log);
+      await this.embeddedPostgres.start().catch((error: Error) => {
+        throw new StartupError(error.message);
+      });
+      this.databaseUrl = this.embeddedPostgres.url;
+    }
+    this.pool = await connectDatabase(this.databaseUrl).catch((error: Error) => {
+      throw new StartupError(
+        `${error.message}\n  Check DATABASE_URL, or unset it to use the embedded PGlite.`,
+      );
+    });
+    const applied = await migrate(this.pool).catch((error: Error) => {
+      throw new StartupError(error.message);
+    });
+    if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+    await this.pool.query('INSERT INTO daemon_runs (version, hostname, pid) VALUES ($1, $2, $3)', [
+      version,
+      os.hostname(),
+      process.pid,
+    ]);
+
+    this.control = await startControlServer(this.paths.socket, {
+      status: () => this.status(),
+      stop: () => void this.stop('control API'),
+    });
+  }
+
+  private async warnOnEvictionPolicy(redis: Redis): Promise<void> {
+    const reply = (await redis.config('GET', 'maxmemory-policy').catch(() => null)) as string[] | null;
+    const policy = reply?.[1];
+    if (policy && policy !== 'noeviction') {
+      this.log.warn({ policy }, 'Redis maxmemory-policy is not noeviction: queue job locks can be evicted');
+    }
+  }
+
+  private childConfig(role: ChildRole): ChildConfig {
+    return {
+      role,
+      host: this.config.host,
+      port: this.config.port,
+      redisUrl: this.redisUrl,
+      databaseUrl: this.databaseUrl,
+      shutdownTimeoutMs: this.config.shutdownTimeoutMs,
+      logLevel: this.config.logLevel,
+    };
+  }
+
+  private async startChildren(): Promise<void> {
+    const spawn = (role: ChildRole, index: number) => {
+      const slot = new ChildSlot(role, index, this.childConfig(role), this.log);
+      this.slots.push(slot);
+      slot.start();
+      return slot.firstReady;
+    };
+    // All workers listen with the configured port; with --port 0 the cluster primary binds
+    // one random port for the first and hands the same socket to the rest.
+    const startup = Promise.all([
+      ...Array.from({ length: this.config.apiWorkers }, (_, i) => spawn('api', i + 1)),
+      ...Array.from({ length: this.config.queueWorkers }, (_, i) => spawn('queue', i + 1)),
+    ]).then(([port]) => {
+      if (this.port === 0 && port) this.port = port;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StartupError(`children not ready within ${READY_TIMEOUT_MS / 1000} s; see the log`)),
+        READY_TIMEOUT_MS,
+      );
+    });
+    const interrupted = new Promise<never>((_, reject) => {
+      this.startupFailure = reject;
+    });
+    try {
+      await Promise.race([startup, timeout, interrupted]).catch((error: Error) => {
+        const message = /EADDRINUSE/.test(error.message)
+          ? `port ${this.port} on ${this.config.host} is already in use`
+          : error.message;
+        throw error instanceof StartupError ? error : new StartupError(message);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.startupFailure = undefined;
+    }
+  }
+
+  private onRedisExit(reason: string): void {
+    if (this.state === 'stopping') return;
+    this.log.error({ reason }, 'managed redis-server died; restarting it');
+    const redis = this.managedRedis;
+    if (!redis) return;
+    const restart = async (attempt: number): Promise<void> => {
+      try {
+        await redis.start();
+        this.log.info('managed redis-server is back');
+      } catch (error) {
+        const delay = Math.min(15_000, 500 * 2 ** attempt);
+        this.log.error({ err: error, retryInMs: delay }, 'managed redis-server restart failed');
+        setTimeout(() => void restart(attempt + 1), delay);
+      }
+    };
+    void restart(0);
+  }
+
+  /** One line each for Redis and the database, for the start-up banner. */
+  describe(): { redis: string; database: string } {
+    return {
+      redis: this.managedRedis
+        ? `embedded redis-server ${this.managedRedis.version} at ${safeAddress(this.redisUrl)}`
+        : `external at ${safeAddress(this.redisUrl)}`,
+      database: this.embeddedPostgres
+        ? `embedded PGlite at ${databaseAddress(this.databaseUrl)}`
+        : `external PostgreSQL at ${databaseAddress(this.databaseUrl)}`,
+    };
+  }
+
+  async status(): Promise<DaemonStatus> {
+    const [redisError, databaseError, children] = await Promise.all([
+      this.redis ? redisHealthy(this.redis) : Promise.resolve('not connected'),
+      this.pool ? databaseHealthy(this.pool) : Promise.resolve('not connected'),
+      Promise.all(this.slots.map((slot) => slot.status())),
+    ]);
+    const runs = databaseError
+      ? null
+      : Number(
+          (await this.pool?.query('SELECT count(*) AS n FROM daemon_runs').catch(() => null))?.rows[0]?.n ??
+            NaN,
+        );
+    return {
+      pid: process.pid,
+      rssBytes: process.memoryUsage().rss,
+      version,
+      state: this.state,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      url: this.url,
+      dataDir: this.config.dataDir,
+      redis: {
+        mode: this.managedRedis ? 'embedded' : 'external',
+        address: safeAddress(this.redisUrl),
+        pid: this.managedRedis?.pid ?? null,
+        healthy: !redisError,
+        error: redisError,
+      },
+      database: {
+        mode: this.embeddedPostgres ? 'embedded' : 'external',
+        address: databaseAddress(this.databaseUrl),
+        healthy: !databaseError,
+        error: databaseError,
+        runs: Number.isFinite(runs) ? runs : null,
+      },
+      children,
+    };
+  }
+
+  /** Graceful stop, in dependency order; safe to call more than once. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.startupFailure?.(new StartupError(`stopped during startup (${reason})`));
+      const began = Date.now();
+      this.state = 'stopping';
+      this.log.info({ reason }, 'stopping');
+      // Children drain first (they need Redis and the database until the end)…
+      await Promise.all(this.slots.map((slot) => slot.stop(this.config.shutdownTimeoutMs)));
+      // …then our own connections, then the services we started.
+      await Promise.allSettled([this.redis?.quit(), this.pool?.end()]);
+      await this.embeddedPostgres?.stop();
+      await this.managedRedis?.stop();
+      // Only the daemon that opened the control socket removes it: a second
+      // `serve` refused by the pid lock must not unlink the running one's.
+      const control = this.control;
+      if (control) {
+        control.closeAllConnections();
+        await new Promise<void>((resolve) => control.close(() => resolve()));
+        await rm(this.paths.socket, { force: true });
+      }
+      await this.releaseLock?.();
+      this.log.info({ tookMs: Date.now() - began }, 'stopped');
+    })();
+    return this.stopping;
+  }
+}

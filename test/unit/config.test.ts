@@ -1,0 +1,168 @@
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadServeConfig } from '../../src/daemon/config.ts';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadServeConfig', () => {
+  it('uses the defaults with no flags and an empty environment', () => {
+    expect(loadServeConfig({}, {})).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: path.resolve('./.wuzctl'),
+      apiWorkers: Math.max(1, os.availableParallelism()),
+      queueWorkers: 1,
+      shutdownTimeoutMs: 10_000,
+      redisUrl: undefined,
+      databaseUrl: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment', () => {
+    const config = loadServeConfig(
+      {},
+      {
+        WUZ_HOST: '0.0.0.0',
+        WUZ_PORT: '8080',
+        WUZ_DATA_DIR: '/var/lib/wuz',
+        WUZ_API_WORKERS: '3',
+        WUZ_QUEUE_WORKERS: '0',
+        WUZ_SHUTDOWN_TIMEOUT: '2.5',
+        REDIS_URL: 'redis://127.0.0.1:6379/2',
+        DATABASE_URL: 'postgresql://u:p@db:5432/app',
+        LOG_LEVEL: 'debug',
+      },
+    );
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: '/var/lib/wuz',
+      apiWorkers: 3,
+      queueWorkers: 0,
+      shutdownTimeoutMs: 2500,
+      redisUrl: 'redis://127.0.0.1:6379/2',
+      databaseUrl: 'postgresql://u:p@db:5432/app',
+      logLevel: 'debug',
+    });
+  });
+
+  it('prefers flags over the environment', () => {
+    const config = loadServeConfig(
+      {
+        host: '::1',
+        port: '0',
+        dataDir: 'rel/dir',
+        apiWorkers: '2',
+        queueWorkers: '4',
+        shutdownTimeout: '30',
+        logLevel: 'warn',
+      },
+      {
+        WUZ_HOST: '0.0.0.0',
+        WUZ_PORT: '8080',
+        WUZ_DATA_DIR: '/var/lib/wuz',
+        WUZ_API_WORKERS: '3',
+        WUZ_QUEUE_WORKERS: '1',
+        WUZ_SHUTDOWN_TIMEOUT: '5',
+        LOG_LEVEL: 'debug',
+      },
+    );
+    expect(config).toMatchObject({
+      host: '::1',
+      port: 0,
+      dataDir: path.resolve('rel/dir'),
+      apiWorkers: 2,
+      queueWorkers: 4,
+      shutdownTimeoutMs: 30_000,
+      logLevel: 'warn',
+    });
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    expect(loadServeConfig({}, { WUZ_PORT: '', REDIS_URL: '' })).toMatchObject({
+      port: 3000,
+      redisUrl: undefined,
+    });
+  });
+
+  it('does not take a bad environment value when a flag overrides it', () => {
+    expect(loadServeConfig({ port: '4000' }, { WUZ_PORT: 'abc' }).port).toBe(4000);
+  });
+
+  it('accepts the bounds and rejects just past them', () => {
+    expect(
+      loadServeConfig({ port: '65535', apiWorkers: '64', queueWorkers: '64', shutdownTimeout: '600' }, {}),
+    ).toMatchObject({ port: 65535, apiWorkers: 64, queueWorkers: 64, shutdownTimeoutMs: 600_000 });
+    expect(problemsOf(() => loadServeConfig({ port: '65536' }, {}))).toEqual([
+      '--port = "65536": must be at most 65535',
+    ]);
+    expect(problemsOf(() => loadServeConfig({ apiWorkers: '65' }, {}))).toEqual([
+      '--api-workers = "65": must be at most 64',
+    ]);
+    expect(problemsOf(() => loadServeConfig({ shutdownTimeout: '0' }, {}))).toEqual([
+      '--shutdown-timeout = "0": must be above 0',
+    ]);
+    expect(problemsOf(() => loadServeConfig({ shutdownTimeout: '601' }, {}))).toEqual([
+      '--shutdown-timeout = "601": must be at most 600',
+    ]);
+  });
+
+  it('collects every problem in one ConfigError, naming where each value came from', () => {
+    const problems = problemsOf(() =>
+      loadServeConfig(
+        { port: 'abc', apiWorkers: '0' },
+        { WUZ_SHUTDOWN_TIMEOUT: '-1', REDIS_URL: 'http://user:pw@x' },
+      ),
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems).toContain('--port = "abc": must be a whole number');
+    expect(problems).toContain('--api-workers = "0": must be at least 1');
+    expect(problems).toContain('WUZ_SHUTDOWN_TIMEOUT = "-1": must be a number of seconds');
+    expect(problems.find((p) => p.startsWith('REDIS_URL = (hidden): must be a Redis URL'))).toBeDefined();
+    expect(problems.join('\n')).not.toContain('pw@x');
+  });
+
+  it('formats the message with one line per problem', () => {
+    const error = (() => {
+      try {
+        loadServeConfig({ port: 'x', queueWorkers: '-1' }, {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toBe(
+      'invalid configuration:\n  - --port = "x": must be a whole number\n  - --queue-workers = "-1": must be a whole number',
+    );
+  });
+
+  it('accepts rediss:// and postgres:// and rejects other protocols, hiding the value', () => {
+    expect(
+      loadServeConfig({}, { REDIS_URL: 'rediss://h:6380', DATABASE_URL: 'postgres://h/db' }),
+    ).toMatchObject({
+      redisUrl: 'rediss://h:6380',
+      databaseUrl: 'postgres://h/db',
+    });
+    const problems = problemsOf(() => loadServeConfig({}, { DATABASE_URL: 'mysql://root:secret@h/db' }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DATABASE_URL = \(hidden\): must be a PostgreSQL URL/);
+    expect(problems[0]).not.toContain('secret');
+  });
+
+  it('rejects an unknown log level and an empty host', () => {
+    const problems = problemsOf(() => loadServeConfig({ logLevel: 'loud', host: '' }, {}));
+    expect(problems).toHaveLength(2);
+    expect(problems.some((p) => p.startsWith('--log-level = "loud": '))).toBe(true);
+    expect(problems).toContain('--host = "": must not be empty');
+  });
+});
