@@ -65,7 +65,8 @@ export class ManagedRedis {
     await this.killLeftover();
     const { stdout } = await execa(binary, ['--version']);
     this.version = /v=([\d.]+)/.exec(stdout)?.[1] ?? 'unknown';
-    this.port = await freePort();
+    // A restart keeps the port: every worker's client reconnects to the URL it was given.
+    this.port ||= await freePort();
     // biome-ignore format: one flag per line reads best
     const args = [
       '--bind', '127.0.0.1', '--port', String(this.port),

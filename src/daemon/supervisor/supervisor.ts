@@ -73,6 +73,7 @@ export class Supervisor {
   private pool?: pg.Pool;
   private control?: http.Server;
   private releaseLock?: () => Promise<void>;
+  private restartingRedis = false;
   private stopping?: Promise<void>;
   private startupFailure?: (error: Error) => void;
 
@@ -217,18 +218,22 @@ export class Supervisor {
   }
 
   private onRedisExit(reason: string): void {
-    if (this.state === 'stopping') return;
+    // A failed restart attempt exits too; the loop below already retries it.
+    if (this.state === 'stopping' || this.restartingRedis) return;
     this.log.error({ reason }, 'managed redis-server died; restarting it');
     const redis = this.managedRedis;
     if (!redis) return;
+    this.restartingRedis = true;
     const restart = async (attempt: number): Promise<void> => {
+      if (this.state === 'stopping') return;
       try {
         await redis.start();
-        this.log.info('managed redis-server is back');
+        this.restartingRedis = false;
+        this.log.info({ pid: redis.pid }, 'managed redis-server is back');
       } catch (error) {
         const delay = Math.min(15_000, 500 * 2 ** attempt);
         this.log.error({ err: error, retryInMs: delay }, 'managed redis-server restart failed');
-        setTimeout(() => void restart(attempt + 1), delay);
+        setTimeout(() => void restart(attempt + 1), delay).unref();
       }
     };
     void restart(0);
