@@ -17,6 +17,10 @@ export class DaemonClient {
     return this.request('GET', '/status') as Promise<DaemonStatus>;
   }
 
+  database(): Promise<{ url: string }> {
+    return this.request('GET', '/database') as Promise<{ url: string }>;
+  }
+
   stop(): Promise<unknown> {
     return this.request('POST', '/stop');
   }

@@ -1,8 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
+import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
+import { tenantsCommand } from './commands/tenants.ts';
+import { tokensCommand } from './commands/tokens.ts';
+import { usersCommand } from './commands/users.ts';
 import { CliError, exitCodes, printError } from './output.ts';
 
 const program = new Command('wuzctl')
@@ -11,9 +15,23 @@ const program = new Command('wuzctl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [serveCommand(), statusCommand(), stopCommand()]) {
-  // addCommand() does not pass exitOverride() and friends down: copy them explicitly.
-  program.addCommand(command.copyInheritedSettings(program));
+/** addCommand() does not pass exitOverride() and friends down: copy them, all the way down. */
+function inherit(command: Command, parent: Command): Command {
+  command.copyInheritedSettings(parent);
+  for (const sub of command.commands) inherit(sub, command);
+  return command;
+}
+
+for (const command of [
+  serveCommand(),
+  statusCommand(),
+  stopCommand(),
+  tenantsCommand(),
+  usersCommand(),
+  tokensCommand(),
+  seedCommand(),
+]) {
+  program.addCommand(inherit(command, program));
 }
 
 try {

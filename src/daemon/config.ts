@@ -49,6 +49,13 @@ export const serveOptions = [
     default: '10',
     help: 'graceful stop deadline before children are killed',
   },
+  {
+    key: 'bodyLimit',
+    flag: '--body-limit <size>',
+    env: 'WUZ_BODY_LIMIT',
+    default: '1mb',
+    help: 'largest JSON request body (b, kb or mb); bigger ones get 413',
+  },
   // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
   {
     key: 'redisUrl',
@@ -94,6 +101,13 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
+/** "512kb" → bytes, 1 kb = 1024 b as in Express's body parser. */
+function parseSize(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value) as RegExpExecArray;
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Math.floor(Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1));
+}
+
 const schema = z.object({
   host: z.string().min(1, 'must not be empty'),
   port: integer(0, 65535),
@@ -105,6 +119,16 @@ const schema = z.object({
     .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
     .transform(Number)
     .pipe(z.number().positive('must be above 0').max(600, 'must be at most 600')),
+  bodyLimit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
+    .transform(parseSize)
+    .pipe(
+      z
+        .number()
+        .min(1024, 'must be at least 1kb')
+        .max(100 * 1024 * 1024, 'must be at most 100mb'),
+    ),
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -117,6 +141,7 @@ export interface ServeConfig {
   apiWorkers: number;
   queueWorkers: number;
   shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
@@ -176,6 +201,7 @@ export function loadServeConfig(
     apiWorkers: value.apiWorkers,
     queueWorkers: value.queueWorkers,
     shutdownTimeoutMs: Math.round(value.shutdownTimeout * 1000),
+    bodyLimitBytes: value.bodyLimit,
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

@@ -16,6 +16,7 @@ export interface ChildConfig {
   redisUrl: string;
   databaseUrl: string;
   shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
   logLevel: string;
 }
 

@@ -14,6 +14,22 @@ function problemsOf(fn: () => unknown): string[] {
 }
 
 describe('loadServeConfig', () => {
+  it.each([
+    ['100b', null],
+    ['2048', 2048],
+    ['1.5mb', 1.5 * 1024 * 1024],
+    ['64KB', 64 * 1024],
+  ])('reads the body limit %j', (value, bytes) => {
+    if (bytes === null) expect(() => loadServeConfig({ bodyLimit: value }, {})).toThrow(/at least 1kb/);
+    else expect(loadServeConfig({ bodyLimit: value }, {}).bodyLimitBytes).toBe(bytes);
+  });
+
+  it('refuses a body limit that is not a size', () => {
+    expect(() => loadServeConfig({}, { WUZ_BODY_LIMIT: 'lots' })).toThrow(
+      /WUZ_BODY_LIMIT = "lots": must be a size/,
+    );
+  });
+
   it('uses the defaults with no flags and an empty environment', () => {
     expect(loadServeConfig({}, {})).toEqual({
       host: '127.0.0.1',
@@ -22,6 +38,7 @@ describe('loadServeConfig', () => {
       apiWorkers: Math.max(1, os.availableParallelism()),
       queueWorkers: 1,
       shutdownTimeoutMs: 10_000,
+      bodyLimitBytes: 1024 * 1024,
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -38,6 +55,7 @@ describe('loadServeConfig', () => {
         WUZ_API_WORKERS: '3',
         WUZ_QUEUE_WORKERS: '0',
         WUZ_SHUTDOWN_TIMEOUT: '2.5',
+        WUZ_BODY_LIMIT: '512kb',
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
@@ -50,6 +68,7 @@ describe('loadServeConfig', () => {
       apiWorkers: 3,
       queueWorkers: 0,
       shutdownTimeoutMs: 2500,
+      bodyLimitBytes: 512 * 1024,
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',

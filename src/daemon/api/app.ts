@@ -1,10 +1,21 @@
-import express, { type Express } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { redisHealthy } from '../services/redis.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { authenticate, requireAdmin } from './middleware/auth.ts';
+import { jsonBody } from './middleware/jsonBody.ts';
+import { planRoutes } from './routes/admin/plans.ts';
+import { stripeRoutes } from './routes/admin/stripe.ts';
+import { userAdminRoutes } from './routes/admin/users.ts';
+import { contactRoutes } from './routes/contacts.ts';
+import { agentRoutes } from './routes/session/agents.ts';
+import { roleRoutes } from './routes/session/roles.ts';
+import { teamRoutes } from './routes/session/teams.ts';
+import { subscriptionRoutes } from './routes/user/subscription.ts';
 
 export interface AppDeps {
   redis: Redis;
@@ -12,19 +23,25 @@ export interface AppDeps {
   log: Logger;
   /** Set while the worker drains: responses ask clients to close keep-alive sockets. */
   drain: { active: boolean };
+  bodyLimitBytes: number;
 }
 
 /** The middleware order of the API lives here and only here. */
-export function createApp({ redis, pool, log, drain }: AppDeps): Express {
+export function createApp({ redis, pool, log, drain, bodyLimitBytes }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.set('etag', false);
 
-  app.use((_req, res, next) => {
+  // 1. Request id (kept when a proxy sent one) and drain signalling.
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    res.setHeader('X-Request-Id', incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID());
     if (drain.active) res.setHeader('Connection', 'close');
     next();
   });
 
+  // 2. Probes: no auth, no body.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -40,6 +57,28 @@ export function createApp({ redis, pool, log, drain }: AppDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
+  // 3. The API: auth → body → (admin) → routes. Auth first: an anonymous caller costs
+  //    one indexed lookup, never the parsing of a megabyte of JSON.
+  const api = Router();
+  // Responses are per caller: never cached by a shared proxy.
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'private, no-store');
+    next();
+  });
+  api.use(authenticate(pool, log));
+  api.use(jsonBody(bodyLimitBytes));
+  api.use('/admin', requireAdmin);
+  api.use('/admin/stripe', stripeRoutes(pool));
+  api.use('/admin/plans', planRoutes(pool));
+  api.use('/admin/users', userAdminRoutes(pool));
+  api.use('/user/subscription', subscriptionRoutes(pool));
+  api.use('/session/agents', agentRoutes(pool));
+  api.use('/session/teams', teamRoutes(pool));
+  api.use('/session/roles', roleRoutes(pool));
+  api.use('/contacts', contactRoutes(pool));
+  app.use('/api', api);
+
+  // 4. Everything else: JSON 404, and one error handler for all.
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

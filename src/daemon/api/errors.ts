@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { pgConstraint, pgErrorCode } from '../db/queryable.ts';
 
 /** The one error shape of the API: `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {
@@ -14,17 +15,56 @@ export class HttpError extends Error {
   }
 }
 
+export const notFoundError = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const conflictError = (message: string, details?: unknown) =>
+  new HttpError(409, 'conflict', message, details);
+export const unprocessable = (message: string, details?: unknown) =>
+  new HttpError(422, 'unprocessable', message, details);
+
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
+// Unique indexes → what the client did wrong, in words (the constraint name is ours, not theirs).
+const UNIQUE_MESSAGES: Record<string, string> = {
+  users_tenant_email: 'a user with this email already exists in the tenant',
+  plans_tenant_name: 'a plan with this name already exists',
+  teams_owner_name: 'you already have a team with this name',
+  roles_owner_name: 'you already have a role with this name',
+  agents_owner_email: 'you already have an agent with this email',
+  contacts_owner_phone: 'you already have a contact with this phone',
+  subscriptions_one_live: 'you already have a live subscription',
+  tenants_slug_key: 'a tenant with this slug already exists',
+};
+
+// body-parser's error types → our codes; anything else with a 4xx status keeps its status.
+const PARSER_CODES: Record<string, string> = {
+  'entity.parse.failed': 'invalid_json',
+  'entity.too.large': 'payload_too_large',
+  'encoding.unsupported': 'unsupported_media_type',
+  'charset.unsupported': 'unsupported_media_type',
+  'request.aborted': 'request_aborted',
+};
+
+/** Maps database errors that a client's input can cause to 4xx; everything else stays a 500. */
+export function fromDatabaseError(error: unknown): HttpError | null {
+  const code = pgErrorCode(error);
+  if (code === '23505') {
+    const constraint = pgConstraint(error) ?? '';
+    return conflictError(UNIQUE_MESSAGES[constraint] ?? 'this already exists');
+  }
+  if (code === '23503') return unprocessable('a referenced record does not exist');
+  return null;
+}
+
 /** Turns any error into the JSON shape; a client never sees a stack trace. */
 export function errorHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    if (error instanceof HttpError) {
+    const known = error instanceof HttpError ? error : fromDatabaseError(error);
+    if (known) {
       res
-        .status(error.status)
-        .json({ error: { code: error.code, message: error.message, details: error.details } });
+        .status(known.status)
+        .json({ error: { code: known.code, message: known.message, details: known.details } });
       return;
     }
     // body-parser and friends attach a 4xx `status` to their errors (bad JSON, too large…).
@@ -33,8 +73,8 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
     if (status === 500) log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
     res.status(status).json({
       error: {
-        code: status === 500 ? 'internal_error' : (error.type ?? 'bad_request'),
-        message: status === 500 ? 'internal server error' : error.message,
+        code: status === 500 ? 'internal_error' : (PARSER_CODES[error.type] ?? 'bad_request'),
+        message: status === 500 ? 'internal server error' : String(error.message),
       },
     });
   };

@@ -26,7 +26,9 @@ export async function startApiWorker(
   const pool = createPool(config.databaseUrl);
   const drain = { active: false };
 
-  const server = http.createServer(createApp({ redis, pool, log, drain }));
+  const server = http.createServer(
+    createApp({ redis, pool, log, drain, bodyLimitBytes: config.bodyLimitBytes }),
+  );
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -3,6 +3,8 @@ import http from 'node:http';
 
 export interface ControlHandlers {
   status(): Promise<object>;
+  /** The database URL, for CLI commands that read or write data while the daemon runs. */
+  database(): { url: string };
   stop(): void;
 }
 
@@ -21,6 +23,8 @@ export async function startControlServer(
     };
     try {
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
+      // The socket is 0600: only the daemon's own user can read this URL (it may hold a password).
+      if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
       if (req.method === 'POST' && req.url === '/stop') {
         send(202, { stopping: true });
         handlers.stop();

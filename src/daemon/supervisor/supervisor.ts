@@ -155,6 +155,7 @@ export class Supervisor {
 
     this.control = await startControlServer(this.paths.socket, {
       status: () => this.status(),
+      database: () => ({ url: this.databaseUrl }),
       stop: () => void this.stop('control API'),
     });
   }
@@ -175,6 +176,7 @@ export class Supervisor {
       redisUrl: this.redisUrl,
       databaseUrl: this.databaseUrl,
       shutdownTimeoutMs: this.config.shutdownTimeoutMs,
+      bodyLimitBytes: this.config.bodyLimitBytes,
       logLevel: this.config.logLevel,
     };
   }

@@ -1,0 +1,80 @@
+/**
+ * Latency and throughput of the API under autocannon, embedded and external database:
+ *   npm run bench:api                          (GET /api/session/agents, 10 s, 20 connections)
+ *   npm run bench:api -- --duration 30 --connections 50 --path /api/contacts --json
+ * Each mode starts its own daemon on a temporary data dir, seeds the demo data and loads
+ * the admin of demo-2 (pro). Latency here counts 2xx only (excludeErrorStats); non-2xx
+ * responses are reported separately and make the run exit 1.
+ */
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { cli, type Env, embeddedEnv, serve, withExternalServices, withTempDir } from './lib.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '20' },
+    path: { type: 'string', default: '/api/session/agents' },
+    'api-workers': { type: 'string', default: '2' },
+    mode: { type: 'string', default: 'both' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+interface Figure {
+  mode: string;
+  path: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+async function run(mode: string, env: Env): Promise<Figure> {
+  return withTempDir(async (dir) => {
+    const served = await serve(dir, env, ['--api-workers', values['api-workers'] as string]);
+    try {
+      const seeded = JSON.parse(
+        await cli(['seed', '--demo', '--tenants', '3', '--json', '--data-dir', dir], env),
+      );
+      const token = seeded.tenants[1].admin_token as string;
+      const result = await autocannon({
+        url: `${served.url}${values.path}`,
+        headers: { authorization: `Bearer ${token}` },
+        connections: Number(values.connections),
+        duration: Number(values.duration),
+        excludeErrorStats: true,
+      });
+      return {
+        mode,
+        path: values.path as string,
+        requestsPerSecond: Math.round(result.requests.average),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        total: result.requests.total,
+      };
+    } finally {
+      await served.stop();
+    }
+  });
+}
+
+const figures: Figure[] = [];
+if (values.mode !== 'external') figures.push(await run('embedded (PGlite)', embeddedEnv()));
+if (values.mode !== 'embedded')
+  figures.push(await withExternalServices((env) => run('external PostgreSQL', env)));
+
+if (values.json) console.log(JSON.stringify(figures, null, 2));
+else {
+  for (const f of figures) {
+    console.log(
+      `${f.mode}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+        `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
+    );
+  }
+}
+if (figures.some((f) => f.non2xx > 0 || f.errors > 0)) process.exitCode = 1;

@@ -1,0 +1,91 @@
+/** What every benchmark needs: a real `wuzctl serve`, the CLI, and a throwaway external database. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import pg from 'pg';
+
+export const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+export type Env = Record<string, string | undefined>;
+
+/** The caller's environment without REDIS_URL / DATABASE_URL: embedded mode. */
+export function embeddedEnv(): Env {
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  delete env.DATABASE_URL;
+  return env;
+}
+
+export interface Served {
+  url: string;
+  daemon: ResultPromise;
+  stop(): Promise<number>;
+}
+
+/** Starts `wuzctl serve` on a free port and resolves once its banner says it is ready. */
+export async function serve(dataDir: string, env: Env, args: string[] = []): Promise<Served> {
+  const daemon = execa(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
+    env: { ...env, LOG_LEVEL: 'warn' },
+    extendEnv: false,
+    reject: false,
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    daemon.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /http:\/\/[\d.]+:\d+/.exec(out);
+      if (match && /ready in/.test(out)) resolve(match[0]);
+    });
+    void daemon.then((r) => reject(new Error(`daemon exited (${r.exitCode}): ${r.stderr}`)));
+  });
+  return {
+    url,
+    daemon,
+    async stop() {
+      const began = performance.now();
+      await execa(process.execPath, [main, 'stop', '--data-dir', dataDir], { env });
+      await daemon;
+      return performance.now() - began;
+    },
+  };
+}
+
+export async function cli(args: string[], env: Env): Promise<string> {
+  const { stdout } = await execa(process.execPath, [main, ...args], { env, extendEnv: false });
+  return stdout;
+}
+
+export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wuzb-'));
+  try {
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * External mode: REDIS_URL (default db 14 of the local Redis) and a PostgreSQL database
+ * created for the run and dropped after it (BENCH_PG_URL names the maintenance database).
+ */
+export async function withExternalServices<T>(work: (env: Env) => Promise<T>): Promise<T> {
+  const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const database = `wuzctl_bench_${process.pid}_${Date.now() % 100000}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  try {
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    return await work({
+      ...embeddedEnv(),
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/14',
+      DATABASE_URL: url.toString(),
+    });
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}

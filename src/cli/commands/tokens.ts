@@ -1,0 +1,99 @@
+import { Command } from 'commander';
+import type pg from 'pg';
+import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
+import { createToken, revokeToken } from '../../daemon/db/repositories/tokens.ts';
+import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
+import { withDatabase } from '../database.ts';
+import { CliError, dim, exitCodes, green, printJson, yellow } from '../output.ts';
+import { checkEmail, unknownTenant } from './users.ts';
+
+async function findUser(
+  pool: pg.Pool,
+  email: string,
+  tenantSlug?: string,
+): Promise<User & { tenant_slug: string }> {
+  if (tenantSlug) {
+    const tenant = await findTenantBySlug(pool, tenantSlug);
+    if (!tenant) throw unknownTenant(tenantSlug);
+    const user = await findUserByEmail(pool, tenant.id, email);
+    if (!user) throw new CliError(`no user ${email} in tenant ${tenantSlug}`);
+    return { ...user, tenant_slug: tenant.slug };
+  }
+  const matches = await findUsersByEmailAnyTenant(pool, email);
+  if (matches.length === 0)
+    throw new CliError(
+      `no user with email ${email}`,
+      exitCodes.failure,
+      'create one with: wuzctl users create',
+    );
+  if (matches.length > 1) {
+    throw new CliError(
+      `${email} is a user of ${matches.length} tenants (${matches.map((m) => m.tenant_slug).join(', ')})`,
+      exitCodes.usage,
+      'say which with --tenant <slug>',
+    );
+  }
+  return matches[0] as User & { tenant_slug: string };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function tokensCommand(): Command {
+  const tokens = new Command('tokens').description('create and revoke API tokens');
+
+  tokens
+    .command('create')
+    .description('create an API token for a user; it is printed once and never stored')
+    .requiredOption('--user <email>', "the token's user")
+    .option('--tenant <slug>', "the user's tenant (needed when the email exists in several)")
+    .option('--name <name>', 'a label to recognise the token by', 'cli')
+    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print {"token","id","user"}')
+    .action(
+      async (options: { user: string; tenant?: string; name: string; dataDir?: string; json?: boolean }) => {
+        const email = checkEmail(options.user);
+        const label = options.name.trim();
+        if (!label || label.length > 100)
+          throw new CliError('--name must be 1 to 100 characters', exitCodes.usage);
+        const { user, token } = await withDatabase(options.dataDir, async (pool) => {
+          const user = await findUser(pool, email, options.tenant);
+          return {
+            user,
+            token: await createToken(pool, { tenantId: user.tenant_id, userId: user.id, name: label }),
+          };
+        });
+        if (options.json) {
+          printJson({
+            token: token.token,
+            id: token.id,
+            user: user.email,
+            tenant: user.tenant_slug,
+            role: user.role,
+          });
+          return;
+        }
+        process.stdout.write(`${token.token}\n`);
+        process.stderr.write(
+          `${green('created')} token ${dim(token.id)} for ${user.email} (${user.role}, ${user.tenant_slug})\n` +
+            `${yellow('store it now:')} it is not shown again\n`,
+        );
+      },
+    );
+
+  tokens
+    .command('revoke')
+    .description('revoke a token by its id; requests with it get 401 from then on')
+    .argument('<id>', 'the token id printed by tokens create')
+    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print {"id","revoked"}')
+    .action(async (id: string, options: { dataDir?: string; json?: boolean }) => {
+      if (!UUID.test(id))
+        throw new CliError(`invalid token id ${JSON.stringify(id)} (a UUID)`, exitCodes.usage);
+      const revoked = await withDatabase(options.dataDir, (pool) => revokeToken(pool, id.toLowerCase()));
+      if (!revoked) throw new CliError(`no live token with id ${id}`, exitCodes.failure);
+      if (options.json) printJson({ id: revoked.id, revoked: true, user: revoked.email });
+      else process.stdout.write(`${green('revoked')} token ${revoked.id} of ${revoked.email}\n`);
+    });
+
+  return tokens;
+}

@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { fromDatabaseError } from '../daemon/api/errors.ts';
+import { dataPaths, resolveDataDir } from '../daemon/config.ts';
+import { migrate } from '../daemon/db/migrate.ts';
+import { connectDatabase } from '../daemon/db/pool.ts';
+import { createLogger } from '../daemon/logger.ts';
+import { EmbeddedPostgres } from '../daemon/services/embeddedPostgres.ts';
+import { AlreadyRunningError, acquirePidLock, isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
+import { DaemonClient } from './client.ts';
+import { CliError, dim, exitCodes } from './output.ts';
+
+const note = (text: string) => {
+  if (process.stderr.isTTY) process.stderr.write(dim(`${text}\n`));
+};
+
+/**
+ * Runs `work` against the data that `wuzctl serve` would use, whether or not it runs:
+ * DATABASE_URL when set; else the data dir's embedded database — through the running
+ * daemon (PGlite has one owner), or opened here, under the daemon's own pid lock so that
+ * a `serve` cannot start on it meanwhile.
+ */
+export async function withDatabase<T>(
+  dataDirFlag: string | undefined,
+  work: (pool: pg.Pool) => Promise<T>,
+): Promise<T> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    if (!/^postgres(ql)?:\/\//.test(external)) {
+      throw new CliError('DATABASE_URL must be a postgres:// or postgresql:// URL', exitCodes.usage);
+    }
+    return onPool(external, work, true);
+  }
+  const dataDir = resolveDataDir(dataDirFlag);
+  const paths = dataPaths(dataDir);
+  await mkdir(dataDir, { recursive: true });
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquirePidLock(paths.pidFile);
+  } catch (error) {
+    if (!(error instanceof AlreadyRunningError)) throw error;
+    return onPool(await daemonDatabaseUrl(dataDir, paths.pidFile), work, false);
+  }
+  const log = createLogger('cli', 'error');
+  const embedded = new EmbeddedPostgres(paths.pgDir, log);
+  try {
+    note(`opening the embedded database in ${paths.pgDir} (no daemon is running)…`);
+    await embedded.start().catch((error: Error) => {
+      throw new CliError(error.message);
+    });
+    return await onPool(embedded.url, work, true);
+  } finally {
+    await embedded.stop();
+    await release();
+  }
+}
+
+/** The running daemon's database URL; waits while a daemon that holds the lock is still starting. */
+async function daemonDatabaseUrl(dataDir: string, pidFile: string): Promise<string> {
+  const client = new DaemonClient(dataDir);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return (await client.database()).url;
+    } catch (error) {
+      const pid = await readPid(pidFile);
+      const starting =
+        error instanceof CliError && error.exitCode === exitCodes.notRunning && pid && isAlive(pid);
+      if (!starting || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
+}
+
+async function onPool<T>(
+  url: string,
+  work: (pool: pg.Pool) => Promise<T>,
+  runMigrations: boolean,
+): Promise<T> {
+  const pool = await connectDatabase(url, 3).catch((error: Error) => {
+    throw new CliError(
+      error.message,
+      exitCodes.failure,
+      'check DATABASE_URL, or unset it to use the data dir',
+    );
+  });
+  try {
+    // The daemon migrates before it serves; a direct connection may find an older schema.
+    if (runMigrations) await migrate(pool);
+    return await work(pool);
+  } catch (error) {
+    // A unique or foreign-key violation is the user's input, said in words (as the API does).
+    const known = fromDatabaseError(error);
+    throw known ? new CliError(known.message) : error;
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}

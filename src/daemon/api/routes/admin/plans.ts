@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { createPlan, listPlans } from '../../../db/repositories/plans.ts';
+import { principalOf } from '../../middleware/auth.ts';
+import { name, parseInput } from '../../validate.ts';
+
+const count = z.number().int('must be a whole number').min(0, 'must not be negative').max(1_000_000_000);
+
+const planBody = z.strictObject({
+  name,
+  price_cents: z
+    .number()
+    .int('must be a whole number of cents')
+    .min(0, 'must not be negative')
+    .max(100_000_000),
+  currency: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO currency code')
+    .transform((c) => c.toLowerCase()),
+  interval: z.enum(['month', 'year']),
+  limits: z.strictObject({ max_agents: count, messages_per_month: count }),
+  stripe_price_id: z.string().trim().min(1).max(255).nullable().optional(),
+  trial_days: z.number().int('must be a whole number').min(0).max(90).optional(),
+});
+
+export function planRoutes(pool: pg.Pool): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const plans = await listPlans(pool, principalOf(req).tenantId);
+    res.json({ data: plans, page: 1, per_page: plans.length, total: plans.length });
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseInput(planBody, req.body, 'body');
+    res.status(201).json(await createPlan(pool, principalOf(req).tenantId, body));
+  });
+
+  return router;
+}

@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { withTransaction } from '../../../db/queryable.ts';
+import { stripeAnalytics } from '../../../db/repositories/analytics.ts';
+import { readStripeSettings, saveStripeSettings, toView } from '../../../db/repositories/stripeSettings.ts';
+import { unprocessable } from '../../errors.ts';
+import { principalOf } from '../../middleware/auth.ts';
+import { parseInput } from '../../validate.ts';
+
+const key = (pattern: RegExp, example: string) =>
+  z.string().trim().max(255, 'must be at most 255 characters').regex(pattern, `must look like ${example}`);
+
+const settingsBody = z.strictObject({
+  publishable_key: key(/^pk_(test|live)_[A-Za-z0-9]{8,}$/, 'pk_test_… or pk_live_…'),
+  secret_key: key(/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/, 'sk_test_…, sk_live_… or rk_…').optional(),
+  webhook_secret: key(/^whsec_[A-Za-z0-9+/=]{8,}$/, 'whsec_…').optional(),
+  currency: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO currency code')
+    .transform((c) => c.toLowerCase()),
+});
+
+const modeOf = (key: string) => (key.includes('_live_') ? 'live' : 'test');
+
+export function stripeRoutes(pool: pg.Pool): Router {
+  const router = Router();
+
+  router.get('/settings', async (req, res) => {
+    res.json(toView(await readStripeSettings(pool, principalOf(req).tenantId)));
+  });
+
+  router.put('/settings', async (req, res) => {
+    const { tenantId } = principalOf(req);
+    const body = parseInput(settingsBody, req.body, 'body');
+    const saved = await withTransaction(pool, async (db) => {
+      const stored = await readStripeSettings(db, tenantId, { forUpdate: true });
+      const secretKey = body.secret_key ?? stored?.secret_key;
+      const webhookSecret = body.webhook_secret ?? stored?.webhook_secret;
+      if (!secretKey || !webhookSecret) {
+        throw unprocessable('secret_key and webhook_secret are required the first time settings are saved');
+      }
+      if (modeOf(body.publishable_key) !== modeOf(secretKey)) {
+        throw unprocessable('publishable_key and secret_key must both be test keys or both be live keys');
+      }
+      return saveStripeSettings(db, tenantId, {
+        publishable_key: body.publishable_key,
+        secret_key: secretKey,
+        webhook_secret: webhookSecret,
+        currency: body.currency,
+      });
+    });
+    res.json(toView(saved));
+  });
+
+  router.get('/analytics', async (req, res) => {
+    res.json(await stripeAnalytics(pool, principalOf(req).tenantId));
+  });
+
+  return router;
+}

@@ -1,0 +1,88 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import {
+  contactsTable,
+  deleteOwned,
+  findOwned,
+  insertContacts,
+  insertOwned,
+  listOwned,
+} from '../../db/repositories/owned.ts';
+import { notFoundError } from '../errors.ts';
+import { listBody, pageOf, pageQuery, parseId, parseInput, search } from '../validate.ts';
+import { ownerOf } from './session/ownedCrud.ts';
+
+export const MAX_BATCH = 1000;
+
+// E.164: a plus, then 8 to 15 digits, the first not 0. Spaces, dashes and dots are
+// forgiven ("+55 11 91234-5678"), since people paste numbers as they see them.
+const phone = z
+  .string()
+  .transform((value) => value.replace(/[\s().-]/g, ''))
+  .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +5511912345678'));
+
+const variables = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'),
+    z.string().max(1000, 'must be at most 1000 characters'),
+  )
+  .refine((record) => Object.keys(record).length <= 50, 'must have at most 50 variables');
+
+const contactBody = z.strictObject({
+  phone,
+  name: z.string().trim().max(100, 'must be at most 100 characters').default(''),
+  variables: variables.default({}),
+});
+
+const contactBatch = z
+  .array(contactBody)
+  .min(1, 'must hold at least one contact')
+  .max(MAX_BATCH, `must hold at most ${MAX_BATCH} contacts`);
+
+const contactsQuery = z.object({ ...pageQuery, q: search });
+
+export function contactRoutes(pool: pg.Pool): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(contactsQuery, req.query, 'query');
+    const conditions = query.q
+      ? [{ sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(phone, $?) > 0)', value: query.q }]
+      : [];
+    const { rows, total } = await listOwned(pool, contactsTable, ownerOf(req), conditions, pageOf(query));
+    res.json(listBody(rows, total, query));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const contact = await findOwned(pool, contactsTable, ownerOf(req), parseId(req.params.id, 'contact'));
+    if (!contact) throw notFoundError('contact');
+    res.json(contact);
+  });
+
+  // One object → that contact (409 if its phone exists); an array → created and skipped.
+  router.post('/', async (req, res) => {
+    const owner = ownerOf(req);
+    // Parsed by shape, so a bad item's error names its index (body.3.phone), not "invalid union".
+    if (Array.isArray(req.body)) {
+      const batch = parseInput(contactBatch, req.body, 'body');
+      res.status(201).json(await insertContacts(pool, owner, batch));
+    } else {
+      const contact = parseInput(contactBody, req.body, 'body');
+      res.status(201).json(await insertOwned(pool, contactsTable, owner, contact));
+    }
+  });
+
+  router.delete('/:id', async (req, res) => {
+    if (!(await deleteOwned(pool, contactsTable, ownerOf(req), parseId(req.params.id, 'contact')))) {
+      throw notFoundError('contact');
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}

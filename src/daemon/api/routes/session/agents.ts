@@ -1,0 +1,132 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { type Queryable, withTransaction } from '../../../db/queryable.ts';
+import {
+  agentsTable,
+  deleteOwned,
+  findOwned,
+  insertOwned,
+  listOwned,
+  type Owner,
+  rolesTable,
+  teamsTable,
+  updateOwned,
+} from '../../../db/repositories/owned.ts';
+import { countAgents, findLiveSubscription } from '../../../db/repositories/subscriptions.ts';
+import { notFoundError, unprocessable } from '../../errors.ts';
+import {
+  email,
+  listBody,
+  name,
+  pageOf,
+  pageQuery,
+  parseId,
+  parseInput,
+  search,
+  uuid,
+} from '../../validate.ts';
+import { ownerOf } from './ownedCrud.ts';
+
+const status = z.enum(['active', 'away', 'inactive']);
+
+const agentBody = z.strictObject({
+  name,
+  email,
+  status: status.optional(),
+  team_id: uuid.nullable().optional(),
+  role_id: uuid.nullable().optional(),
+});
+
+const agentsQuery = z.object({
+  ...pageQuery,
+  q: search,
+  status: status.optional(),
+  team_id: uuid.optional(),
+  role_id: uuid.optional(),
+});
+
+/** team_id / role_id in a body must be the caller's own: anything else is a 422. */
+async function checkReferences(
+  db: Queryable,
+  owner: Owner,
+  body: { team_id?: string | null; role_id?: string | null },
+): Promise<void> {
+  if (body.team_id && !(await findOwned(db, teamsTable, owner, body.team_id))) {
+    throw unprocessable('team_id does not name one of your teams');
+  }
+  if (body.role_id && !(await findOwned(db, rolesTable, owner, body.role_id))) {
+    throw unprocessable('role_id does not name one of your roles');
+  }
+}
+
+export function agentRoutes(pool: pg.Pool): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(agentsQuery, req.query, 'query');
+    const conditions = [];
+    if (query.q) {
+      conditions.push({
+        sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(lower(email), lower($?)) > 0)',
+        value: query.q,
+      });
+    }
+    if (query.status) conditions.push({ sql: 'status = $?', value: query.status });
+    if (query.team_id) conditions.push({ sql: 'team_id = $?', value: query.team_id });
+    if (query.role_id) conditions.push({ sql: 'role_id = $?', value: query.role_id });
+    const { rows, total } = await listOwned(pool, agentsTable, ownerOf(req), conditions, pageOf(query));
+    res.json(listBody(rows, total, query));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const agent = await findOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent'));
+    if (!agent) throw notFoundError('agent');
+    res.json(agent);
+  });
+
+  router.post('/', async (req, res) => {
+    const owner = ownerOf(req);
+    const body = parseInput(agentBody, req.body, 'body');
+    const agent = await withTransaction(pool, async (db) => {
+      // One agent creation per owner at a time, so two requests cannot both pass the limit.
+      await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `agents:${owner.tenantId}:${owner.userId}`,
+      ]);
+      await checkReferences(db, owner, body);
+      const subscription = await findLiveSubscription(db, owner.tenantId, owner.userId);
+      if (subscription) {
+        const max = subscription.plan.limits.max_agents;
+        if ((await countAgents(db, owner.tenantId, owner.userId)) >= max) {
+          throw unprocessable(
+            `your ${subscription.plan.name} plan allows ${max} agents: upgrade to add more`,
+            {
+              max_agents: max,
+            },
+          );
+        }
+      }
+      return insertOwned(db, agentsTable, owner, body);
+    });
+    res.status(201).json(agent);
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const owner = ownerOf(req);
+    const id = parseId(req.params.id, 'agent');
+    const body = parseInput(agentBody.partial(), req.body, 'body');
+    await checkReferences(pool, owner, body);
+    const agent = await updateOwned(pool, agentsTable, owner, id, body);
+    if (!agent) throw notFoundError('agent');
+    res.json(agent);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    if (!(await deleteOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent')))) {
+      throw notFoundError('agent');
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,66 @@
+import { Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { withTransaction } from '../../../db/queryable.ts';
+import { findPlan } from '../../../db/repositories/plans.ts';
+import {
+  cancelAtPeriodEnd,
+  changeSubscriptionPlan,
+  countAgents,
+  createSubscription,
+  findLiveSubscription,
+} from '../../../db/repositories/subscriptions.ts';
+import { conflictError, notFoundError, unprocessable } from '../../errors.ts';
+import { principalOf } from '../../middleware/auth.ts';
+import { isUuid, parseInput } from '../../validate.ts';
+
+const changeBody = z.strictObject({ plan_id: z.string().trim().min(1).max(64) });
+
+export function subscriptionRoutes(pool: pg.Pool): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const { tenantId, userId } = principalOf(req);
+    const subscription = await findLiveSubscription(pool, tenantId, userId);
+    if (!subscription) throw notFoundError('subscription');
+    res.json(subscription);
+  });
+
+  // Subscribe, or change plan. The live row is locked so two changes cannot interleave.
+  router.post('/', async (req, res) => {
+    const { tenantId, userId } = principalOf(req);
+    const { plan_id } = parseInput(changeBody, req.body, 'body');
+    const { created, subscription } = await withTransaction(pool, async (db) => {
+      const plan = isUuid(plan_id) ? await findPlan(db, tenantId, plan_id.toLowerCase()) : null;
+      if (!plan) throw unprocessable('plan_id does not name a plan of this tenant');
+      const current = await findLiveSubscription(db, tenantId, userId, { forUpdate: true });
+      if (current?.plan.id === plan.id) throw conflictError(`you are already on the ${plan.name} plan`);
+      const agents = await countAgents(db, tenantId, userId);
+      if (agents > plan.limits.max_agents) {
+        throw unprocessable(
+          `the ${plan.name} plan allows ${plan.limits.max_agents} agents and you have ${agents}: remove some first`,
+          { agents, max_agents: plan.limits.max_agents },
+        );
+      }
+      if (current) await changeSubscriptionPlan(db, tenantId, current.id, plan.id);
+      else await createSubscription(db, { tenantId, userId, plan });
+      return { created: !current, subscription: await findLiveSubscription(db, tenantId, userId) };
+    });
+    res.status(created ? 201 : 200).json(subscription);
+  });
+
+  router.delete('/', async (req, res) => {
+    const { tenantId, userId } = principalOf(req);
+    const subscription = await withTransaction(pool, async (db) => {
+      const current = await findLiveSubscription(db, tenantId, userId, { forUpdate: true });
+      if (!current) throw notFoundError('subscription');
+      if (current.cancel_at_period_end)
+        throw conflictError('the subscription is already set to cancel at period end');
+      await cancelAtPeriodEnd(db, tenantId, current.id);
+      return findLiveSubscription(db, tenantId, userId);
+    });
+    res.json(subscription);
+  });
+
+  return router;
+}

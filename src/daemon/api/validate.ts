@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { HttpError, notFoundError } from './errors.ts';
+
+/**
+ * Parses input with a zod schema; failures are a 400 whose message names the first
+ * problem and whose details list them all (path and message — never the input echoed).
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query',
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.slice(0, 20).map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = details[0] as { path: string; message: string };
+  throw new HttpError(400, 'invalid_request', `${first.path}: ${first.message}`, details);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A path id that is not a UUID cannot name anything: 404, like any id that is not yours. */
+export function parseId(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !UUID.test(value)) throw notFoundError(what);
+  return value.toLowerCase();
+}
+
+export const isUuid = (value: string) => UUID.test(value);
+
+// Shared field schemas: trimmed, bounded, printable.
+export const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+export const email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be an email address'));
+export const uuid = z
+  .string()
+  .regex(UUID, 'must be an id (UUID)')
+  .transform((v) => v.toLowerCase());
+export const search = z.string().trim().max(100, 'must be at most 100 characters').optional();
+
+export const pageQuery = {
+  page: z.coerce.number().int('must be a whole number').min(1).max(100_000).default(1),
+  per_page: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(100, 'must be at most 100')
+    .default(25),
+};
+
+export function pageOf(query: { page: number; per_page: number }) {
+  return { limit: query.per_page, offset: (query.page - 1) * query.per_page };
+}
+
+export function listBody<T>(rows: T[], total: number, query: { page: number; per_page: number }) {
+  return { data: rows, page: query.page, per_page: query.per_page, total };
+}

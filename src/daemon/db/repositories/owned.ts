@@ -1,0 +1,214 @@
+import type { Queryable } from '../queryable.ts';
+
+/**
+ * The caller's own rows of one table (teams, roles, agents, contacts): every statement
+ * here is scoped by tenant_id AND owner_id, so a route cannot forget either.
+ */
+export interface Owner {
+  tenantId: string;
+  userId: string;
+}
+
+export interface OwnedTable {
+  table: 'teams' | 'roles' | 'agents' | 'contacts';
+  /** The SELECT list of the API's shape of a row. */
+  columns: string;
+  /** Columns a PATCH may set; the route's schema decides which keys reach here. */
+  updatable: readonly string[];
+  /** Whether the table has updated_at. */
+  touch: boolean;
+  orderBy: string;
+}
+
+/** One extra WHERE condition with its value; `$?` is replaced by its parameter number. */
+export interface Condition {
+  sql: string;
+  value: unknown;
+}
+
+export async function listOwned<T>(
+  db: Queryable,
+  spec: OwnedTable,
+  owner: Owner,
+  conditions: Condition[],
+  page: { limit: number; offset: number },
+): Promise<{ rows: T[]; total: number }> {
+  const params: unknown[] = [owner.tenantId, owner.userId];
+  const where = ['tenant_id = $1', 'owner_id = $2'];
+  for (const condition of conditions) {
+    params.push(condition.value);
+    where.push(condition.sql.replaceAll('$?', `$${params.length}`));
+  }
+  const whereSql = where.join(' AND ');
+  // One round trip: the window count is taken before LIMIT. Only a page past the end
+  // (no rows to carry the count) needs a second query.
+  const { rows } = await db.query(
+    `SELECT ${spec.columns}, count(*) OVER ()::int AS total_count FROM ${spec.table} WHERE ${whereSql}
+      ORDER BY ${spec.orderBy} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, page.limit, page.offset],
+  );
+  let total = rows[0]?.total_count ?? 0;
+  if (rows.length === 0 && page.offset > 0) {
+    const count = await db.query(
+      `SELECT count(*)::int AS total FROM ${spec.table} WHERE ${whereSql}`,
+      params,
+    );
+    total = count.rows[0]?.total ?? 0;
+  }
+  for (const row of rows) delete row.total_count;
+  return { rows: rows as T[], total };
+}
+
+export async function findOwned<T>(
+  db: Queryable,
+  spec: OwnedTable,
+  owner: Owner,
+  id: string,
+): Promise<T | null> {
+  const { rows } = await db.query(
+    `SELECT ${spec.columns} FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+    [owner.tenantId, owner.userId, id],
+  );
+  return (rows[0] as T) ?? null;
+}
+
+export async function insertOwned<T>(
+  db: Queryable,
+  spec: OwnedTable,
+  owner: Owner,
+  values: Record<string, unknown>,
+): Promise<T> {
+  const keys = Object.keys(values).filter((key) => spec.updatable.includes(key));
+  const params = [owner.tenantId, owner.userId, ...keys.map((key) => values[key])];
+  const { rows } = await db.query(
+    `INSERT INTO ${spec.table} (tenant_id, owner_id${keys.map((k) => `, ${k}`).join('')})
+     VALUES ($1, $2${keys.map((_, i) => `, $${i + 3}`).join('')})
+     RETURNING ${spec.columns}`,
+    params,
+  );
+  return rows[0] as T;
+}
+
+/** Applies a partial update; resolves to null when the row is not the caller's. */
+export async function updateOwned<T>(
+  db: Queryable,
+  spec: OwnedTable,
+  owner: Owner,
+  id: string,
+  patch: Record<string, unknown>,
+): Promise<T | null> {
+  const keys = Object.keys(patch).filter((key) => spec.updatable.includes(key) && patch[key] !== undefined);
+  if (keys.length === 0) return findOwned<T>(db, spec, owner, id);
+  const sets = keys.map((key, i) => `${key} = $${i + 4}`);
+  if (spec.touch) sets.push('updated_at = now()');
+  const { rows } = await db.query(
+    `UPDATE ${spec.table} SET ${sets.join(', ')}
+      WHERE tenant_id = $1 AND owner_id = $2 AND id = $3 RETURNING ${spec.columns}`,
+    [owner.tenantId, owner.userId, id, ...keys.map((key) => patch[key])],
+  );
+  return (rows[0] as T) ?? null;
+}
+
+export async function deleteOwned(
+  db: Queryable,
+  spec: OwnedTable,
+  owner: Owner,
+  id: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+    [owner.tenantId, owner.userId, id],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** The agents that use a team or role: the 409 of a delete names them. */
+export async function agentsUsing(
+  db: Queryable,
+  owner: Owner,
+  column: 'team_id' | 'role_id',
+  id: string,
+): Promise<{ agents: number; agent_ids: string[] }> {
+  const { rows } = await db.query<{ agents: number; agent_ids: string[] }>(
+    `SELECT count(*)::int AS agents, coalesce((array_agg(id ORDER BY created_at))[1:10], '{}') AS agent_ids
+       FROM agents WHERE tenant_id = $1 AND owner_id = $2 AND ${column} = $3`,
+    [owner.tenantId, owner.userId, id],
+  );
+  return rows[0] ?? { agents: 0, agent_ids: [] };
+}
+
+export const teamsTable: OwnedTable = {
+  table: 'teams',
+  columns: 'id, name, created_at, updated_at',
+  updatable: ['name'],
+  touch: true,
+  orderBy: 'lower(name), id',
+};
+
+export const rolesTable: OwnedTable = {
+  table: 'roles',
+  columns: 'id, name, permissions, created_at, updated_at',
+  updatable: ['name', 'permissions'],
+  touch: true,
+  orderBy: 'lower(name), id',
+};
+
+export const agentsTable: OwnedTable = {
+  table: 'agents',
+  columns: 'id, name, email, status, team_id, role_id, created_at, updated_at',
+  updatable: ['name', 'email', 'status', 'team_id', 'role_id'],
+  touch: true,
+  orderBy: 'created_at DESC, id DESC',
+};
+
+export const contactsTable: OwnedTable = {
+  table: 'contacts',
+  columns: 'id, phone, name, variables, created_at',
+  updatable: ['phone', 'name', 'variables'],
+  touch: false,
+  orderBy: 'created_at DESC, id DESC',
+};
+
+export interface NewContact {
+  phone: string;
+  name: string;
+  variables: Record<string, string>;
+}
+
+/**
+ * Inserts many contacts in one statement; phones the caller already has (or that repeat
+ * within the batch) are skipped, not failed. Returns the created rows and the skipped
+ * indexes, in input order.
+ */
+export async function insertContacts(
+  db: Queryable,
+  owner: Owner,
+  contacts: NewContact[],
+): Promise<{ created: unknown[]; skipped: Array<{ index: number; phone: string; reason: 'duplicate' }> }> {
+  const { rows } = await db.query(
+    `INSERT INTO contacts (tenant_id, owner_id, phone, name, variables)
+     SELECT $1, $2, c.phone, c.name, c.variables
+       FROM unnest($3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS c(phone, name, variables, n)
+      ORDER BY c.n
+     ON CONFLICT (tenant_id, owner_id, phone) DO NOTHING
+     RETURNING ${contactsTable.columns}`,
+    [
+      owner.tenantId,
+      owner.userId,
+      contacts.map((c) => c.phone),
+      contacts.map((c) => c.name),
+      contacts.map((c) => JSON.stringify(c.variables)),
+    ],
+  );
+  const byPhone = new Map(rows.map((row) => [row.phone as string, row]));
+  const created: unknown[] = [];
+  const skipped: Array<{ index: number; phone: string; reason: 'duplicate' }> = [];
+  contacts.forEach((contact, index) => {
+    const row = byPhone.get(contact.phone);
+    if (row) {
+      created.push(row);
+      byPhone.delete(contact.phone);
+    } else skipped.push({ index, phone: contact.phone, reason: 'duplicate' });
+  });
+  return { created, skipped };
+}
