@@ -2,6 +2,7 @@
  * Latency and throughput of the API under autocannon, embedded and external database:
  *   npm run bench:api                          (GET /api/session/agents, 10 s, 20 connections)
  *   npm run bench:api -- --duration 30 --connections 50 --path /api/contacts --json
+ *   npm run bench:api -- --mode embedded --cache both      (cached endpoint with and without the cache)
  * Each mode starts its own daemon on a temporary data dir, seeds the demo data and loads
  * the admin of demo-2 (pro). Latency here counts 2xx only (excludeErrorStats); non-2xx
  * responses are reported separately and make the run exit 1.
@@ -17,12 +18,14 @@ const { values } = parseArgs({
     path: { type: 'string', default: '/api/session/agents' },
     'api-workers': { type: 'string', default: '2' },
     mode: { type: 'string', default: 'both' },
+    cache: { type: 'string', default: 'on' },
     json: { type: 'boolean', default: false },
   },
 });
 
 interface Figure {
   mode: string;
+  cache: string;
   path: string;
   requestsPerSecond: number;
   p50Ms: number;
@@ -32,9 +35,14 @@ interface Figure {
   total: number;
 }
 
-async function run(mode: string, env: Env): Promise<Figure> {
+async function run(mode: string, env: Env, cache: string): Promise<Figure> {
   return withTempDir(async (dir) => {
-    const served = await serve(dir, env, ['--api-workers', values['api-workers'] as string]);
+    const served = await serve(dir, env, [
+      '--api-workers',
+      values['api-workers'] as string,
+      '--cache',
+      cache,
+    ]);
     try {
       const seeded = JSON.parse(
         await cli(['seed', '--demo', '--tenants', '3', '--json', '--data-dir', dir], env),
@@ -49,6 +57,7 @@ async function run(mode: string, env: Env): Promise<Figure> {
       });
       return {
         mode,
+        cache,
         path: values.path as string,
         requestsPerSecond: Math.round(result.requests.average),
         p50Ms: result.latency.p50,
@@ -63,16 +72,19 @@ async function run(mode: string, env: Env): Promise<Figure> {
   });
 }
 
+const caches = values.cache === 'both' ? ['on', 'off'] : [values.cache as string];
 const figures: Figure[] = [];
-if (values.mode !== 'external') figures.push(await run('embedded (PGlite)', embeddedEnv()));
-if (values.mode !== 'embedded')
-  figures.push(await withExternalServices((env) => run('external PostgreSQL', env)));
-
+for (const cache of caches) {
+  if (values.mode !== 'external') figures.push(await run('embedded (PGlite)', embeddedEnv(), cache));
+  if (values.mode !== 'embedded') {
+    figures.push(await withExternalServices((env) => run('external PostgreSQL', env, cache)));
+  }
+}
 if (values.json) console.log(JSON.stringify(figures, null, 2));
 else {
   for (const f of figures) {
     console.log(
-      `${f.mode}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+      `${f.mode}, cache ${f.cache}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
         `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
     );
   }

@@ -21,11 +21,15 @@ export class DaemonClient {
     return this.request('GET', '/database') as Promise<{ url: string }>;
   }
 
+  forgetTokens(prefixes: string[]): Promise<unknown> {
+    return this.request('POST', '/auth/forget', JSON.stringify({ prefixes }));
+  }
+
   stop(): Promise<unknown> {
     return this.request('POST', '/stop');
   }
 
-  private request(method: string, path: string, timeoutMs = 10_000): Promise<unknown> {
+  private request(method: string, path: string, body?: string, timeoutMs = 10_000): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         { socketPath: this.socketPath, method, path, timeout: timeoutMs, agent: false },
@@ -58,7 +62,7 @@ export class DaemonClient {
           );
         } else reject(error instanceof CliError ? error : new CliError(`control socket: ${error.message}`));
       });
-      req.end();
+      req.end(body);
     });
   }
 }

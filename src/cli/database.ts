@@ -2,11 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { fromDatabaseError } from '../daemon/api/errors.ts';
+import { AUTH_CACHE_TTL_S, forgetToken } from '../daemon/auth/authCache.ts';
 import { dataPaths, resolveDataDir } from '../daemon/config.ts';
 import { migrate } from '../daemon/db/migrate.ts';
 import { connectDatabase } from '../daemon/db/pool.ts';
 import { createLogger } from '../daemon/logger.ts';
 import { EmbeddedPostgres } from '../daemon/services/embeddedPostgres.ts';
+import { connectRedis } from '../daemon/services/redis.ts';
 import { AlreadyRunningError, acquirePidLock, isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
 import { DaemonClient } from './client.ts';
 import { CliError, dim, exitCodes } from './output.ts';
@@ -95,5 +97,37 @@ async function onPool<T>(
     throw known ? new CliError(known.message) : error;
   } finally {
     await pool.end().catch(() => {});
+  }
+}
+
+/**
+ * After revoking tokens in the database, drop them from the API's auth cache: through the
+ * daemon of this data dir when one runs, and in REDIS_URL when set. Without either, no
+ * daemon can hold them (the next start clears the cache). A failure only delays the
+ * revocation by the cache TTL, so it warns instead of failing the command.
+ */
+export async function forgetRevokedTokens(
+  dataDirFlag: string | undefined,
+  prefixes: string[],
+): Promise<void> {
+  if (prefixes.length === 0) return;
+  const dataDir = resolveDataDir(dataDirFlag);
+  const warn = (error: unknown) =>
+    process.stderr.write(
+      `warning: revoked, but the auth cache could not be told (${(error as Error).message}); ` +
+        `the API may accept the token for up to ${AUTH_CACHE_TTL_S} s\n`,
+    );
+  const pid = await readPid(dataPaths(dataDir).pidFile);
+  if (pid && isAlive(pid)) await new DaemonClient(dataDir).forgetTokens(prefixes).catch(warn);
+  const redisUrl = process.env.REDIS_URL;
+  if (redisUrl) {
+    const redis = await connectRedis(redisUrl, 2).catch((error) => {
+      warn(error);
+      return null;
+    });
+    if (redis) {
+      for (const prefix of prefixes) await forgetToken(redis, prefix).catch(warn);
+      redis.disconnect();
+    }
   }
 }

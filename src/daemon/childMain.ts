@@ -46,7 +46,13 @@ process.on('message', (message) => {
   if (message.type === 'shutdown') void shutdown('supervisor request');
   if (message.type === 'stats') {
     const memory = process.memoryUsage();
-    void report({ type: 'stats', requestId: message.requestId, rss: memory.rss, heapUsed: memory.heapUsed });
+    void report({
+      type: 'stats',
+      requestId: message.requestId,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      ...running?.stats?.(),
+    });
   }
 });
 

@@ -6,6 +6,34 @@ import { z } from 'zod';
  * One table drives the CLI flags, the environment variables and docs/CONFIGURATION.md,
  * so the three can never disagree. Precedence: flag > environment > default.
  */
+export const CACHE_TTL_NAMES = ['settings', 'analytics', 'subscription', 'agents', 'teams', 'roles'] as const;
+export type CacheTtlName = (typeof CACHE_TTL_NAMES)[number];
+const DEFAULT_CACHE_TTL = 'settings=300,analytics=120,subscription=300,agents=300,teams=300,roles=600';
+
+/** "agents=60,roles=30" over the defaults; every problem is reported by zod's issue list. */
+const cacheTtlSchema = z.string().transform((value, ctx) => {
+  const ttl = Object.fromEntries(
+    DEFAULT_CACHE_TTL.split(',').map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])]),
+  ) as Record<CacheTtlName, number>;
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z]+)=(\d+)$/.exec(pair);
+    const name = match?.[1] as CacheTtlName | undefined;
+    const seconds = Number(match?.[2]);
+    if (!name || !CACHE_TTL_NAMES.includes(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown entry ${JSON.stringify(pair)} (use name=seconds; names: ${CACHE_TTL_NAMES.join(', ')})`,
+      });
+    } else if (seconds < 1 || seconds > 86_400) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be 1 to 86400 seconds` });
+    } else ttl[name] = seconds;
+  }
+  return ttl;
+});
+
 export const serveOptions = [
   {
     key: 'host',
@@ -55,6 +83,20 @@ export const serveOptions = [
     env: 'WUZ_BODY_LIMIT',
     default: '1mb',
     help: 'largest JSON request body (b, kb or mb); bigger ones get 413',
+  },
+  {
+    key: 'cache',
+    flag: '--cache <mode>',
+    env: 'WUZ_CACHE',
+    default: 'on',
+    help: 'the Redis response cache of the six read endpoints',
+  },
+  {
+    key: 'cacheTtl',
+    flag: '--cache-ttl <list>',
+    env: 'WUZ_CACHE_TTL',
+    default: DEFAULT_CACHE_TTL,
+    help: 'cache TTLs in seconds, e.g. agents=60,analytics=30 (names: settings, analytics, subscription, agents, teams, roles)',
   },
   // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
   {
@@ -129,6 +171,8 @@ const schema = z.object({
         .min(1024, 'must be at least 1kb')
         .max(100 * 1024 * 1024, 'must be at most 100mb'),
     ),
+  cache: z.enum(['on', 'off'], 'must be on or off'),
+  cacheTtl: cacheTtlSchema,
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -142,6 +186,8 @@ export interface ServeConfig {
   queueWorkers: number;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
+  cacheEnabled: boolean;
+  cacheTtlSeconds: Record<CacheTtlName, number>;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
@@ -202,6 +248,8 @@ export function loadServeConfig(
     queueWorkers: value.queueWorkers,
     shutdownTimeoutMs: Math.round(value.shutdownTimeout * 1000),
     bodyLimitBytes: value.bodyLimit,
+    cacheEnabled: value.cache === 'on',
+    cacheTtlSeconds: value.cacheTtl,
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

@@ -1,3 +1,5 @@
+import type { CacheStats } from './cache/responseCache.ts';
+import type { CacheTtlName } from './config.ts';
 /** Messages between the supervisor and its children over the Node IPC channel. */
 export type ChildRole = 'api' | 'queue';
 
@@ -6,7 +8,7 @@ export type ToChild = { type: 'shutdown' } | { type: 'stats'; requestId: number 
 export type FromChild =
   | { type: 'ready'; port?: number }
   | { type: 'fatal'; code: string; message: string }
-  | { type: 'stats'; requestId: number; rss: number; heapUsed: number };
+  | { type: 'stats'; requestId: number; rss: number; heapUsed: number; cache?: CacheStats };
 
 /** What a child needs to start: the resolved addresses of Redis and the database. */
 export interface ChildConfig {
@@ -17,6 +19,8 @@ export interface ChildConfig {
   databaseUrl: string;
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
+  cacheEnabled: boolean;
+  cacheTtlSeconds: Record<CacheTtlName, number>;
   logLevel: string;
 }
 

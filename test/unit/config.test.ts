@@ -24,6 +24,12 @@ describe('loadServeConfig', () => {
     else expect(loadServeConfig({ bodyLimit: value }, {}).bodyLimitBytes).toBe(bytes);
   });
 
+  it('lists every bad cache TTL entry', () => {
+    expect(() => loadServeConfig({ cacheTtl: 'agents=0,bogus=5,teams' }, {})).toThrow(
+      /agents must be 1 to 86400 seconds[\s\S]*unknown entry "bogus=5"[\s\S]*unknown entry "teams"/,
+    );
+  });
+
   it('refuses a body limit that is not a size', () => {
     expect(() => loadServeConfig({}, { WUZ_BODY_LIMIT: 'lots' })).toThrow(
       /WUZ_BODY_LIMIT = "lots": must be a size/,
@@ -39,6 +45,15 @@ describe('loadServeConfig', () => {
       queueWorkers: 1,
       shutdownTimeoutMs: 10_000,
       bodyLimitBytes: 1024 * 1024,
+      cacheEnabled: true,
+      cacheTtlSeconds: {
+        settings: 300,
+        analytics: 120,
+        subscription: 300,
+        agents: 300,
+        teams: 300,
+        roles: 600,
+      },
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -56,6 +71,8 @@ describe('loadServeConfig', () => {
         WUZ_QUEUE_WORKERS: '0',
         WUZ_SHUTDOWN_TIMEOUT: '2.5',
         WUZ_BODY_LIMIT: '512kb',
+        WUZ_CACHE: 'off',
+        WUZ_CACHE_TTL: 'agents=60, roles=5',
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
@@ -69,6 +86,8 @@ describe('loadServeConfig', () => {
       queueWorkers: 0,
       shutdownTimeoutMs: 2500,
       bodyLimitBytes: 512 * 1024,
+      cacheEnabled: false,
+      cacheTtlSeconds: { settings: 300, analytics: 120, subscription: 300, agents: 60, teams: 300, roles: 5 },
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
-import { withDatabase } from '../database.ts';
+import { forgetRevokedTokens, withDatabase } from '../database.ts';
 import { bold, CliError, dim, exitCodes, printJson, table } from '../output.ts';
 
 export function seedCommand(): Command {
@@ -18,8 +18,12 @@ export function seedCommand(): Command {
       // Progress goes to stderr so that stdout stays the data (tokens or JSON).
       const progress = (line: string) => process.stderr.write(dim(`${line}\n`));
       const tenants = await withDatabase(options.dataDir, (pool) => seedDemo(pool, count, progress));
+      await forgetRevokedTokens(
+        options.dataDir,
+        tenants.flatMap((tenant) => tenant.revoked),
+      );
       if (options.json) {
-        printJson({ tenants: tenants.map(({ created: _created, ...tenant }) => tenant) });
+        printJson({ tenants: tenants.map(({ created: _created, revoked: _revoked, ...tenant }) => tenant) });
         return;
       }
       const rows = [['TENANT', 'PLAN', 'WHO', 'TOKEN'].map(dim)];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { CacheLayer } from '../cache/cachedRoute.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { redisHealthy } from '../services/redis.ts';
@@ -24,10 +25,11 @@ export interface AppDeps {
   /** Set while the worker drains: responses ask clients to close keep-alive sockets. */
   drain: { active: boolean };
   bodyLimitBytes: number;
+  cache: CacheLayer;
 }
 
 /** The middleware order of the API lives here and only here. */
-export function createApp({ redis, pool, log, drain, bodyLimitBytes }: AppDeps): Express {
+export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -65,16 +67,16 @@ export function createApp({ redis, pool, log, drain, bodyLimitBytes }: AppDeps):
     res.setHeader('Cache-Control', 'private, no-store');
     next();
   });
-  api.use(authenticate(pool, log));
+  api.use(authenticate(pool, redis, log));
   api.use(jsonBody(bodyLimitBytes));
   api.use('/admin', requireAdmin);
-  api.use('/admin/stripe', stripeRoutes(pool));
-  api.use('/admin/plans', planRoutes(pool));
+  api.use('/admin/stripe', stripeRoutes(pool, cache));
+  api.use('/admin/plans', planRoutes(pool, cache));
   api.use('/admin/users', userAdminRoutes(pool));
-  api.use('/user/subscription', subscriptionRoutes(pool));
-  api.use('/session/agents', agentRoutes(pool));
-  api.use('/session/teams', teamRoutes(pool));
-  api.use('/session/roles', roleRoutes(pool));
+  api.use('/user/subscription', subscriptionRoutes(pool, cache));
+  api.use('/session/agents', agentRoutes(pool, cache));
+  api.use('/session/teams', teamRoutes(pool, cache));
+  api.use('/session/roles', roleRoutes(pool, cache));
   api.use('/contacts', contactRoutes(pool));
   app.use('/api', api);
 

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
 import { createPool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
@@ -7,6 +8,8 @@ import { createApp } from './app.ts';
 
 export interface RunningChild {
   shutdown(): Promise<void>;
+  /** Counters the supervisor collects with each status (cache hits and misses…). */
+  stats?(): { cache?: CacheStats };
 }
 
 /**
@@ -25,9 +28,17 @@ export async function startApiWorker(
     .catch((error) => log.warn({ err: error }, 'redis not reachable yet; /readyz reports it'));
   const pool = createPool(config.databaseUrl);
   const drain = { active: false };
+  const cache = new ResponseCache(redis, log, config.cacheEnabled);
 
   const server = http.createServer(
-    createApp({ redis, pool, log, drain, bodyLimitBytes: config.bodyLimitBytes }),
+    createApp({
+      redis,
+      pool,
+      log,
+      drain,
+      bodyLimitBytes: config.bodyLimitBytes,
+      cache: { cache, ttlSeconds: config.cacheTtlSeconds },
+    }),
   );
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
@@ -52,6 +63,7 @@ export async function startApiWorker(
   log.debug({ port: config.port }, 'api worker listening');
 
   return {
+    stats: () => ({ cache: cache.stats() }),
     async shutdown() {
       drain.active = true;
       // close() stops accepting and ends idle sockets only; busy keep-alive sockets get

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { modulePath } from '../../paths.ts';
+import type { CacheStats } from '../cache/responseCache.ts';
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { isCrashLoop, restartDelay, restartPolicy } from './backoff.ts';
@@ -54,6 +55,8 @@ export interface ChildStatus {
   crashLoop: boolean;
   lastExit: string | null;
   rssBytes: number | null;
+  /** The cache counters of an API worker (null for queue workers and while starting). */
+  cache: CacheStats | null;
 }
 
 /**
@@ -72,7 +75,7 @@ export class ChildSlot {
   private stopRequested = false;
   private exited?: Promise<void>;
   private nextRequestId = 1;
-  private pendingStats = new Map<number, (rss: number) => void>();
+  private pendingStats = new Map<number, (stats: { rss: number; cache?: CacheStats }) => void>();
 
   readonly role: ChildRole;
   readonly index: number;
@@ -117,7 +120,7 @@ export class ChildSlot {
         this.fatal = message.message;
         this.log.error({ child: this.name, code: message.code }, message.message);
       } else if (message.type === 'stats') {
-        this.pendingStats.get(message.requestId)?.(message.rss);
+        this.pendingStats.get(message.requestId)?.(message);
       }
     });
     this.exited = new Promise((resolve) => {
@@ -181,17 +184,20 @@ export class ChildSlot {
   async status(): Promise<ChildStatus> {
     const handle = this.handle;
     let rssBytes: number | null = null;
+    let cache: CacheStats | null = null;
     if (handle && this.state !== 'starting') {
       const requestId = this.nextRequestId++;
-      rssBytes = await new Promise<number | null>((resolve) => {
+      const stats = await new Promise<{ rss: number; cache?: CacheStats } | null>((resolve) => {
         const timer = setTimeout(() => resolve(null), 1000);
-        this.pendingStats.set(requestId, (rss) => {
+        this.pendingStats.set(requestId, (reply) => {
           clearTimeout(timer);
-          resolve(rss);
+          resolve(reply);
         });
         handle.send({ type: 'stats', requestId });
       });
       this.pendingStats.delete(requestId);
+      rssBytes = stats?.rss ?? null;
+      cache = stats?.cache ?? null;
     }
     return {
       role: this.role,
@@ -203,6 +209,7 @@ export class ChildSlot {
       crashLoop: isCrashLoop(this.crashTimes, Date.now()),
       lastExit: this.lastExit,
       rssBytes,
+      cache,
     };
   }
 }

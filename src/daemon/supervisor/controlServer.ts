@@ -5,7 +5,18 @@ export interface ControlHandlers {
   status(): Promise<object>;
   /** The database URL, for CLI commands that read or write data while the daemon runs. */
   database(): { url: string };
+  /** Drops revoked tokens from the auth cache (the CLI revokes in the database). */
+  forgetTokens(prefixes: string[]): Promise<void>;
   stop(): void;
+}
+
+async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > limit) throw new Error('control request body too large');
+  }
+  return text;
 }
 
 /**
@@ -25,6 +36,14 @@ export async function startControlServer(
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
       // The socket is 0600: only the daemon's own user can read this URL (it may hold a password).
       if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
+      if (req.method === 'POST' && req.url === '/auth/forget') {
+        const body = JSON.parse((await readBody(req)) || '{}') as { prefixes?: unknown };
+        const prefixes = Array.isArray(body.prefixes)
+          ? body.prefixes.filter((p) => typeof p === 'string')
+          : [];
+        await handlers.forgetTokens(prefixes as string[]);
+        return send(200, { forgotten: prefixes.length });
+      }
       if (req.method === 'POST' && req.url === '/stop') {
         send(202, { stopping: true });
         handlers.stop();

@@ -4,6 +4,8 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { version } from '../../paths.ts';
+import { forgetAllTokens, forgetToken } from '../auth/authCache.ts';
+import { type CacheSummary, summarizeCache } from '../cache/summary.ts';
 import { dataPaths, type ServeConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
 import { connectDatabase, databaseAddress, databaseHealthy } from '../db/pool.ts';
@@ -51,6 +53,8 @@ export interface DaemonStatus {
     runs: number | null;
   };
   children: Awaited<ReturnType<ChildSlot['status']>>[];
+  /** Cache counters summed over the API workers (since each worker started). */
+  cache: CacheSummary;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -128,6 +132,11 @@ export class Supervisor {
       );
     });
     await this.warnOnEvictionPolicy(this.redis);
+    // Tokens revoked while no daemon ran (the CLI opened the database itself) may still sit
+    // in a persisted auth cache: start with an empty one.
+    await forgetAllTokens(this.redis).catch((error) =>
+      log.warn({ err: error }, 'could not clear the auth cache'),
+    );
 
     if (config.databaseUrl) {
       this.databaseUrl = config.databaseUrl;
@@ -156,6 +165,9 @@ export class Supervisor {
     this.control = await startControlServer(this.paths.socket, {
       status: () => this.status(),
       database: () => ({ url: this.databaseUrl }),
+      forgetTokens: async (prefixes) => {
+        if (this.redis) for (const prefix of prefixes) await forgetToken(this.redis, prefix);
+      },
       stop: () => void this.stop('control API'),
     });
   }
@@ -177,6 +189,8 @@ export class Supervisor {
       databaseUrl: this.databaseUrl,
       shutdownTimeoutMs: this.config.shutdownTimeoutMs,
       bodyLimitBytes: this.config.bodyLimitBytes,
+      cacheEnabled: this.config.cacheEnabled,
+      cacheTtlSeconds: this.config.cacheTtlSeconds,
       logLevel: this.config.logLevel,
     };
   }
@@ -289,6 +303,10 @@ export class Supervisor {
         runs: Number.isFinite(runs) ? runs : null,
       },
       children,
+      cache: summarizeCache(
+        this.config.cacheEnabled,
+        children.map((child) => child.cache),
+      ),
     };
   }
 

@@ -1,7 +1,9 @@
 import type { RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { cacheOwner, readCachedOwner } from '../../auth/authCache.ts';
 import { parseToken, secretMatches } from '../../auth/tokens.ts';
 import type { Queryable } from '../../db/queryable.ts';
-import { findTokenOwner, touchToken } from '../../db/repositories/tokens.ts';
+import { findTokenOwner, type TokenOwner, touchToken } from '../../db/repositories/tokens.ts';
 import type { UserRole } from '../../db/repositories/users.ts';
 import type { Logger } from '../../logger.ts';
 import { HttpError } from '../errors.ts';
@@ -24,7 +26,7 @@ declare module 'express-serve-static-core' {
 
 const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
 
-export function authenticate(db: Queryable, log: Logger): RequestHandler {
+export function authenticate(db: Queryable, redis: Redis, log: Logger): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) throw unauthorized('send Authorization: Bearer <token>');
@@ -34,7 +36,7 @@ export function authenticate(db: Queryable, log: Logger): RequestHandler {
       res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw unauthorized('malformed bearer token');
     }
-    const owner = await findTokenOwner(db, parsed.prefix);
+    const owner = await lookupOwner(db, redis, log, parsed.prefix);
     // Always compare, even without a row, so a miss and a wrong secret take the same time.
     const matches = secretMatches(parsed.secret, owner?.secret_hash ?? null);
     if (!owner || !matches || owner.revoked) {
@@ -54,6 +56,22 @@ export function authenticate(db: Queryable, log: Logger): RequestHandler {
     }
     next();
   };
+}
+
+/** Redis first; on a miss (or Redis away) the database, then cached for the next request. */
+async function lookupOwner(
+  db: Queryable,
+  redis: Redis,
+  log: Logger,
+  prefix: string,
+): Promise<TokenOwner | null> {
+  const cached = await readCachedOwner(redis, prefix).catch(() => null);
+  if (cached) return cached;
+  const owner = await findTokenOwner(db, prefix);
+  // Unknown prefixes are not cached: a flood of made-up tokens must not fill Redis.
+  if (owner)
+    cacheOwner(redis, prefix, owner).catch((error) => log.debug({ err: error }, 'auth cache write failed'));
+  return owner;
 }
 
 export const requireAdmin: RequestHandler = (req, _res, next) => {

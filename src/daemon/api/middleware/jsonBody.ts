@@ -39,7 +39,8 @@ function findNul(value: unknown, path: string): string | null {
 const rejectNul: RequestHandler = (req, _res, next) => {
   const where = findNul(req.body, 'body') ?? findNul(req.query, 'query');
   if (where) {
-    next(new HttpError(400, 'invalid_request', `${where}: NUL characters are not allowed`));
+    const message = 'NUL characters are not allowed';
+    next(new HttpError(400, 'invalid_request', `${where}: ${message}`, [{ path: where, message }]));
     return;
   }
   next();

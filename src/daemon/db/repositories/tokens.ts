@@ -23,13 +23,16 @@ export async function createToken(
   return { ...row, token };
 }
 
-/** Revokes a token by id; resolves to false when there is no such live token. */
-export async function revokeToken(db: Queryable, id: string): Promise<{ id: string; email: string } | null> {
-  const { rows } = await db.query<{ id: string; email: string }>(
+/** Revokes a token by id; null when there is no such live token. The prefix is for the auth cache. */
+export async function revokeToken(
+  db: Queryable,
+  id: string,
+): Promise<{ id: string; email: string; prefix: string } | null> {
+  const { rows } = await db.query<{ id: string; email: string; prefix: string }>(
     `UPDATE api_tokens t SET revoked_at = now()
        FROM users u
       WHERE t.id = $1 AND t.revoked_at IS NULL AND u.tenant_id = t.tenant_id AND u.id = t.user_id
-     RETURNING t.id, u.email`,
+     RETURNING t.id, u.email, t.prefix`,
     [id],
   );
   return rows[0] ?? null;
@@ -41,13 +44,14 @@ export async function revokeNamedTokens(
   tenantId: string,
   userIds: string[],
   name: string,
-): Promise<number> {
-  const { rowCount } = await db.query(
+): Promise<string[]> {
+  const { rows } = await db.query<{ prefix: string }>(
     `UPDATE api_tokens SET revoked_at = now()
-      WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND name = $3 AND revoked_at IS NULL`,
+      WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND name = $3 AND revoked_at IS NULL
+     RETURNING prefix`,
     [tenantId, userIds, name],
   );
-  return rowCount ?? 0;
+  return rows.map((row) => row.prefix);
 }
 
 /** What a Bearer token resolves to: the caller, their tenant and role. */

@@ -19,6 +19,8 @@ export interface DemoTenant {
   created: boolean;
   admin_token: string;
   user_tokens: string[];
+  /** Prefixes of the demo tokens this run revoked: the auth cache must forget them. */
+  revoked: string[];
 }
 
 export const DEMO_TOKEN_NAME = 'demo';
@@ -98,7 +100,7 @@ const holderEmails = (slug: string) => [
 async function rotateTokens(
   pool: pg.Pool,
   slug: string,
-): Promise<{ admin_token: string; user_tokens: string[] }> {
+): Promise<{ admin_token: string; user_tokens: string[]; revoked: string[] }> {
   return withTransaction(pool, async (db) => {
     const { rows } = await db.query<{ id: string; tenant_id: string; email: string }>(
       `SELECT u.id, u.tenant_id, u.email FROM users u JOIN tenants t ON t.id = u.tenant_id
@@ -107,7 +109,7 @@ async function rotateTokens(
     );
     const byEmail = new Map(rows.map((row) => [row.email, row]));
     const tenantId = rows[0]?.tenant_id as string;
-    await revokeNamedTokens(
+    const revoked = await revokeNamedTokens(
       db,
       tenantId,
       rows.map((r) => r.id),
@@ -119,7 +121,7 @@ async function rotateTokens(
       if (!user) throw new Error(`demo user ${email} is missing: drop tenant ${slug} and seed again`);
       tokens.push((await createToken(db, { tenantId, userId: user.id, name: DEMO_TOKEN_NAME })).token);
     }
-    return { admin_token: tokens[0] as string, user_tokens: tokens.slice(1) };
+    return { admin_token: tokens[0] as string, user_tokens: tokens.slice(1), revoked };
   });
 }
 

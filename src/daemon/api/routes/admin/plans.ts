@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import { createPlan, listPlans } from '../../../db/repositories/plans.ts';
 import { principalOf } from '../../middleware/auth.ts';
 import { name, parseInput } from '../../validate.ts';
@@ -25,7 +27,7 @@ const planBody = z.strictObject({
   trial_days: z.number().int('must be a whole number').min(0).max(90).optional(),
 });
 
-export function planRoutes(pool: pg.Pool): Router {
+export function planRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -35,7 +37,10 @@ export function planRoutes(pool: pg.Pool): Router {
 
   router.post('/', async (req, res) => {
     const body = parseInput(planBody, req.body, 'body');
-    res.status(201).json(await createPlan(pool, principalOf(req).tenantId, body));
+    const plan = await createPlan(pool, principalOf(req).tenantId, body);
+    // Analytics list every plan (revenue by plan), with or without subscriptions.
+    await invalidate(layer, req, tags.plans, tags.analytics);
+    res.status(201).json(plan);
   });
 
   return router;

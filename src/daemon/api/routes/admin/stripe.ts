@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { stripeAnalytics } from '../../../db/repositories/analytics.ts';
 import { readStripeSettings, saveStripeSettings, toView } from '../../../db/repositories/stripeSettings.ts';
@@ -24,12 +26,15 @@ const settingsBody = z.strictObject({
 
 const modeOf = (key: string) => (key.includes('_live_') ? 'live' : 'test');
 
-export function stripeRoutes(pool: pg.Pool): Router {
+export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  router.get('/settings', async (req, res) => {
-    res.json(toView(await readStripeSettings(pool, principalOf(req).tenantId)));
-  });
+  router.get(
+    '/settings',
+    cachedJson(layer, '/api/admin/stripe/settings', async (req) =>
+      toView(await readStripeSettings(pool, principalOf(req).tenantId)),
+    ),
+  );
 
   router.put('/settings', async (req, res) => {
     const { tenantId } = principalOf(req);
@@ -51,12 +56,17 @@ export function stripeRoutes(pool: pg.Pool): Router {
         currency: body.currency,
       });
     });
+    // The currency shows in analytics too.
+    await invalidate(layer, req, tags.stripe, tags.analytics);
     res.json(toView(saved));
   });
 
-  router.get('/analytics', async (req, res) => {
-    res.json(await stripeAnalytics(pool, principalOf(req).tenantId));
-  });
+  router.get(
+    '/analytics',
+    cachedJson(layer, '/api/admin/stripe/analytics', (req) =>
+      stripeAnalytics(pool, principalOf(req).tenantId),
+    ),
+  );
 
   return router;
 }

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import { type Queryable, withTransaction } from '../../../db/queryable.ts';
 import {
   agentsTable,
@@ -60,24 +62,27 @@ async function checkReferences(
   }
 }
 
-export function agentRoutes(pool: pg.Pool): Router {
+export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(agentsQuery, req.query, 'query');
-    const conditions = [];
-    if (query.q) {
-      conditions.push({
-        sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(lower(email), lower($?)) > 0)',
-        value: query.q,
-      });
-    }
-    if (query.status) conditions.push({ sql: 'status = $?', value: query.status });
-    if (query.team_id) conditions.push({ sql: 'team_id = $?', value: query.team_id });
-    if (query.role_id) conditions.push({ sql: 'role_id = $?', value: query.role_id });
-    const { rows, total } = await listOwned(pool, agentsTable, ownerOf(req), conditions, pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  router.get(
+    '/',
+    cachedJson(layer, '/api/session/agents', async (req) => {
+      const query = parseInput(agentsQuery, req.query, 'query');
+      const conditions = [];
+      if (query.q) {
+        conditions.push({
+          sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(lower(email), lower($?)) > 0)',
+          value: query.q,
+        });
+      }
+      if (query.status) conditions.push({ sql: 'status = $?', value: query.status });
+      if (query.team_id) conditions.push({ sql: 'team_id = $?', value: query.team_id });
+      if (query.role_id) conditions.push({ sql: 'role_id = $?', value: query.role_id });
+      const { rows, total } = await listOwned(pool, agentsTable, ownerOf(req), conditions, pageOf(query));
+      return listBody(rows, total, query);
+    }),
+  );
 
   router.get('/:id', async (req, res) => {
     const agent = await findOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent'));
@@ -108,6 +113,7 @@ export function agentRoutes(pool: pg.Pool): Router {
       }
       return insertOwned(db, agentsTable, owner, body);
     });
+    await invalidate(layer, req, tags.agents);
     res.status(201).json(agent);
   });
 
@@ -118,6 +124,7 @@ export function agentRoutes(pool: pg.Pool): Router {
     await checkReferences(pool, owner, body);
     const agent = await updateOwned(pool, agentsTable, owner, id, body);
     if (!agent) throw notFoundError('agent');
+    await invalidate(layer, req, tags.agents);
     res.json(agent);
   });
 
@@ -125,6 +132,7 @@ export function agentRoutes(pool: pg.Pool): Router {
     if (!(await deleteOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent')))) {
       throw notFoundError('agent');
     }
+    await invalidate(layer, req, tags.agents);
     res.status(204).end();
   });
 

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import {
   findOwned,
   insertOwned,
@@ -34,15 +36,18 @@ const permissions = z
 const roleBody = z.strictObject({ name, permissions });
 const rolesQuery = z.object({ ...pageQuery, q: search });
 
-export function roleRoutes(pool: pg.Pool): Router {
+export function roleRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(rolesQuery, req.query, 'query');
-    const conditions = query.q ? [{ sql: 'strpos(lower(name), lower($?)) > 0', value: query.q }] : [];
-    const { rows, total } = await listOwned(pool, rolesTable, ownerOf(req), conditions, pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  router.get(
+    '/',
+    cachedJson(layer, '/api/session/roles', async (req) => {
+      const query = parseInput(rolesQuery, req.query, 'query');
+      const conditions = query.q ? [{ sql: 'strpos(lower(name), lower($?)) > 0', value: query.q }] : [];
+      const { rows, total } = await listOwned(pool, rolesTable, ownerOf(req), conditions, pageOf(query));
+      return listBody(rows, total, query);
+    }),
+  );
 
   router.get('/:id', async (req, res) => {
     const role = await findOwned(pool, rolesTable, ownerOf(req), parseId(req.params.id, 'role'));
@@ -52,7 +57,9 @@ export function roleRoutes(pool: pg.Pool): Router {
 
   router.post('/', async (req, res) => {
     const body = parseInput(roleBody, req.body, 'body');
-    res.status(201).json(await insertOwned(pool, rolesTable, ownerOf(req), body));
+    const role = await insertOwned(pool, rolesTable, ownerOf(req), body);
+    await invalidate(layer, req, tags.roles);
+    res.status(201).json(role);
   });
 
   router.patch('/:id', async (req, res) => {
@@ -60,11 +67,13 @@ export function roleRoutes(pool: pg.Pool): Router {
     const body = parseInput(roleBody.partial(), req.body, 'body');
     const role = await updateOwned(pool, rolesTable, ownerOf(req), id, body);
     if (!role) throw notFoundError('role');
+    await invalidate(layer, req, tags.roles);
     res.json(role);
   });
 
   router.delete('/:id', async (req, res) => {
     await deleteUnlessUsed(pool, rolesTable, ownerOf(req), parseId(req.params.id, 'role'), 'role_id', 'role');
+    await invalidate(layer, req, tags.roles);
     res.status(204).end();
   });
 

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import {
   findOwned,
   insertOwned,
@@ -15,15 +17,18 @@ import { deleteUnlessUsed, ownerOf } from './ownedCrud.ts';
 const teamBody = z.strictObject({ name });
 const teamsQuery = z.object({ ...pageQuery, q: search });
 
-export function teamRoutes(pool: pg.Pool): Router {
+export function teamRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(teamsQuery, req.query, 'query');
-    const conditions = query.q ? [{ sql: 'strpos(lower(name), lower($?)) > 0', value: query.q }] : [];
-    const { rows, total } = await listOwned(pool, teamsTable, ownerOf(req), conditions, pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  router.get(
+    '/',
+    cachedJson(layer, '/api/session/teams', async (req) => {
+      const query = parseInput(teamsQuery, req.query, 'query');
+      const conditions = query.q ? [{ sql: 'strpos(lower(name), lower($?)) > 0', value: query.q }] : [];
+      const { rows, total } = await listOwned(pool, teamsTable, ownerOf(req), conditions, pageOf(query));
+      return listBody(rows, total, query);
+    }),
+  );
 
   router.get('/:id', async (req, res) => {
     const team = await findOwned(pool, teamsTable, ownerOf(req), parseId(req.params.id, 'team'));
@@ -33,7 +38,9 @@ export function teamRoutes(pool: pg.Pool): Router {
 
   router.post('/', async (req, res) => {
     const body = parseInput(teamBody, req.body, 'body');
-    res.status(201).json(await insertOwned(pool, teamsTable, ownerOf(req), body));
+    const team = await insertOwned(pool, teamsTable, ownerOf(req), body);
+    await invalidate(layer, req, tags.teams);
+    res.status(201).json(team);
   });
 
   router.patch('/:id', async (req, res) => {
@@ -41,11 +48,13 @@ export function teamRoutes(pool: pg.Pool): Router {
     const body = parseInput(teamBody.partial(), req.body, 'body');
     const team = await updateOwned(pool, teamsTable, ownerOf(req), id, body);
     if (!team) throw notFoundError('team');
+    await invalidate(layer, req, tags.teams);
     res.json(team);
   });
 
   router.delete('/:id', async (req, res) => {
     await deleteUnlessUsed(pool, teamsTable, ownerOf(req), parseId(req.params.id, 'team'), 'team_id', 'team');
+    await invalidate(layer, req, tags.teams);
     res.status(204).end();
   });
 

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { findPlan } from '../../../db/repositories/plans.ts';
 import {
@@ -16,15 +18,19 @@ import { isUuid, parseInput } from '../../validate.ts';
 
 const changeBody = z.strictObject({ plan_id: z.string().trim().min(1).max(64) });
 
-export function subscriptionRoutes(pool: pg.Pool): Router {
+export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  router.get('/', async (req, res) => {
-    const { tenantId, userId } = principalOf(req);
-    const subscription = await findLiveSubscription(pool, tenantId, userId);
-    if (!subscription) throw notFoundError('subscription');
-    res.json(subscription);
-  });
+  // A 404 (no subscription) is thrown by the loader, so it is never cached.
+  router.get(
+    '/',
+    cachedJson(layer, '/api/user/subscription', async (req) => {
+      const { tenantId, userId } = principalOf(req);
+      const subscription = await findLiveSubscription(pool, tenantId, userId);
+      if (!subscription) throw notFoundError('subscription');
+      return subscription;
+    }),
+  );
 
   // Subscribe, or change plan. The live row is locked so two changes cannot interleave.
   router.post('/', async (req, res) => {
@@ -46,6 +52,7 @@ export function subscriptionRoutes(pool: pg.Pool): Router {
       else await createSubscription(db, { tenantId, userId, plan });
       return { created: !current, subscription: await findLiveSubscription(db, tenantId, userId) };
     });
+    await invalidate(layer, req, tags.subscription, tags.analytics);
     res.status(created ? 201 : 200).json(subscription);
   });
 
@@ -59,6 +66,7 @@ export function subscriptionRoutes(pool: pg.Pool): Router {
       await cancelAtPeriodEnd(db, tenantId, current.id);
       return findLiveSubscription(db, tenantId, userId);
     });
+    await invalidate(layer, req, tags.subscription, tags.analytics);
     res.json(subscription);
   });
 

@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import type { TokenOwner } from '../db/repositories/tokens.ts';
+
+/**
+ * Token lookups cached in Redis for a minute, so an authenticated request costs one Redis
+ * GET instead of a database query. Only the secret's hash is cached, never the token.
+ * A revocation deletes the entry (see forgetToken); the short TTL bounds how long a
+ * revocation made where no Redis is reachable can lag.
+ */
+export const AUTH_CACHE_TTL_S = 60;
+export const AUTH_KEY_PATTERN = 'wuz:auth:*';
+
+const keyOf = (prefix: string) => `wuz:auth:${prefix}`;
+
+type Cached = Omit<TokenOwner, 'secret_hash' | 'stale'> & { secret_hash: string };
+
+export async function readCachedOwner(redis: Redis, prefix: string): Promise<TokenOwner | null> {
+  const text = await redis.get(keyOf(prefix));
+  if (!text) return null;
+  const cached = JSON.parse(text) as Cached;
+  return { ...cached, secret_hash: Buffer.from(cached.secret_hash, 'base64'), stale: false };
+}
+
+export async function cacheOwner(redis: Redis, prefix: string, owner: TokenOwner): Promise<void> {
+  const { stale: _stale, ...rest } = owner;
+  const value: Cached = { ...rest, secret_hash: owner.secret_hash.toString('base64') };
+  await redis.set(keyOf(prefix), JSON.stringify(value), 'EX', AUTH_CACHE_TTL_S);
+}
+
+export async function forgetToken(redis: Redis, prefix: string): Promise<void> {
+  await redis.del(keyOf(prefix));
+}
+
+/** Drops every cached token (at daemon start: revocations made while it was down). */
+export async function forgetAllTokens(redis: Redis): Promise<number> {
+  let cursor = '0';
+  let removed = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', AUTH_KEY_PATTERN, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.del(...keys);
+  } while (cursor !== '0');
+  return removed;
+}
