@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupDaemons,
@@ -16,98 +15,33 @@ import {
   waitFor,
   wuzctl,
 } from '../helpers/daemon.ts';
-
-// The machine's own services (CI starts them). DB index 14 of Redis is ours; we never FLUSH.
-const REDIS_URL = process.env.WUZ_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-const PG_HOST = process.env.WUZ_TEST_PG_HOST ?? '127.0.0.1';
-const PG_PORT = Number(process.env.WUZ_TEST_PG_PORT ?? 5432);
-const PG_USERS = process.env.WUZ_TEST_PG_USER ? [process.env.WUZ_TEST_PG_USER] : ['postgres', 'root'];
-const dbName = `wuzctl_test_${Math.random().toString(36).slice(2, 10)}`;
-
-let pgUser = '';
-let databaseUrl = '';
-
-async function checkRedis(): Promise<void> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    expect(await redis.ping()).toBe('PONG');
-  } catch (error) {
-    throw new Error(
-      `Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); the external-mode tests need it running`,
-    );
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** A client on the maintenance database `test`, with the first user trust auth accepts. */
-async function adminClient(): Promise<pg.Client> {
-  const failures: string[] = [];
-  for (const user of pgUser ? [pgUser] : PG_USERS) {
-    const client = new pg.Client({
-      host: PG_HOST,
-      port: PG_PORT,
-      user,
-      database: 'test',
-      connectionTimeoutMillis: 3000,
-    });
-    try {
-      await client.connect();
-      pgUser = user;
-      return client;
-    } catch (error) {
-      failures.push(`${user}: ${(error as Error).message}`);
-      await client.end().catch(() => {});
-    }
-  }
-  throw new Error(
-    `PostgreSQL is not reachable at ${PG_HOST}:${PG_PORT}/test (${failures.join('; ')}); the external-mode tests need it running`,
-  );
-}
-
-async function testDb(): Promise<pg.Client> {
-  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: pgUser, database: dbName });
-  await client.connect();
-  return client;
-}
+import {
+  checkRedis,
+  createTestDatabase,
+  PG_HOST,
+  PG_PORT,
+  REDIS_URL,
+  type TestDatabase,
+} from '../helpers/external.ts';
 
 describe('serve with external Redis and PostgreSQL', () => {
   let daemon: Daemon;
   let status: DaemonStatus;
-  let created = false;
+  let database: TestDatabase | undefined;
+  let dbName = '';
 
   beforeAll(async () => {
     await checkRedis();
-    const admin = await adminClient();
-    try {
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      created = true;
-    } finally {
-      await admin.end();
-    }
-    databaseUrl = `postgres://${pgUser}@${PG_HOST}:${PG_PORT}/${dbName}`;
-    daemon = await startDaemon({ env: { REDIS_URL, DATABASE_URL: databaseUrl } });
+    database = await createTestDatabase();
+    dbName = database.name;
+    daemon = await startDaemon({ env: { REDIS_URL, DATABASE_URL: database.url } });
     status = await statusJson(daemon.dataDir);
     remember(daemon, status);
   });
 
   afterAll(async () => {
     await cleanupDaemons();
-    if (created) {
-      const admin = await adminClient();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    }
+    await database?.drop();
   });
 
   it('says so in the banner', () => {
@@ -151,7 +85,7 @@ describe('serve with external Redis and PostgreSQL', () => {
   });
 
   it('applied the migrations and recorded its start in the external database', async () => {
-    const db = await testDb();
+    const db = await (database as TestDatabase).connect();
     try {
       const migrations = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       expect(migrations.rows.map((r) => r.version)).toContain('0001_daemon_runs');

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupDaemons, embeddedEnv, startDaemon, tempDataDir, wuzctl } from '../helpers/daemon.ts';
+
+// The data commands on an embedded data dir: first with no daemon (they open PGlite
+// themselves, under the daemon's pid lock), then through a running daemon.
+
+let dataDir: string;
+const run = (args: string[]) =>
+  wuzctl([...args, '--data-dir', dataDir], { env: embeddedEnv, timeoutMs: 120_000 });
+
+beforeAll(async () => {
+  dataDir = await tempDataDir();
+});
+afterAll(cleanupDaemons);
+
+describe('data commands without a daemon', () => {
+  it('create a tenant and a user, and refuse bad input with exit 2 or 1 and a message', async () => {
+    const tenant = await run(['tenants', 'create', 'Açaí Resellers', '--plan', 'pro', '--json']);
+    expect(tenant.exitCode, tenant.stderr).toBe(0);
+    expect(JSON.parse(tenant.stdout)).toMatchObject({ slug: 'acai-resellers', plan: 'pro' });
+
+    const badPlan = await run(['tenants', 'create', 'X', '--plan', 'platinum']);
+    expect(badPlan.exitCode).toBe(2);
+    expect(badPlan.stderr).toMatch(/platinum/);
+
+    const user = await run([
+      'users',
+      'create',
+      '--tenant',
+      'acai-resellers',
+      '--email',
+      'ana@acai.test',
+      '--role',
+      'admin',
+      '--json',
+    ]);
+    expect(JSON.parse(user.stdout)).toMatchObject({
+      email: 'ana@acai.test',
+      role: 'admin',
+      tenant: 'acai-resellers',
+    });
+
+    const duplicate = await run([
+      'users',
+      'create',
+      '--tenant',
+      'acai-resellers',
+      '--email',
+      'ANA@acai.test',
+    ]);
+    expect(duplicate.exitCode).toBe(1);
+    expect(duplicate.stderr).toMatch(/already exists/);
+    expect(duplicate.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const unknown = await run(['users', 'create', '--tenant', 'nope', '--email', 'x@y.test']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/no tenant with slug "nope"/);
+    expect(unknown.stderr).toMatch(/hint: .*tenants list/);
+
+    const badEmail = await run(['users', 'create', '--tenant', 'acai-resellers', '--email', 'not-an-email']);
+    expect(badEmail.exitCode).toBe(2);
+  });
+});
+
+describe('data commands through a running daemon', () => {
+  it('see what was written without it, seed idempotently and rotate the demo tokens', async () => {
+    const daemon = await startDaemon({ dataDir, env: embeddedEnv, apiWorkers: 1 });
+    const listed = await run(['tenants', 'list', '--json']);
+    expect(JSON.parse(listed.stdout).map((t: { slug: string }) => t.slug)).toEqual(['acai-resellers']);
+
+    const first = JSON.parse((await run(['seed', '--demo', '--tenants', '3', '--json'])).stdout);
+    expect(first.tenants.map((t: { slug: string; plan: string }) => [t.slug, t.plan])).toEqual([
+      ['demo-1', 'free'],
+      ['demo-2', 'pro'],
+      ['demo-3', 'enterprise'],
+    ]);
+    const counts = async () =>
+      JSON.parse((await run(['tenants', 'list', '--json'])).stdout).map(
+        (t: { slug: string; users: number }) => [t.slug, t.users],
+      );
+    const before = await counts();
+    const agents = async (token: string) =>
+      fetch(`${daemon.url}/api/session/agents`, { headers: { authorization: `Bearer ${token}` } });
+    const firstToken = first.tenants[1].user_tokens[0];
+    expect((await agents(firstToken)).status).toBe(200);
+
+    const second = JSON.parse((await run(['seed', '--demo', '--tenants', '3', '--json'])).stdout);
+    expect(await counts()).toEqual(before);
+    expect((await agents(firstToken)).status).toBe(401);
+    const fresh = await agents(second.tenants[1].user_tokens[0]);
+    expect(fresh.status).toBe(200);
+    expect(((await fresh.json()) as { total: number }).total).toBe(5);
+
+    const human = await run(['tenants', 'list']);
+    expect(human.stdout).toMatch(/SLUG\s+NAME\s+PLAN/);
+    expect(human.stdout).toMatch(/demo-3\s+Demo Reseller 3\s+enterprise/);
+  });
+});
