@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { fromDatabaseError } from '../daemon/api/errors.ts';
-import { AUTH_CACHE_TTL_S, forgetToken } from '../daemon/auth/authCache.ts';
+import { AUTH_CACHE_TTL_S, forgetTokens } from '../daemon/auth/authCache.ts';
 import { dataPaths, resolveDataDir } from '../daemon/config.ts';
 import { migrate } from '../daemon/db/migrate.ts';
 import { connectDatabase } from '../daemon/db/pool.ts';
@@ -126,7 +126,7 @@ export async function forgetRevokedTokens(
       return null;
     });
     if (redis) {
-      for (const prefix of prefixes) await forgetToken(redis, prefix).catch(warn);
+      await forgetTokens(redis, prefixes).catch(warn);
       redis.disconnect();
     }
   }

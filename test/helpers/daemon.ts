@@ -149,6 +149,14 @@ export interface DaemonStatus {
     runs: number | null;
   };
   children: ChildStatus[];
+  cache: {
+    enabled: boolean;
+    hits: number;
+    misses: number;
+    loads: number;
+    errors: number;
+    routes: Record<string, unknown>;
+  };
 }
 
 /** `wuzctl status --json` parsed; throws with the CLI's stderr when it fails. */

@@ -574,9 +574,7 @@ describe('the response cache', () => {
 
   it('counts hits and misses in the daemon status', async () => {
     const status = await statusJson(daemon.dataDir);
-    const cache = (
-      status as unknown as { cache: { hits: number; misses: number; routes: Record<string, unknown> } }
-    ).cache;
+    const { cache } = status;
     expect(cache.hits).toBeGreaterThan(0);
     expect(cache.misses).toBeGreaterThan(0);
     expect(Object.keys(cache.routes)).toContain('/api/session/roles');

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupDaemons, embeddedEnv, startDaemon, tempDataDir, wuzctl } from '../helpers/daemon.ts';
 
@@ -90,6 +92,30 @@ describe('data commands through a running daemon', () => {
     const fresh = await agents(second.tenants[1].user_tokens[0]);
     expect(fresh.status).toBe(200);
     expect(((await fresh.json()) as { total: number }).total).toBe(5);
+
+    // The control route the CLI uses to drop revoked tokens refuses anything but prefixes.
+    const forget = (body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { socketPath: path.join(dataDir, 'wuzctl.sock'), method: 'POST', path: '/auth/forget' },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await forget('not json')).toBe(400);
+    expect(await forget('{"prefixes":["../../etc"]}')).toBe(400);
+    expect(await forget('{"prefixes":["0123456789ab"]}')).toBe(200);
+
+    const badCount = await run(['seed', '--demo', '--tenants', 'many']);
+    expect(badCount.exitCode).toBe(2);
+    expect(badCount.stderr).toMatch(/--tenants must be a whole number/);
+    const badId = await run(['tokens', 'revoke', 'not-a-uuid']);
+    expect(badId.exitCode).toBe(2);
+    expect(badId.stderr).toMatch(/invalid token id/);
 
     const human = await run(['tenants', 'list']);
     expect(human.stdout).toMatch(/SLUG\s+NAME\s+PLAN/);

@@ -24,6 +24,12 @@ describe('loadServeConfig', () => {
     else expect(loadServeConfig({ bodyLimit: value }, {}).bodyLimitBytes).toBe(bytes);
   });
 
+  it('refuses a cache mode other than on or off', () => {
+    expect(() => loadServeConfig({}, { WUZ_CACHE: 'maybe' })).toThrow(
+      /WUZ_CACHE = "maybe": must be on or off/,
+    );
+  });
+
   it('lists every bad cache TTL entry', () => {
     expect(() => loadServeConfig({ cacheTtl: 'agents=0,bogus=5,teams' }, {})).toThrow(
       /agents must be 1 to 86400 seconds[\s\S]*unknown entry "bogus=5"[\s\S]*unknown entry "teams"/,

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type pg from 'pg';
+import { isUuid } from '../../daemon/api/validate.ts';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createToken, revokeToken } from '../../daemon/db/repositories/tokens.ts';
 import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
@@ -35,8 +36,6 @@ async function findUser(
   }
   return matches[0] as User & { tenant_slug: string };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function tokensCommand(): Command {
   const tokens = new Command('tokens').description('create and revoke API tokens');
@@ -87,8 +86,7 @@ export function tokensCommand(): Command {
     .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
     .option('--json', 'print {"id","revoked"}')
     .action(async (id: string, options: { dataDir?: string; json?: boolean }) => {
-      if (!UUID.test(id))
-        throw new CliError(`invalid token id ${JSON.stringify(id)} (a UUID)`, exitCodes.usage);
+      if (!isUuid(id)) throw new CliError(`invalid token id ${JSON.stringify(id)} (a UUID)`, exitCodes.usage);
       const revoked = await withDatabase(options.dataDir, (pool) => revokeToken(pool, id.toLowerCase()));
       if (!revoked) throw new CliError(`no live token with id ${id}`, exitCodes.failure);
       await forgetRevokedTokens(options.dataDir, [revoked.prefix]);

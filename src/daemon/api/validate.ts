@@ -41,6 +41,12 @@ export const uuid = z
   .string()
   .regex(UUID, 'must be an id (UUID)')
   .transform((v) => v.toLowerCase());
+/** An ISO 4217 code, stored lower-case as Stripe does. */
+export const currency = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO currency code')
+  .transform((c) => c.toLowerCase());
 export const search = z.string().trim().max(100, 'must be at most 100 characters').optional();
 
 export const pageQuery = {

@@ -4,7 +4,7 @@ import type { TokenOwner } from '../db/repositories/tokens.ts';
 /**
  * Token lookups cached in Redis for a minute, so an authenticated request costs one Redis
  * GET instead of a database query. Only the secret's hash is cached, never the token.
- * A revocation deletes the entry (see forgetToken); the short TTL bounds how long a
+ * A revocation deletes the entry (see forgetTokens); the short TTL bounds how long a
  * revocation made where no Redis is reachable can lag.
  */
 export const AUTH_CACHE_TTL_S = 60;
@@ -27,8 +27,8 @@ export async function cacheOwner(redis: Redis, prefix: string, owner: TokenOwner
   await redis.set(keyOf(prefix), JSON.stringify(value), 'EX', AUTH_CACHE_TTL_S);
 }
 
-export async function forgetToken(redis: Redis, prefix: string): Promise<void> {
-  await redis.del(keyOf(prefix));
+export async function forgetTokens(redis: Redis, prefixes: string[]): Promise<void> {
+  if (prefixes.length > 0) await redis.del(...prefixes.map(keyOf));
 }
 
 /** Drops every cached token (at daemon start: revocations made while it was down). */

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { principalOf } from '../api/middleware/auth.ts';
+import { ownerOf } from '../api/middleware/auth.ts';
 import type { CacheTtlName } from '../config.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
@@ -20,11 +20,6 @@ export interface CacheLayer {
   cache: ResponseCache;
   ttlSeconds: Record<CacheTtlName, number>;
 }
-
-export const scopeOf = (req: Request): Scope => {
-  const { tenantId, userId } = principalOf(req);
-  return { tenantId, userId };
-};
 
 // What each cached response depends on. A subscription shows the plan and the agent count,
 // so it depends on the plans and agents tags as well as its own.
@@ -52,7 +47,7 @@ export function cachedJson(
   const depends = DEPENDS_ON[route];
   const ttlMs = layer.ttlSeconds[CACHED_ROUTES[route]] * 1000;
   return async (req, res) => {
-    const scope = scopeOf(req);
+    const scope = ownerOf(req);
     const { body, hit } = await layer.cache.getOrLoad(
       {
         route,
@@ -73,6 +68,6 @@ export function invalidate(
   req: Request,
   ...which: Array<(s: Scope) => string>
 ): Promise<void> {
-  const scope = scopeOf(req);
+  const scope = ownerOf(req);
   return layer.cache.invalidate(which.map((tag) => tag(scope)));
 }

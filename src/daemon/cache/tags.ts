@@ -8,10 +8,9 @@
  * unreachable at once, in every process — no KEYS, no SCAN, nothing to delete (the TTL
  * reaps the orphans).
  */
-export interface Scope {
-  tenantId: string;
-  userId: string;
-}
+export type { Owner as Scope } from '../db/repositories/owned.ts';
+
+import type { Owner as Scope } from '../db/repositories/owned.ts';
 
 const tenantPart = (tenantId: string) => `{t:${tenantId}}`;
 const tag = (tenantId: string, name: string) => `wuz:gen:${tenantPart(tenantId)}:${name}`;

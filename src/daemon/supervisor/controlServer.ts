@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
+import { z } from 'zod';
 
 export interface ControlHandlers {
   status(): Promise<object>;
@@ -10,13 +11,20 @@ export interface ControlHandlers {
   stop(): void;
 }
 
-async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
+const forgetBody = z.strictObject({ prefixes: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(10_000) });
+
+/** The request's JSON body, or undefined when it is not JSON (the schema then refuses it). */
+async function readJson(req: http.IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
   let text = '';
   for await (const chunk of req) {
     text += chunk;
-    if (text.length > limit) throw new Error('control request body too large');
+    if (text.length > limit) return undefined;
   }
-  return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -37,12 +45,14 @@ export async function startControlServer(
       // The socket is 0600: only the daemon's own user can read this URL (it may hold a password).
       if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
       if (req.method === 'POST' && req.url === '/auth/forget') {
-        const body = JSON.parse((await readBody(req)) || '{}') as { prefixes?: unknown };
-        const prefixes = Array.isArray(body.prefixes)
-          ? body.prefixes.filter((p) => typeof p === 'string')
-          : [];
-        await handlers.forgetTokens(prefixes as string[]);
-        return send(200, { forgotten: prefixes.length });
+        const parsed = forgetBody.safeParse(await readJson(req));
+        if (!parsed.success) {
+          return send(400, {
+            error: { code: 'invalid_request', message: 'send {"prefixes": ["<12 hex>", …]}' },
+          });
+        }
+        await handlers.forgetTokens(parsed.data.prefixes);
+        return send(200, { forgotten: parsed.data.prefixes.length });
       }
       if (req.method === 'POST' && req.url === '/stop') {
         send(202, { stopping: true });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { version } from '../../paths.ts';
-import { forgetAllTokens, forgetToken } from '../auth/authCache.ts';
+import { forgetAllTokens, forgetTokens } from '../auth/authCache.ts';
 import { type CacheSummary, summarizeCache } from '../cache/summary.ts';
 import { dataPaths, type ServeConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
@@ -166,7 +166,7 @@ export class Supervisor {
       status: () => this.status(),
       database: () => ({ url: this.databaseUrl }),
       forgetTokens: async (prefixes) => {
-        if (this.redis) for (const prefix of prefixes) await forgetToken(this.redis, prefix);
+        if (this.redis) await forgetTokens(this.redis, prefixes);
       },
       stop: () => void this.stop('control API'),
     });

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { cacheOwner, readCachedOwner } from '../../auth/authCache.ts';
 import { parseToken, secretMatches } from '../../auth/tokens.ts';
 import type { Queryable } from '../../db/queryable.ts';
+import type { Owner } from '../../db/repositories/owned.ts';
 import { findTokenOwner, type TokenOwner, touchToken } from '../../db/repositories/tokens.ts';
 import type { UserRole } from '../../db/repositories/users.ts';
 import type { Logger } from '../../logger.ts';
@@ -84,4 +85,10 @@ export const requireAdmin: RequestHandler = (req, _res, next) => {
 export function principalOf(req: { principal?: Principal }): Principal {
   if (!req.principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
   return req.principal;
+}
+
+/** The caller's tenant and user: what every owned row and every cache key is scoped by. */
+export function ownerOf(req: { principal?: Principal }): Owner {
+  const { tenantId, userId } = principalOf(req);
+  return { tenantId, userId };
 }

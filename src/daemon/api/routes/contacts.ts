@@ -1,17 +1,10 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import {
-  contactsTable,
-  deleteOwned,
-  findOwned,
-  insertContacts,
-  insertOwned,
-  listOwned,
-} from '../../db/repositories/owned.ts';
-import { notFoundError } from '../errors.ts';
-import { listBody, pageOf, pageQuery, parseId, parseInput, search } from '../validate.ts';
-import { ownerOf } from './session/ownedCrud.ts';
+import { contactsTable, insertContacts, insertOwned, listOwned } from '../../db/repositories/owned.ts';
+import { ownerOf } from '../middleware/auth.ts';
+import { listBody, pageOf, pageQuery, parseInput, search } from '../validate.ts';
+import { deleteOwnedById, getOwnedById } from './session/ownedCrud.ts';
 
 export const MAX_BATCH = 1000;
 
@@ -58,11 +51,7 @@ export function contactRoutes(pool: pg.Pool): Router {
     res.json(listBody(rows, total, query));
   });
 
-  router.get('/:id', async (req, res) => {
-    const contact = await findOwned(pool, contactsTable, ownerOf(req), parseId(req.params.id, 'contact'));
-    if (!contact) throw notFoundError('contact');
-    res.json(contact);
-  });
+  router.get('/:id', getOwnedById(pool, contactsTable, 'contact'));
 
   // One object → that contact (409 if its phone exists); an array → created and skipped.
   router.post('/', async (req, res) => {
@@ -77,12 +66,7 @@ export function contactRoutes(pool: pg.Pool): Router {
     }
   });
 
-  router.delete('/:id', async (req, res) => {
-    if (!(await deleteOwned(pool, contactsTable, ownerOf(req), parseId(req.params.id, 'contact')))) {
-      throw notFoundError('contact');
-    }
-    res.status(204).end();
-  });
+  router.delete('/:id', deleteOwnedById(pool, contactsTable, 'contact'));
 
   return router;
 }

@@ -5,7 +5,7 @@ import { type CacheLayer, invalidate } from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { createPlan, listPlans } from '../../../db/repositories/plans.ts';
 import { principalOf } from '../../middleware/auth.ts';
-import { name, parseInput } from '../../validate.ts';
+import { currency, name, parseInput } from '../../validate.ts';
 
 const count = z.number().int('must be a whole number').min(0, 'must not be negative').max(1_000_000_000);
 
@@ -16,11 +16,7 @@ const planBody = z.strictObject({
     .int('must be a whole number of cents')
     .min(0, 'must not be negative')
     .max(100_000_000),
-  currency: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO currency code')
-    .transform((c) => c.toLowerCase()),
+  currency,
   interval: z.enum(['month', 'year']),
   limits: z.strictObject({ max_agents: count, messages_per_month: count }),
   stripe_price_id: z.string().trim().min(1).max(255).nullable().optional(),

@@ -8,7 +8,7 @@ import { stripeAnalytics } from '../../../db/repositories/analytics.ts';
 import { readStripeSettings, saveStripeSettings, toView } from '../../../db/repositories/stripeSettings.ts';
 import { unprocessable } from '../../errors.ts';
 import { principalOf } from '../../middleware/auth.ts';
-import { parseInput } from '../../validate.ts';
+import { currency, parseInput } from '../../validate.ts';
 
 const key = (pattern: RegExp, example: string) =>
   z.string().trim().max(255, 'must be at most 255 characters').regex(pattern, `must look like ${example}`);
@@ -17,11 +17,7 @@ const settingsBody = z.strictObject({
   publishable_key: key(/^pk_(test|live)_[A-Za-z0-9]{8,}$/, 'pk_test_… or pk_live_…'),
   secret_key: key(/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/, 'sk_test_…, sk_live_… or rk_…').optional(),
   webhook_secret: key(/^whsec_[A-Za-z0-9+/=]{8,}$/, 'whsec_…').optional(),
-  currency: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO currency code')
-    .transform((c) => c.toLowerCase()),
+  currency,
 });
 
 const modeOf = (key: string) => (key.includes('_live_') ? 'live' : 'test');

@@ -6,7 +6,6 @@ import { tags } from '../../../cache/tags.ts';
 import { type Queryable, withTransaction } from '../../../db/queryable.ts';
 import {
   agentsTable,
-  deleteOwned,
   findOwned,
   insertOwned,
   listOwned,
@@ -15,8 +14,9 @@ import {
   teamsTable,
   updateOwned,
 } from '../../../db/repositories/owned.ts';
-import { countAgents, findLiveSubscription } from '../../../db/repositories/subscriptions.ts';
+import { findLiveSubscription } from '../../../db/repositories/subscriptions.ts';
 import { notFoundError, unprocessable } from '../../errors.ts';
+import { ownerOf } from '../../middleware/auth.ts';
 import {
   email,
   listBody,
@@ -28,7 +28,7 @@ import {
   search,
   uuid,
 } from '../../validate.ts';
-import { ownerOf } from './ownedCrud.ts';
+import { deleteOwnedById, getOwnedById } from './ownedCrud.ts';
 
 const status = z.enum(['active', 'away', 'inactive']);
 
@@ -84,11 +84,7 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     }),
   );
 
-  router.get('/:id', async (req, res) => {
-    const agent = await findOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent'));
-    if (!agent) throw notFoundError('agent');
-    res.json(agent);
-  });
+  router.get('/:id', getOwnedById(pool, agentsTable, 'agent'));
 
   router.post('/', async (req, res) => {
     const owner = ownerOf(req);
@@ -100,16 +96,12 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       ]);
       await checkReferences(db, owner, body);
       const subscription = await findLiveSubscription(db, owner.tenantId, owner.userId);
-      if (subscription) {
-        const max = subscription.plan.limits.max_agents;
-        if ((await countAgents(db, owner.tenantId, owner.userId)) >= max) {
-          throw unprocessable(
-            `your ${subscription.plan.name} plan allows ${max} agents: upgrade to add more`,
-            {
-              max_agents: max,
-            },
-          );
-        }
+      // The subscription already counts the caller's agents (its usage), under our lock.
+      const max = subscription?.plan.limits.max_agents;
+      if (subscription && max !== undefined && subscription.usage.agents >= max) {
+        throw unprocessable(`your ${subscription.plan.name} plan allows ${max} agents: upgrade to add more`, {
+          max_agents: max,
+        });
       }
       return insertOwned(db, agentsTable, owner, body);
     });
@@ -128,13 +120,10 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     res.json(agent);
   });
 
-  router.delete('/:id', async (req, res) => {
-    if (!(await deleteOwned(pool, agentsTable, ownerOf(req), parseId(req.params.id, 'agent')))) {
-      throw notFoundError('agent');
-    }
-    await invalidate(layer, req, tags.agents);
-    res.status(204).end();
-  });
+  router.delete(
+    '/:id',
+    deleteOwnedById(pool, agentsTable, 'agent', (req) => invalidate(layer, req, tags.agents)),
+  );
 
   return router;
 }

@@ -1,12 +1,37 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Queryable } from '../../../db/queryable.ts';
-import { agentsUsing, deleteOwned, type OwnedTable, type Owner } from '../../../db/repositories/owned.ts';
+import {
+  agentsUsing,
+  deleteOwned,
+  findOwned,
+  type OwnedTable,
+  type Owner,
+} from '../../../db/repositories/owned.ts';
 import { conflictError, notFoundError } from '../../errors.ts';
-import { principalOf } from '../../middleware/auth.ts';
+import { ownerOf } from '../../middleware/auth.ts';
+import { parseId } from '../../validate.ts';
 
-export function ownerOf(req: Request): Owner {
-  const { tenantId, userId } = principalOf(req);
-  return { tenantId, userId };
+/** `GET /:id` of one of the caller's rows; another's id (or a malformed one) is a 404. */
+export function getOwnedById(db: Queryable, spec: OwnedTable, what: string): RequestHandler {
+  return async (req, res) => {
+    const row = await findOwned(db, spec, ownerOf(req), parseId(req.params.id, what));
+    if (!row) throw notFoundError(what);
+    res.json(row);
+  };
+}
+
+/** `DELETE /:id` of one of the caller's rows; `afterDelete` runs before the 204 (cache invalidation). */
+export function deleteOwnedById(
+  db: Queryable,
+  spec: OwnedTable,
+  what: string,
+  afterDelete: (req: Request) => Promise<void> = async () => {},
+): RequestHandler {
+  return async (req, res) => {
+    if (!(await deleteOwned(db, spec, ownerOf(req), parseId(req.params.id, what)))) throw notFoundError(what);
+    await afterDelete(req);
+    res.status(204).end();
+  };
 }
 
 /**
