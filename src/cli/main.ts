@@ -7,6 +7,7 @@ import { stopCommand } from './commands/stop.ts';
 import { tenantsCommand } from './commands/tenants.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { usersCommand } from './commands/users.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { CliError, exitCodes, printError } from './output.ts';
 
 const program = new Command('wuzctl')
@@ -30,6 +31,7 @@ for (const command of [
   usersCommand(),
   tokensCommand(),
   seedCommand(),
+  verifyCommand(),
 ]) {
   program.addCommand(inherit(command, program));
 }

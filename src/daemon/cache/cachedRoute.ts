@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { ownerOf } from '../api/middleware/auth.ts';
+import { ownerOf, type Principal } from '../api/middleware/auth.ts';
 import type { CacheTtlName } from '../config.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
@@ -16,19 +16,29 @@ export const CACHED_ROUTES = {
 
 export type CachedRoute = keyof typeof CACHED_ROUTES;
 
+/** What a cached read's loader may look at: the query string and who asks. */
+export interface LoadInput {
+  query: Request['query'];
+  principal?: Principal;
+}
+type Loader = (input: LoadInput) => Promise<unknown>;
+
 export interface CacheLayer {
   cache: ResponseCache;
   ttlSeconds: Record<CacheTtlName, number>;
+  /** Each cached route's loader, registered by cachedJson: refresh() reuses it after a write. */
+  loaders?: Map<CachedRoute, Loader>;
 }
 
 // What each cached response depends on. A subscription shows the plan and the agent count,
-// so it depends on the plans and agents tags as well as its own.
+// so it depends on the plans and agent-count tags as well as its own (an agent's rename
+// leaves it cached).
 const DEPENDS_ON: Record<CachedRoute, { userScoped: boolean; tags: (s: Scope) => string[] }> = {
   '/api/admin/stripe/settings': { userScoped: false, tags: (s) => [tags.stripe(s)] },
   '/api/admin/stripe/analytics': { userScoped: false, tags: (s) => [tags.analytics(s)] },
   '/api/user/subscription': {
     userScoped: true,
-    tags: (s) => [tags.subscription(s), tags.agents(s), tags.plans(s)],
+    tags: (s) => [tags.subscription(s), tags.agentCount(s), tags.plans(s)],
   },
   '/api/session/agents': { userScoped: true, tags: (s) => [tags.agents(s)] },
   '/api/session/teams': { userScoped: true, tags: (s) => [tags.teams(s)] },
@@ -39,27 +49,38 @@ const DEPENDS_ON: Record<CachedRoute, { userScoped: boolean; tags: (s: Scope) =>
  * A GET handler served through the cache: the key holds the tenant, the user when the
  * data is the user's, and the query string. `X-Cache` says HIT or MISS.
  */
-export function cachedJson(
-  layer: CacheLayer,
-  route: CachedRoute,
-  load: (req: Request) => Promise<unknown>,
-): RequestHandler {
-  const depends = DEPENDS_ON[route];
-  const ttlMs = layer.ttlSeconds[CACHED_ROUTES[route]] * 1000;
+export function cachedJson(layer: CacheLayer, route: CachedRoute, load: Loader): RequestHandler {
+  layer.loaders ??= new Map();
+  layer.loaders.set(route, load);
   return async (req, res) => {
-    const scope = ownerOf(req);
-    const { body, hit } = await layer.cache.getOrLoad(
-      {
-        route,
-        base: entryBase(scope, route, depends.userScoped, queryVariant(req.query as Record<string, unknown>)),
-        tags: depends.tags(scope),
-        ttlMs,
-      },
-      () => load(req),
-    );
+    const { body, hit } = await layer.cache.getOrLoad(specOf(layer, route, req), () => load(req));
     res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
     res.type('application/json').send(body);
   };
+}
+
+function specOf(layer: CacheLayer, route: CachedRoute, input: LoadInput) {
+  const depends = DEPENDS_ON[route];
+  const scope = ownerOf(input);
+  return {
+    route,
+    base: entryBase(scope, route, depends.userScoped, queryVariant(input.query as Record<string, unknown>)),
+    tags: depends.tags(scope),
+    ttlMs: layer.ttlSeconds[CACHED_ROUTES[route]] * 1000,
+  };
+}
+
+/**
+ * Called by a mutation after invalidate(): loads the caller's first page of `route` (the
+ * list a client refetches after changing it) into the cache under the new generations,
+ * so that refetch is a hit. It costs the write one query; a failure costs nothing but the
+ * warm entry.
+ */
+export async function refresh(layer: CacheLayer, req: Request, route: CachedRoute): Promise<void> {
+  const load = layer.loaders?.get(route);
+  if (!load) return;
+  const input: LoadInput = { query: {}, principal: req.principal };
+  await layer.cache.warm(specOf(layer, route, input), () => load(input));
 }
 
 /** Awaited by a mutation before it answers: the tags it changed, for the caller's scope. */
@@ -70,4 +91,15 @@ export function invalidate(
 ): Promise<void> {
   const scope = ownerOf(req);
   return layer.cache.invalidate(which.map((tag) => tag(scope)));
+}
+
+/** invalidate(), then refresh() the route the client will read back: what most writes do. */
+export async function invalidateAndRefresh(
+  layer: CacheLayer,
+  req: Request,
+  route: CachedRoute,
+  ...which: Array<(s: Scope) => string>
+): Promise<void> {
+  await invalidate(layer, req, ...which);
+  await refresh(layer, req, route);
 }

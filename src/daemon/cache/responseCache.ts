@@ -115,6 +115,29 @@ export class ResponseCache {
     return { body: await flight, hit: false };
   }
 
+  /**
+   * Loads the entry unless it is there already, without counting a read: used right after
+   * a write, under the generations that write just bumped. Never throws.
+   */
+  async warm(spec: CacheEntrySpec, load: () => Promise<unknown>): Promise<void> {
+    if (!this.enabled) return;
+    const counters = this.count(spec.route);
+    try {
+      await this.flushPending();
+      const [key, cached] = await (this.redis as unknown as Lookup).wuzCacheLookup(
+        spec.tags.length,
+        ...spec.tags,
+        spec.base,
+      );
+      if (cached !== null || this.inflight.has(key)) return;
+      const flight = this.loadOnce(key, spec, load, counters).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, flight);
+      await flight;
+    } catch {
+      // A loader that refuses (a 404 after a cancel) or Redis away: the next read loads.
+    }
+  }
+
   /** Across processes: one holds a short lock and loads; the others wait for its value. */
   private async loadOnce(
     key: string,

@@ -22,6 +22,8 @@ export const tags = {
   plans: (s: Scope) => tag(s.tenantId, 'plans'),
   subscription: (s: Scope) => userTag(s, 'subscription'),
   agents: (s: Scope) => userTag(s, 'agents'),
+  /** Only how many agents there are (a subscription shows it): not bumped by a rename. */
+  agentCount: (s: Scope) => userTag(s, 'agent-count'),
   teams: (s: Scope) => userTag(s, 'teams'),
   roles: (s: Scope) => userTag(s, 'roles'),
 };

@@ -8,7 +8,8 @@ export interface Queryable {
 
 /**
  * Runs `work` in one transaction on one client. On the embedded database this is safe
- * too: pglite-socket serves only the connection that holds an open transaction.
+ * too: the wire server (pgliteWire.ts) serves only the connection that holds an open
+ * transaction until it ends.
  */
 export async function withTransaction<T>(
   pool: pg.Pool,

@@ -1,20 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../logger.ts';
 import { freePort } from './freePort.ts';
+import { PgliteWireServer } from './pgliteWire.ts';
 
 /**
  * The embedded database: PGlite persisted in the data dir, served on a loopback port over
  * the PostgreSQL wire protocol so that every process (and every later feature) talks to
  * it through `pg`, exactly as it would talk to an external PostgreSQL.
  *
- * PGlite is a single-connection engine: the socket server multiplexes client connections
- * and queues their queries, so throughput is bounded by this one process.
+ * PGlite is a single-session engine: the wire server (pgliteWire.ts) lends the session to
+ * one connection at a time, a whole protocol cycle or transaction at a time, so
+ * throughput is bounded by this one process.
  */
 export class EmbeddedPostgres {
   private db?: PGlite;
-  private server?: PGLiteSocketServer;
+  private server?: PgliteWireServer;
   port = 0;
 
   private readonly dir: string;
@@ -40,20 +41,15 @@ export class EmbeddedPostgres {
       );
     }
     this.port = await freePort();
-    this.server = new PGLiteSocketServer({
-      db: this.db,
-      host: '127.0.0.1',
-      port: this.port,
-      maxConnections: 128,
-    });
-    await this.server.start();
+    this.server = new PgliteWireServer(this.db, this.log);
+    await this.server.listen('127.0.0.1', this.port);
     this.log.debug({ port: this.port }, 'embedded PGlite serving');
   }
 
   async stop(): Promise<void> {
     await this.server
-      ?.stop()
-      .catch((error) => this.log.warn({ err: error }, 'PGlite socket server stop failed'));
+      ?.close()
+      .catch((error) => this.log.warn({ err: error }, 'PGlite wire server close failed'));
     // close() checkpoints and flushes to the data dir: skipping it can lose the last writes.
     await this.db?.close().catch((error) => this.log.warn({ err: error }, 'PGlite close failed'));
   }

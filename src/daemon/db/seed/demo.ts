@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { prng } from '../../../random.ts';
 import { type Queryable, withTransaction } from '../queryable.ts';
 import { createPlan, type Plan } from '../repositories/plans.ts';
 import { saveStripeSettings } from '../repositories/stripeSettings.ts';
@@ -56,18 +57,6 @@ const LAST = [
   'Almeida',
 ];
 const CITIES = ['São Paulo', 'Rio de Janeiro', 'Belo Horizonte', 'Curitiba', 'Recife', 'Porto Alegre'];
-
-/** mulberry32: tiny, fast and good enough for demo data; seeded so runs are reproducible. */
-function prng(seedText: string): () => number {
-  let seed = 2166136261;
-  for (const char of seedText) seed = Math.imul(seed ^ char.charCodeAt(0), 16777619);
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function seedDemo(
   pool: pg.Pool,

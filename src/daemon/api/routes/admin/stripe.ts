@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { stripeAnalytics } from '../../../db/repositories/analytics.ts';
@@ -53,7 +53,7 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       });
     });
     // The currency shows in analytics too.
-    await invalidate(layer, req, tags.stripe, tags.analytics);
+    await invalidateAndRefresh(layer, req, '/api/admin/stripe/settings', tags.stripe, tags.analytics);
     res.json(toView(saved));
   });
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { type Queryable, withTransaction } from '../../../db/queryable.ts';
 import {
@@ -105,7 +105,7 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       }
       return insertOwned(db, agentsTable, owner, body);
     });
-    await invalidate(layer, req, tags.agents);
+    await invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents, tags.agentCount);
     res.status(201).json(agent);
   });
 
@@ -116,13 +116,15 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     await checkReferences(pool, owner, body);
     const agent = await updateOwned(pool, agentsTable, owner, id, body);
     if (!agent) throw notFoundError('agent');
-    await invalidate(layer, req, tags.agents);
+    await invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents);
     res.json(agent);
   });
 
   router.delete(
     '/:id',
-    deleteOwnedById(pool, agentsTable, 'agent', (req) => invalidate(layer, req, tags.agents)),
+    deleteOwnedById(pool, agentsTable, 'agent', (req) =>
+      invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents, tags.agentCount),
+    ),
   );
 
   return router;

@@ -1,7 +1,12 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CachedRoute, type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import {
+  type CachedRoute,
+  type CacheLayer,
+  cachedJson,
+  invalidateAndRefresh,
+} from '../../../cache/cachedRoute.ts';
 import type { Scope } from '../../../cache/tags.ts';
 import { insertOwned, listOwned, type OwnedTable, updateOwned } from '../../../db/repositories/owned.ts';
 import { notFoundError } from '../../errors.ts';
@@ -42,7 +47,7 @@ export function namedResourceRoutes(pool: pg.Pool, layer: CacheLayer, resource: 
   router.post('/', async (req, res) => {
     const body = parseInput(resource.body, req.body, 'body') as Record<string, unknown>;
     const row = await insertOwned(pool, table, ownerOf(req), body);
-    await invalidate(layer, req, tag);
+    await invalidateAndRefresh(layer, req, resource.route, tag);
     res.status(201).json(row);
   });
 
@@ -51,13 +56,13 @@ export function namedResourceRoutes(pool: pg.Pool, layer: CacheLayer, resource: 
     const body = parseInput(resource.body.partial(), req.body, 'body') as Record<string, unknown>;
     const row = await updateOwned(pool, table, ownerOf(req), id, body);
     if (!row) throw notFoundError(what);
-    await invalidate(layer, req, tag);
+    await invalidateAndRefresh(layer, req, resource.route, tag);
     res.json(row);
   });
 
   router.delete('/:id', async (req, res) => {
     await deleteUnlessUsed(pool, table, ownerOf(req), parseId(req.params.id, what), resource.usedBy, what);
-    await invalidate(layer, req, tag);
+    await invalidateAndRefresh(layer, req, resource.route, tag);
     res.status(204).end();
   });
 

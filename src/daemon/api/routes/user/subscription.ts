@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CacheLayer, cachedJson, invalidate } from '../../../cache/cachedRoute.ts';
+import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { findPlan } from '../../../db/repositories/plans.ts';
@@ -52,7 +52,7 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       else await createSubscription(db, { tenantId, userId, plan });
       return { created: !current, subscription: await findLiveSubscription(db, tenantId, userId) };
     });
-    await invalidate(layer, req, tags.subscription, tags.analytics);
+    await invalidateAndRefresh(layer, req, '/api/user/subscription', tags.subscription, tags.analytics);
     res.status(created ? 201 : 200).json(subscription);
   });
 
@@ -66,7 +66,7 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       await cancelAtPeriodEnd(db, tenantId, current.id);
       return findLiveSubscription(db, tenantId, userId);
     });
-    await invalidate(layer, req, tags.subscription, tags.analytics);
+    await invalidateAndRefresh(layer, req, '/api/user/subscription', tags.subscription, tags.analytics);
     res.json(subscription);
   });
 

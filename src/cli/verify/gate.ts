@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { CacheSummary } from '../../daemon/cache/summary.ts';
+import type { DemoTenant } from '../../daemon/db/seed/demo.ts';
+
+/**
+ * The contract every gate of `wuzctl verify` keeps. A gate turns one acceptance criterion
+ * of the plan into a measured figure and a pass/fail against a threshold.
+ */
+export interface GateResult {
+  gate: string;
+  pass: boolean;
+  /** The measured value the threshold applies to; null when the gate could not run. */
+  figure: number | null;
+  threshold: number;
+  unit: string;
+  details: Record<string, unknown>;
+}
+
+/** What a gate may use: the daemon under test and the demo data seeded into it. */
+export interface GateContext {
+  /** Base URL of the daemon, e.g. http://127.0.0.1:40123 */
+  url: string;
+  /** Demo tenants with their tokens (from the seed, or --tokens). */
+  tenants: Array<Pick<DemoTenant, 'slug' | 'plan' | 'admin_token' | 'user_tokens'>>;
+  /** The daemon's own cache counters, or null when its control socket is out of reach. */
+  cacheCounters: (() => Promise<CacheSummary>) | null;
+  /** One line of progress, on stderr. */
+  progress: (message: string) => void;
+}
+
+/** A gate's settings from the config file: its threshold plus its own knobs. */
+export interface Gate<Settings extends { threshold: number } = { threshold: number }> {
+  name: string;
+  description: string;
+  unit: string;
+  /** 'min': the figure must be ≥ threshold; 'max': ≤ threshold. Config may only tighten it. */
+  direction: 'min' | 'max';
+  /** The defaults (the plan's threshold) and the schema a config file is checked against. */
+  settings: z.ZodType<Settings>;
+  defaults: Settings;
+  run(context: GateContext, settings: Settings): Promise<GateResult>;
+}
+
+/** The gate could not measure (a missing binary, an unreachable daemon): exit 2, with the reason. */
+export class GateCannotRun extends Error {
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.hint = hint;
+  }
+}

@@ -1,0 +1,145 @@
+import { CliError, exitCodes } from '../output.ts';
+import { loadVerifyConfig } from './config.ts';
+import { type Gate, GateCannotRun, type GateResult } from './gate.ts';
+import type { Progress } from './progress.ts';
+import { GATES } from './registry.ts';
+import type { Outcome } from './report.ts';
+import { attach, startEphemeral, type Target } from './target.ts';
+
+export interface VerifyOptions {
+  gates: string[];
+  url?: string;
+  dataDir?: string;
+  tokens?: string;
+  config?: string;
+}
+
+/** Exit codes of `wuzctl verify`: every gate passed, one failed, one could not run. */
+export const verifyExit = { pass: 0, fail: 1, couldNotRun: 2 } as const;
+
+export function selectGates(names: string[]): Gate[] {
+  if (names.length === 0) return GATES;
+  const known = new Map(GATES.map((gate) => [gate.name, gate]));
+  return names.map((name) => {
+    const gate = known.get(name);
+    if (!gate) {
+      throw new CliError(
+        `unknown gate "${name}"`,
+        exitCodes.usage,
+        `gates: ${GATES.map((g) => g.name).join(', ')}`,
+      );
+    }
+    return gate;
+  });
+}
+
+/** Runs the gates against the target and returns one outcome per gate, in order. */
+export async function runGates(options: VerifyOptions, progress: Progress): Promise<Outcome[]> {
+  const gates = selectGates(options.gates);
+  const config = await loadVerifyConfig(options.config, gates);
+  let target: Target;
+  try {
+    target =
+      options.url || options.dataDir
+        ? await attach(options, config.tenants, progress.line)
+        : await startEphemeral(config.tenants, progress.line);
+  } catch (error) {
+    // No daemon, no gate: every one of them could not run, for this reason.
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = error instanceof CliError ? error.hint : undefined;
+    return gates.map((gate) =>
+      couldNotRun(gate, config.settings.get(gate.name)?.threshold ?? 0, reason, hint, 0),
+    );
+  }
+  const interrupted = () => {
+    progress.stop();
+    void target.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const outcomes: Outcome[] = [];
+  try {
+    for (const gate of gates) {
+      const settings = config.settings.get(gate.name) as { threshold: number };
+      const began = performance.now();
+      const seconds = () => (performance.now() - began) / 1000;
+      progress.line(`${gate.name}: running`);
+      try {
+        const result: GateResult = await gate.run(
+          {
+            url: target.url,
+            tenants: target.tenants,
+            cacheCounters: target.cacheCounters,
+            progress: progress.line,
+          },
+          settings,
+        );
+        outcomes.push({ ...result, seconds: seconds() });
+        progress.done(
+          `${gate.name}: ${result.pass ? 'pass' : 'FAIL'} (${result.unit} ${result.figure})`,
+          result.pass,
+        );
+      } catch (error) {
+        const hint = error instanceof GateCannotRun ? error.hint : undefined;
+        const reason =
+          error instanceof GateCannotRun
+            ? error.message
+            : `unexpected: ${(error as Error)?.message ?? error}`;
+        outcomes.push(couldNotRun(gate, settings.threshold, reason, hint, seconds()));
+        progress.done(`${gate.name}: could not run: ${reason}`, false);
+      }
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    progress.line('stopping');
+    await target.close();
+    progress.stop();
+  }
+  return outcomes;
+}
+
+function couldNotRun(
+  gate: Gate,
+  threshold: number,
+  error: string,
+  hint: string | undefined,
+  seconds: number,
+): Outcome {
+  return {
+    gate: gate.name,
+    pass: false,
+    figure: null,
+    threshold,
+    unit: gate.unit,
+    details: {},
+    error,
+    hint,
+    seconds,
+  };
+}
+
+export function exitCodeOf(outcomes: Outcome[]): number {
+  if (outcomes.some((o) => !o.pass && !o.error)) return verifyExit.fail;
+  if (outcomes.some((o) => o.error)) return verifyExit.couldNotRun;
+  return verifyExit.pass;
+}
+
+/** The `--json` shape, exactly `{pass, gates: [{gate, pass, figure, threshold, unit, details}]}`. */
+export function toJson(outcomes: Outcome[]) {
+  return {
+    pass: outcomes.length > 0 && outcomes.every((o) => o.pass),
+    gates: outcomes.map(({ gate, pass, figure, threshold, unit, details, error, hint, seconds }) => ({
+      gate,
+      pass,
+      figure,
+      threshold,
+      unit,
+      details: {
+        ...details,
+        seconds: Number(seconds.toFixed(2)),
+        ...(error ? { error, ...(hint ? { hint } : {}) } : {}),
+      },
+    })),
+  };
+}

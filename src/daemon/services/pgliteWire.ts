@@ -1,0 +1,225 @@
+import net from 'node:net';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '../logger.ts';
+
+/**
+ * Serves one PGlite over the PostgreSQL wire protocol to many client connections.
+ *
+ * PGlite is one backend session. Clients may share it only if nothing of one client's
+ * session state is visible to another mid-way, so a connection *owns* the session from its
+ * first message until it reaches a point where nothing is left half-done: the end of a
+ * cycle (Sync, a simple Query, the startup) outside a transaction. Meanwhile the other
+ * connections wait, first come first served.
+ *
+ * Why not @electric-sql/pglite-socket: it queues single messages and pins a connection
+ * only inside an explicit transaction, so two connections' Parse/Bind/Execute/Sync
+ * interleave and bind each other's parameters — wrong rows, "portal does not exist"
+ * (electric-sql/pglite#1046, open). Our cache gate's stale-read check caught it.
+ */
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+const PROTOCOL_3 = 196608;
+/** A client that holds the session idle this long (an open transaction it forgot) loses it. */
+const IDLE_OWNER_MS = 30_000;
+
+const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
+const ROLLBACK = (() => {
+  const sql = Buffer.from('ROLLBACK\0');
+  const message = Buffer.alloc(5 + sql.length);
+  message.write('Q', 0);
+  message.writeInt32BE(4 + sql.length, 1);
+  sql.copy(message, 5);
+  return message;
+})();
+
+export class PgliteWireServer {
+  private readonly db: PGlite;
+  private readonly log: Logger;
+  private readonly server: net.Server;
+  private readonly connections = new Set<WireConnection>();
+  private owner: WireConnection | null = null;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(db: PGlite, log: Logger) {
+    this.db = db;
+    this.log = log;
+    this.server = net.createServer((socket) => {
+      const connection = new WireConnection(socket, this);
+      this.connections.add(connection);
+      socket.once('close', () => this.connections.delete(connection));
+    });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.destroy();
+    await closed;
+    // Let the cleanup of a connection that owned the session finish before PGlite closes.
+    while (this.owner) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Resolves once `connection` owns the session. */
+  async acquire(connection: WireConnection): Promise<void> {
+    if (this.owner === connection) return;
+    if (this.owner === null && this.waiting.length === 0) {
+      this.owner = connection;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.owner = connection;
+  }
+
+  release(connection: WireConnection): void {
+    if (this.owner !== connection) return;
+    this.owner = null;
+    this.waiting.shift()?.();
+  }
+
+  ownedBy(connection: WireConnection): boolean {
+    return this.owner === connection;
+  }
+
+  /** Runs protocol messages on the session; the caller owns it. */
+  run(messages: Uint8Array, onData: (data: Uint8Array) => void): Promise<void> {
+    return this.db.runExclusive(() => this.db.execProtocolRawStream(messages, { onRawData: onData }));
+  }
+
+  inTransaction(): boolean {
+    return this.db.isInTransaction();
+  }
+
+  warn(error: unknown, message: string): void {
+    this.log.warn({ err: error }, message);
+  }
+}
+
+class WireConnection {
+  private readonly socket: net.Socket;
+  private readonly server: PgliteWireServer;
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly ready: Buffer[] = [];
+  private started = false;
+  private pumping = false;
+  private closed = false;
+  /** True between the first message of a cycle and the Sync/Query that ends it. */
+  private midCycle = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: net.Socket, server: PgliteWireServer) {
+    this.socket = socket;
+    this.server = server;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => {}); // a client that vanished: 'close' follows and cleans up
+    socket.once('close', () => void this.onClose());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private receive(chunk: Buffer): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      if (!this.started) {
+        if (this.buffer.length < 8) return;
+        const length = this.buffer.readInt32BE(0);
+        const code = this.buffer.readInt32BE(4);
+        if (this.buffer.length < length) return;
+        const message = this.buffer.subarray(0, length);
+        this.buffer = this.buffer.subarray(length);
+        if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+          this.socket.write('N'); // no encryption on a loopback socket; the client goes on in clear
+        } else if (code === CANCEL_REQUEST) {
+          this.socket.end(); // one backend, nothing to signal: acknowledged by closing, as PostgreSQL does
+          return;
+        } else if (code === PROTOCOL_3) {
+          this.started = true;
+          this.ready.push(Buffer.from(message));
+        } else {
+          this.socket.destroy();
+          return;
+        }
+        continue;
+      }
+      if (this.buffer.length < 5) break;
+      const length = 1 + this.buffer.readInt32BE(1);
+      if (this.buffer.length < length) break;
+      const message = this.buffer.subarray(0, length);
+      this.buffer = this.buffer.subarray(length);
+      if (message[0] === 0x58 /* X: Terminate */) {
+        this.socket.end();
+        return;
+      }
+      this.ready.push(Buffer.from(message));
+    }
+    void this.pump();
+  }
+
+  /** Runs what has arrived, as one batch per turn, holding the session until a safe point. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.ready.length > 0 && !this.closed) {
+        const batch = this.ready.splice(0, this.ready.length);
+        clearTimeout(this.idleTimer);
+        await this.server.acquire(this);
+        if (this.closed) break;
+        await this.server.run(Buffer.concat(batch), (data) => {
+          if (!this.socket.destroyed) this.socket.write(data);
+        });
+        const last = (batch.at(-1) as Buffer)[0];
+        // S: Sync, Q: simple Query, p: password, and the startup message (length-first,
+        // so its first byte is 0) end a cycle; anything else leaves state for the next.
+        this.midCycle = !(last === 0x53 || last === 0x51 || last === 0x70 || last === 0);
+        if (!this.midCycle && !this.server.inTransaction()) {
+          this.server.release(this);
+        } else if (this.ready.length === 0) {
+          this.idleTimer = setTimeout(() => {
+            this.server.warn(
+              null,
+              'embedded database: a connection held the session idle for 30 s; closing it',
+            );
+            this.socket.destroy();
+          }, IDLE_OWNER_MS);
+        }
+      }
+    } catch (error) {
+      this.server.warn(error, 'embedded database: a protocol batch failed; closing its connection');
+      this.socket.destroy();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** A client gone while it owned the session: close its cycle and transaction, then hand on. */
+  private async onClose(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.ready.length = 0;
+    while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (!this.server.ownedBy(this)) return;
+    try {
+      const discard = () => {};
+      if (this.midCycle) await this.server.run(SYNC, discard);
+      if (this.server.inTransaction()) await this.server.run(ROLLBACK, discard);
+    } catch (error) {
+      this.server.warn(error, 'embedded database: cleaning up after a closed connection failed');
+    } finally {
+      this.server.release(this);
+    }
+  }
+}

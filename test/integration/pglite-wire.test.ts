@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/daemon/logger.ts';
+import { EmbeddedPostgres } from '../../src/daemon/services/embeddedPostgres.ts';
+
+/**
+ * The embedded database is one PGlite session shared by many connections. These tests
+ * drive it the way the API workers do — many pooled connections, parameterised queries,
+ * transactions — and check that no connection ever sees another's statement, parameters
+ * or open transaction (pglite-socket interleaved them: electric-sql/pglite#1046).
+ */
+let dir: string;
+let database: EmbeddedPostgres;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'wuzpg-'));
+  database = new EmbeddedPostgres(dir, createLogger('test', 'silent'));
+  await database.start();
+  pool = new pg.Pool({ connectionString: database.url, max: 16 });
+  await pool.query('CREATE TABLE items (id serial PRIMARY KEY, owner int NOT NULL, label text NOT NULL)');
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await database?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('embedded database: many connections on one PGlite session', () => {
+  it('answers 2,000 concurrent parameterised queries, amid transactions, each with its own parameters', async () => {
+    // Transactions on other connections run meanwhile: the mix that broke pglite-socket.
+    const transactions = Array.from({ length: 20 }, async (_, t) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ t: number }>('SELECT $1::int AS t', [t]);
+        await client.query('COMMIT');
+        return rows[0]?.t;
+      } finally {
+        client.release();
+      }
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) =>
+        pool.query<{ n: number; s: string; u: string }>('SELECT $1::int AS n, $2::text AS s, $3::uuid AS u', [
+          i,
+          `text-${i}`,
+          `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        ]),
+      ),
+    );
+    expect(await Promise.all(transactions)).toEqual(Array.from({ length: 20 }, (_, t) => t));
+    answers.forEach((answer, i) => {
+      expect(answer.rows[0]).toEqual({
+        n: i,
+        s: `text-${i}`,
+        u: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      });
+    });
+  });
+
+  it('keeps transactions whole: commits are seen entire, rollbacks never, uncommitted rows by nobody else', async () => {
+    const writers = Array.from({ length: 24 }, async (_, owner) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (let k = 0; k < 5; k++) {
+          await client.query('INSERT INTO items (owner, label) VALUES ($1, $2)', [owner, `o${owner}-${k}`]);
+        }
+        const inside = await client.query('SELECT count(*)::int AS c FROM items WHERE owner = $1', [owner]);
+        expect(inside.rows[0].c).toBe(5);
+        await client.query(owner % 3 === 0 ? 'ROLLBACK' : 'COMMIT');
+      } finally {
+        client.release();
+      }
+    });
+    // Readers run alongside: they may see a writer's rows only all at once, after its commit.
+    const readers = Array.from({ length: 60 }, async () => {
+      const { rows } = await pool.query<{ owner: number; c: number }>(
+        'SELECT owner, count(*)::int AS c FROM items GROUP BY owner',
+      );
+      for (const row of rows) {
+        expect(row.c).toBe(5);
+        expect(row.owner % 3).not.toBe(0);
+      }
+    });
+    await Promise.all([...writers, ...readers]);
+    const { rows } = await pool.query<{ owners: number; c: number }>(
+      'SELECT count(DISTINCT owner)::int AS owners, count(*)::int AS c FROM items',
+    );
+    expect(rows[0]).toEqual({ owners: 16, c: 80 });
+  });
+
+  it('rolls back the transaction of a client that vanished, and serves the others', async () => {
+    const lost = new pg.Client({ connectionString: database.url });
+    await lost.connect();
+    lost.on('error', () => {});
+    await lost.query('BEGIN');
+    await lost.query("INSERT INTO items (owner, label) VALUES (999, 'never')");
+    const waiting = pool.query('SELECT count(*)::int AS c FROM items WHERE owner = 999');
+    // The socket dies mid-transaction, as a killed worker's would.
+    (lost as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const { rows } = await waiting;
+    expect(rows[0].c).toBe(0);
+    const after = await pool.query('SELECT count(*)::int AS c FROM items WHERE owner = 999');
+    expect(after.rows[0].c).toBe(0);
+  });
+
+  it('answers a failed statement with its error and goes on', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 5 === 0 ? pool.query('SELECT $1::int', ['not a number']) : pool.query('SELECT $1::int AS n', [i]),
+      ),
+    );
+    results.forEach((result, i) => {
+      if (i % 5 === 0) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason.code).toBe('22P02');
+      } else {
+        expect(result.status).toBe('fulfilled');
+        expect((result as PromiseFulfilledResult<pg.QueryResult>).value.rows[0].n).toBe(i);
+      }
+    });
+  });
+});
