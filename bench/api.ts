@@ -3,6 +3,8 @@
  *   npm run bench:api                          (GET /api/session/agents, 10 s, 20 connections)
  *   npm run bench:api -- --duration 30 --connections 50 --path /api/contacts --json
  *   npm run bench:api -- --mode embedded --cache both      (cached endpoint with and without the cache)
+ *   npm run bench:api -- --mode embedded --rate-limit both (the limiter's cost: on, with a limit
+ *                                                            too high to reach, vs off)
  * Each mode starts its own daemon on a temporary data dir, seeds the demo data and loads
  * the admin of demo-2 (pro). Latency here counts 2xx only (excludeErrorStats); non-2xx
  * responses are reported separately and make the run exit 1.
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     'api-workers': { type: 'string', default: '2' },
     mode: { type: 'string', default: 'both' },
     cache: { type: 'string', default: 'on' },
+    'rate-limit': { type: 'string', default: 'off' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -26,6 +29,7 @@ const { values } = parseArgs({
 interface Figure {
   mode: string;
   cache: string;
+  rateLimit: string;
   path: string;
   requestsPerSecond: number;
   p50Ms: number;
@@ -35,13 +39,17 @@ interface Figure {
   total: number;
 }
 
-async function run(mode: string, env: Env, cache: string): Promise<Figure> {
+async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string): Promise<Figure> {
+  // With the limiter on, every request is counted in Redis but none is refused: its cost alone.
+  const env = rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_PRO: '1000000000' } : baseEnv;
   return withTempDir(async (dir) => {
     const served = await serve(dir, env, [
       '--api-workers',
       values['api-workers'] as string,
       '--cache',
       cache,
+      '--rate-limit',
+      rateLimit,
     ]);
     try {
       const seeded = JSON.parse(
@@ -58,6 +66,7 @@ async function run(mode: string, env: Env, cache: string): Promise<Figure> {
       return {
         mode,
         cache,
+        rateLimit,
         path: values.path as string,
         requestsPerSecond: Math.round(result.requests.average),
         p50Ms: result.latency.p50,
@@ -72,19 +81,22 @@ async function run(mode: string, env: Env, cache: string): Promise<Figure> {
   });
 }
 
-const caches = values.cache === 'both' ? ['on', 'off'] : [values.cache as string];
+const both = (value: string) => (value === 'both' ? ['on', 'off'] : [value]);
 const figures: Figure[] = [];
-for (const cache of caches) {
-  if (values.mode !== 'external') figures.push(await run('embedded (PGlite)', embeddedEnv(), cache));
-  if (values.mode !== 'embedded') {
-    figures.push(await withExternalServices((env) => run('external PostgreSQL', env, cache)));
+for (const cache of both(values.cache as string)) {
+  for (const rateLimit of both(values['rate-limit'] as string)) {
+    if (values.mode !== 'external')
+      figures.push(await run('embedded (PGlite)', embeddedEnv(), cache, rateLimit));
+    if (values.mode !== 'embedded') {
+      figures.push(await withExternalServices((env) => run('external PostgreSQL', env, cache, rateLimit)));
+    }
   }
 }
 if (values.json) console.log(JSON.stringify(figures, null, 2));
 else {
   for (const f of figures) {
     console.log(
-      `${f.mode}, cache ${f.cache}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
         `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
     );
   }

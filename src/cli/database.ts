@@ -106,16 +106,17 @@ async function onPool<T>(
  * daemon can hold them (the next start clears the cache). A failure only delays the
  * revocation by the cache TTL, so it warns instead of failing the command.
  */
-export async function forgetRevokedTokens(
+export async function forgetCachedTokens(
   dataDirFlag: string | undefined,
   prefixes: string[],
+  meanwhile = 'the API may accept the revoked token',
 ): Promise<void> {
   if (prefixes.length === 0) return;
   const dataDir = resolveDataDir(dataDirFlag);
   const warn = (error: unknown) =>
     process.stderr.write(
-      `warning: revoked, but the auth cache could not be told (${(error as Error).message}); ` +
-        `the API may accept the token for up to ${AUTH_CACHE_TTL_S} s\n`,
+      `warning: done, but the auth cache could not be told (${(error as Error).message}); ` +
+        `${meanwhile} for up to ${AUTH_CACHE_TTL_S} s\n`,
     );
   const pid = await readPid(dataPaths(dataDir).pidFile);
   if (pid && isAlive(pid)) await new DaemonClient(dataDir).forgetTokens(prefixes).catch(warn);

@@ -98,6 +98,48 @@ export const serveOptions = [
     default: DEFAULT_CACHE_TTL,
     help: 'cache TTLs in seconds, e.g. agents=60,analytics=30 (names: settings, analytics, subscription, agents, teams, roles)',
   },
+  {
+    key: 'rateLimit',
+    flag: '--rate-limit <mode>',
+    env: 'WUZ_RATE_LIMIT',
+    default: 'on',
+    help: 'per-tenant request limits on /api (by plan, shared through Redis)',
+  },
+  {
+    key: 'rateLimitWindow',
+    flag: '--rate-limit-window <seconds>',
+    env: 'RATE_LIMIT_WINDOW',
+    default: '60',
+    help: 'the fixed window the limits count over',
+  },
+  {
+    key: 'rateLimitFree',
+    flag: null,
+    env: 'RATE_LIMIT_FREE',
+    default: '100',
+    help: 'requests per window for a tenant on the free plan',
+  },
+  {
+    key: 'rateLimitPro',
+    flag: null,
+    env: 'RATE_LIMIT_PRO',
+    default: '500',
+    help: 'requests per window for a tenant on the pro plan',
+  },
+  {
+    key: 'rateLimitEnterprise',
+    flag: null,
+    env: 'RATE_LIMIT_ENTERPRISE',
+    default: '2000',
+    help: 'requests per window for a tenant on the enterprise plan',
+  },
+  {
+    key: 'rateLimitUnauthenticated',
+    flag: null,
+    env: 'RATE_LIMIT_UNAUTHENTICATED',
+    default: '30',
+    help: 'failed authentications per window per client IP before it gets 429s',
+  },
   // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
   {
     key: 'redisUrl',
@@ -173,6 +215,12 @@ const schema = z.object({
     ),
   cache: z.enum(['on', 'off'], 'must be on or off'),
   cacheTtl: cacheTtlSchema,
+  rateLimit: z.enum(['on', 'off'], 'must be on or off'),
+  rateLimitWindow: integer(1, 86_400),
+  rateLimitFree: integer(1, 10_000_000),
+  rateLimitPro: integer(1, 10_000_000),
+  rateLimitEnterprise: integer(1, 10_000_000),
+  rateLimitUnauthenticated: integer(1, 10_000_000),
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -188,9 +236,18 @@ export interface ServeConfig {
   bodyLimitBytes: number;
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;
+  rateLimit: RateLimitConfig;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
+}
+
+/** Per-tenant limits by plan, per window; `unauthenticated` is per client IP. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  windowMs: number;
+  perPlan: { free: number; pro: number; enterprise: number };
+  unauthenticated: number;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +307,12 @@ export function loadServeConfig(
     bodyLimitBytes: value.bodyLimit,
     cacheEnabled: value.cache === 'on',
     cacheTtlSeconds: value.cacheTtl,
+    rateLimit: {
+      enabled: value.rateLimit === 'on',
+      windowMs: value.rateLimitWindow * 1000,
+      perPlan: { free: value.rateLimitFree, pro: value.rateLimitPro, enterprise: value.rateLimitEnterprise },
+      unauthenticated: value.rateLimitUnauthenticated,
+    },
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

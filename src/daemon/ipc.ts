@@ -1,5 +1,6 @@
 import type { CacheStats } from './cache/responseCache.ts';
-import type { CacheTtlName } from './config.ts';
+import type { CacheTtlName, RateLimitConfig } from './config.ts';
+import type { RateLimitStats } from './ratelimit/store.ts';
 /** Messages between the supervisor and its children over the Node IPC channel. */
 export type ChildRole = 'api' | 'queue';
 
@@ -8,7 +9,14 @@ export type ToChild = { type: 'shutdown' } | { type: 'stats'; requestId: number 
 export type FromChild =
   | { type: 'ready'; port?: number }
   | { type: 'fatal'; code: string; message: string }
-  | { type: 'stats'; requestId: number; rss: number; heapUsed: number; cache?: CacheStats };
+  | {
+      type: 'stats';
+      requestId: number;
+      rss: number;
+      heapUsed: number;
+      cache?: CacheStats;
+      rateLimit?: RateLimitStats;
+    };
 
 /** What a child needs to start: the resolved addresses of Redis and the database. */
 export interface ChildConfig {
@@ -21,6 +29,7 @@ export interface ChildConfig {
   bodyLimitBytes: number;
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;
+  rateLimit: RateLimitConfig;
   logLevel: string;
 }
 

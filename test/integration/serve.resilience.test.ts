@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/daemon/services/freePort.ts';
 import {
@@ -15,23 +15,7 @@ import {
   statusJson,
   waitFor,
 } from '../helpers/daemon.ts';
-
-/** A throwaway redis-server of this test's own, so we may kill it without touching anyone's data. */
-// Returned in an object: an async function returning the execa promise itself would
-// wait for the server to exit.
-async function ownRedis(port: number, dir: string): Promise<{ server: ResultPromise }> {
-  const server = execa(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' },
-  );
-  await waitFor(
-    async () => (await execa('redis-cli', ['-p', String(port), 'ping'], { reject: false })).stdout === 'PONG',
-    10_000,
-    'the test redis-server to answer',
-  );
-  return { server };
-}
+import { ownRedis } from '../helpers/redis.ts';
 
 describe('serve: a dependency outage shows in /readyz and heals', () => {
   let daemon: Daemon;

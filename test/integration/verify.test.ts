@@ -55,7 +55,7 @@ describe('wuzctl verify cache', () => {
     expect(gate.details.latency_ms.hit.count).toBeGreaterThan(0);
     expect(gate.details.latency_ms.miss.count).toBeGreaterThan(0);
     // Progress went to stderr, never into the JSON.
-    expect(result.stderr).toMatch(/starting an ephemeral daemon/);
+    expect(result.stderr).toMatch(/starting an ephemeral daemon in \S+ \(WUZ_RATE_LIMIT=off\)/);
     expect(result.stderr).toMatch(/cache: 2000\/2000/);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuites name="wuzctl verify" tests="1" failures="0" errors="0"/);
@@ -107,6 +107,30 @@ describe('wuzctl verify cache', () => {
     expect(result.exitCode).toBe(2);
     expect(`${result.stderr}${result.stdout}`).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  // Latency is the benchmark's business (wuzctl verify ratelimit): here a floor of 1 s keeps
+  // a busy CI machine from failing a test about accounting.
+  it('runs the ratelimit gate: A is cut off at exactly its limit, B and C see no 429', async () => {
+    const config = await tempFile(
+      'verify.json',
+      JSON.stringify({
+        tenants: 4,
+        gates: { ratelimit: { phaseSeconds: 2, checkReset: false, latencyFloorMs: 1000 } },
+      }),
+    );
+    const result = await wuzctl(['verify', 'ratelimit', '--json', '--config', config], {
+      env: embeddedEnv,
+      timeoutMs: 180_000,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const [gate] = JSON.parse(result.stdout).gates;
+    expect(gate).toMatchObject({ gate: 'ratelimit', pass: true, figure: 0, threshold: 0 });
+    expect(gate.details.a).toMatchObject({ limit: 100, accepted: 100, sent: 301, rejected: 201 });
+    expect(gate.details.b.requests).toBeGreaterThan(5);
+    expect(gate.details.c.limit).toBe(500);
+    // The cache gate's daemon runs with limits off; this one has them on.
+    expect(result.stderr).not.toMatch(/WUZ_RATE_LIMIT=off/);
   });
 
   it('refuses a config that loosens the plan’s threshold', async () => {

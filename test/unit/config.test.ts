@@ -24,6 +24,14 @@ describe('loadServeConfig', () => {
     else expect(loadServeConfig({ bodyLimit: value }, {}).bodyLimitBytes).toBe(bytes);
   });
 
+  it('refuses rate limits that are not whole numbers of at least 1', () => {
+    expect(() =>
+      loadServeConfig({}, { RATE_LIMIT_FREE: '0', RATE_LIMIT_WINDOW: 'soon', WUZ_RATE_LIMIT: 'maybe' }),
+    ).toThrow(
+      /RATE_LIMIT_FREE = "0": must be at least 1[\s\S]*RATE_LIMIT_WINDOW = "soon": must be a whole number|WUZ_RATE_LIMIT/,
+    );
+  });
+
   it('refuses a cache mode other than on or off', () => {
     expect(() => loadServeConfig({}, { WUZ_CACHE: 'maybe' })).toThrow(
       /WUZ_CACHE = "maybe": must be on or off/,
@@ -60,6 +68,12 @@ describe('loadServeConfig', () => {
         teams: 300,
         roles: 600,
       },
+      rateLimit: {
+        enabled: true,
+        windowMs: 60_000,
+        perPlan: { free: 100, pro: 500, enterprise: 2000 },
+        unauthenticated: 30,
+      },
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -79,6 +93,12 @@ describe('loadServeConfig', () => {
         WUZ_BODY_LIMIT: '512kb',
         WUZ_CACHE: 'off',
         WUZ_CACHE_TTL: 'agents=60, roles=5',
+        WUZ_RATE_LIMIT: 'off',
+        RATE_LIMIT_WINDOW: '10',
+        RATE_LIMIT_FREE: '5',
+        RATE_LIMIT_PRO: '50',
+        RATE_LIMIT_ENTERPRISE: '500',
+        RATE_LIMIT_UNAUTHENTICATED: '3',
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
@@ -94,6 +114,12 @@ describe('loadServeConfig', () => {
       bodyLimitBytes: 512 * 1024,
       cacheEnabled: false,
       cacheTtlSeconds: { settings: 300, analytics: 120, subscription: 300, agents: 60, teams: 300, roles: 5 },
+      rateLimit: {
+        enabled: false,
+        windowMs: 10_000,
+        perPlan: { free: 5, pro: 50, enterprise: 500 },
+        unauthenticated: 3,
+      },
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
-import { forgetRevokedTokens, withDatabase } from '../database.ts';
+import { forgetCachedTokens, withDatabase } from '../database.ts';
 import { bold, CliError, dim, exitCodes, printJson, table } from '../output.ts';
 
 export function seedCommand(): Command {
@@ -18,7 +18,7 @@ export function seedCommand(): Command {
       // Progress goes to stderr so that stdout stays the data (tokens or JSON).
       const progress = (line: string) => process.stderr.write(dim(`${line}\n`));
       const tenants = await withDatabase(options.dataDir, (pool) => seedDemo(pool, count, progress));
-      await forgetRevokedTokens(
+      await forgetCachedTokens(
         options.dataDir,
         tenants.flatMap((tenant) => tenant.revoked),
       );

@@ -3,11 +3,12 @@ import {
   createTenant,
   listTenants,
   SLUG_PATTERN,
+  setTenantPlan,
   slugify,
   TENANT_PLANS,
   type TenantPlan,
 } from '../../daemon/db/repositories/tenants.ts';
-import { withDatabase } from '../database.ts';
+import { forgetCachedTokens, withDatabase } from '../database.ts';
 import { CliError, dim, exitCodes, green, printJson, table } from '../output.ts';
 
 export function tenantsCommand(): Command {
@@ -88,6 +89,33 @@ export function tenantsCommand(): Command {
           ]),
         ])}\n`,
       );
+    });
+
+  tenants
+    .command('set-plan')
+    .description('move a tenant to another plan: its rate limit changes at once')
+    .argument('<slug>', 'the tenant')
+    .argument('<plan>', `the new plan: ${TENANT_PLANS.join(', ')}`)
+    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print {"slug","plan","previous"}')
+    .action(async (slug: string, plan: string, options: { dataDir?: string; json?: boolean }) => {
+      if (!(TENANT_PLANS as readonly string[]).includes(plan)) {
+        throw new CliError(`unknown plan "${plan}"`, exitCodes.usage, `plans: ${TENANT_PLANS.join(', ')}`);
+      }
+      const changed = await withDatabase(options.dataDir, (pool) =>
+        setTenantPlan(pool, slug, plan as TenantPlan),
+      );
+      if (!changed) {
+        throw new CliError(
+          `no tenant with slug "${slug}"`,
+          exitCodes.failure,
+          'see them with `wuzctl tenants list`',
+        );
+      }
+      // Cached token lookups carry the plan: drop them so the new limit applies now.
+      await forgetCachedTokens(options.dataDir, changed.prefixes, 'the old plan’s limit may apply');
+      if (options.json) printJson({ slug, plan, previous: changed.previous });
+      else process.stdout.write(`${green('moved')} tenant ${slug} from ${changed.previous} to ${plan}\n`);
     });
 
   return tenants;

@@ -4,7 +4,7 @@ import { isUuid } from '../../daemon/api/validate.ts';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createToken, revokeToken } from '../../daemon/db/repositories/tokens.ts';
 import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
-import { forgetRevokedTokens, withDatabase } from '../database.ts';
+import { forgetCachedTokens, withDatabase } from '../database.ts';
 import { CliError, dim, exitCodes, green, printJson, yellow } from '../output.ts';
 import { checkEmail, unknownTenant } from './users.ts';
 
@@ -89,7 +89,7 @@ export function tokensCommand(): Command {
       if (!isUuid(id)) throw new CliError(`invalid token id ${JSON.stringify(id)} (a UUID)`, exitCodes.usage);
       const revoked = await withDatabase(options.dataDir, (pool) => revokeToken(pool, id.toLowerCase()));
       if (!revoked) throw new CliError(`no live token with id ${id}`, exitCodes.failure);
-      await forgetRevokedTokens(options.dataDir, [revoked.prefix]);
+      await forgetCachedTokens(options.dataDir, [revoked.prefix]);
       if (options.json) printJson({ id: revoked.id, revoked: true, user: revoked.email });
       else process.stdout.write(`${green('revoked')} token ${revoked.id} of ${revoked.email}\n`);
     });

@@ -38,6 +38,12 @@ export interface Gate<Settings extends { threshold: number } = { threshold: numb
   /** The defaults (the plan's threshold) and the schema a config file is checked against. */
   settings: z.ZodType<Settings>;
   defaults: Settings;
+  /**
+   * Settings the ephemeral daemon needs for this gate to measure what it claims (the
+   * cache gate turns rate limits off: 20,000 requests from six tenants would be 429s).
+   * Gates with the same needs share one daemon.
+   */
+  daemonEnv?: Record<string, string>;
   run(context: GateContext, settings: Settings): Promise<GateResult>;
 }
 

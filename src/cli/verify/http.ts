@@ -6,6 +6,7 @@ export interface Timed {
   cache: 'HIT' | 'MISS' | null;
   body: unknown;
   ms: number;
+  headers: http.IncomingHttpHeaders;
 }
 
 /**
@@ -60,6 +61,7 @@ export class ApiClient {
               cache: header === 'HIT' || header === 'MISS' ? header : null,
               body: parsed,
               ms: performance.now() - began,
+              headers: res.headers,
             });
           });
         },

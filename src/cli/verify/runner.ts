@@ -1,5 +1,5 @@
 import { CliError, exitCodes } from '../output.ts';
-import { loadVerifyConfig } from './config.ts';
+import { loadVerifyConfig, type VerifyConfig } from './config.ts';
 import { type Gate, GateCannotRun, type GateResult } from './gate.ts';
 import type { Progress } from './progress.ts';
 import { GATES } from './registry.ts';
@@ -33,23 +33,52 @@ export function selectGates(names: string[]): Gate[] {
   });
 }
 
-/** Runs the gates against the target and returns one outcome per gate, in order. */
+/** Runs the gates and returns one outcome per gate, in the order asked. */
 export async function runGates(options: VerifyOptions, progress: Progress): Promise<Outcome[]> {
   const gates = selectGates(options.gates);
   const config = await loadVerifyConfig(options.config, gates);
+  const outcomes = new Map<Gate, Outcome>();
+  if (options.url || options.dataDir) {
+    await onTarget(() => attach(options, config.tenants, progress.line), gates, config, progress, outcomes);
+  } else {
+    // One ephemeral daemon per distinct set of daemon settings the gates ask for.
+    const groups = new Map<string, Gate[]>();
+    for (const gate of gates) {
+      const key = JSON.stringify(gate.daemonEnv ?? {});
+      groups.set(key, [...(groups.get(key) ?? []), gate]);
+    }
+    for (const [key, group] of groups) {
+      const env = JSON.parse(key) as Record<string, string>;
+      await onTarget(
+        () => startEphemeral(config.tenants, progress.line, env),
+        group,
+        config,
+        progress,
+        outcomes,
+      );
+    }
+  }
+  return gates.map((gate) => outcomes.get(gate) as Outcome);
+}
+
+async function onTarget(
+  open: () => Promise<Target>,
+  gates: Gate[],
+  config: VerifyConfig,
+  progress: Progress,
+  outcomes: Map<Gate, Outcome>,
+): Promise<void> {
   let target: Target;
   try {
-    target =
-      options.url || options.dataDir
-        ? await attach(options, config.tenants, progress.line)
-        : await startEphemeral(config.tenants, progress.line);
+    target = await open();
   } catch (error) {
-    // No daemon, no gate: every one of them could not run, for this reason.
+    // No daemon, no gate: each of them could not run, for this reason.
     const reason = error instanceof Error ? error.message : String(error);
     const hint = error instanceof CliError ? error.hint : undefined;
-    return gates.map((gate) =>
-      couldNotRun(gate, config.settings.get(gate.name)?.threshold ?? 0, reason, hint, 0),
-    );
+    for (const gate of gates) {
+      outcomes.set(gate, couldNotRun(gate, config.settings.get(gate.name)?.threshold ?? 0, reason, hint, 0));
+    }
+    return;
   }
   const interrupted = () => {
     progress.stop();
@@ -57,38 +86,8 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
-  const outcomes: Outcome[] = [];
   try {
-    for (const gate of gates) {
-      const settings = config.settings.get(gate.name) as { threshold: number };
-      const began = performance.now();
-      const seconds = () => (performance.now() - began) / 1000;
-      progress.line(`${gate.name}: running`);
-      try {
-        const result: GateResult = await gate.run(
-          {
-            url: target.url,
-            tenants: target.tenants,
-            cacheCounters: target.cacheCounters,
-            progress: progress.line,
-          },
-          settings,
-        );
-        outcomes.push({ ...result, seconds: seconds() });
-        progress.done(
-          `${gate.name}: ${result.pass ? 'pass' : 'FAIL'} (${result.unit} ${result.figure})`,
-          result.pass,
-        );
-      } catch (error) {
-        const hint = error instanceof GateCannotRun ? error.hint : undefined;
-        const reason =
-          error instanceof GateCannotRun
-            ? error.message
-            : `unexpected: ${(error as Error)?.message ?? error}`;
-        outcomes.push(couldNotRun(gate, settings.threshold, reason, hint, seconds()));
-        progress.done(`${gate.name}: could not run: ${reason}`, false);
-      }
-    }
+    for (const gate of gates) outcomes.set(gate, await runOne(gate, target, config, progress));
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
@@ -96,7 +95,40 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
     await target.close();
     progress.stop();
   }
-  return outcomes;
+}
+
+async function runOne(
+  gate: Gate,
+  target: Target,
+  config: VerifyConfig,
+  progress: Progress,
+): Promise<Outcome> {
+  const settings = config.settings.get(gate.name) as { threshold: number };
+  const began = performance.now();
+  const seconds = () => (performance.now() - began) / 1000;
+  progress.line(`${gate.name}: running`);
+  try {
+    const result: GateResult = await gate.run(
+      {
+        url: target.url,
+        tenants: target.tenants,
+        cacheCounters: target.cacheCounters,
+        progress: progress.line,
+      },
+      settings,
+    );
+    progress.done(
+      `${gate.name}: ${result.pass ? 'pass' : 'FAIL'} (${result.unit} ${result.figure})`,
+      result.pass,
+    );
+    return { ...result, seconds: seconds() };
+  } catch (error) {
+    const hint = error instanceof GateCannotRun ? error.hint : undefined;
+    const reason =
+      error instanceof GateCannotRun ? error.message : `unexpected: ${(error as Error)?.message ?? error}`;
+    progress.done(`${gate.name}: could not run: ${reason}`, false);
+    return couldNotRun(gate, settings.threshold, reason, hint, seconds());
+  }
 }
 
 function couldNotRun(

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
 import { modulePath } from '../../paths.ts';
 import { DaemonClient } from '../client.ts';
-import { forgetRevokedTokens, withDatabase } from '../database.ts';
+import { forgetCachedTokens, withDatabase } from '../database.ts';
 import { CliError, exitCodes } from '../output.ts';
 import type { GateContext } from './gate.ts';
 
@@ -25,9 +25,14 @@ const READY_TIMEOUT_MS = 90_000;
  * A daemon of our own: free port, temporary data dir, the environment's REDIS_URL and
  * DATABASE_URL when set (else the embedded defaults). Stopped and removed by close().
  */
-export async function startEphemeral(tenants: number, progress: (line: string) => void): Promise<Target> {
+export async function startEphemeral(
+  tenants: number,
+  progress: (line: string) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<Target> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'wuzctl-verify-'));
-  progress(`starting an ephemeral daemon in ${dataDir}`);
+  const settings = Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`);
+  progress(`starting an ephemeral daemon in ${dataDir}${settings.length ? ` (${settings.join(' ')})` : ''}`);
   const child = spawn(
     process.execPath,
     [
@@ -42,7 +47,7 @@ export async function startEphemeral(tenants: number, progress: (line: string) =
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: process.env },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -108,7 +113,7 @@ async function waitReady(
 
 async function seed(dataDir: string | undefined, tenants: number, progress: (line: string) => void) {
   const demo = await withDatabase(dataDir, (pool) => seedDemo(pool, tenants, progress));
-  await forgetRevokedTokens(
+  await forgetCachedTokens(
     dataDir,
     demo.flatMap((tenant) => tenant.revoked),
   );

@@ -3,12 +3,16 @@ import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CacheLayer } from '../cache/cachedRoute.ts';
+import type { RateLimitConfig } from '../config.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimitCounters } from '../ratelimit/store.ts';
 import { redisHealthy } from '../services/redis.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
+import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
+import { tenantRateLimiter } from './middleware/tenantRateLimiter.ts';
 import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
@@ -26,10 +30,11 @@ export interface AppDeps {
   drain: { active: boolean };
   bodyLimitBytes: number;
   cache: CacheLayer;
+  rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
 }
 
 /** The middleware order of the API lives here and only here. */
-export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache }: AppDeps): Express {
+export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache, rateLimit }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -59,15 +64,25 @@ export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache }: Ap
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  // 3. The API: auth → body → (admin) → routes. Auth first: an anonymous caller costs
-  //    one indexed lookup, never the parsing of a megabyte of JSON.
+  // 3. The API: auth → rate limit → body → (admin) → routes. Auth first: an anonymous
+  //    caller costs one indexed lookup (and counts against its address), never the parsing
+  //    of a megabyte of JSON; the limit second, because its key is the caller's tenant.
   const api = Router();
   // Responses are per caller: never cached by a shared proxy.
   api.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'private, no-store');
     next();
   });
-  api.use(authenticate(pool, redis, log));
+  const limits = rateLimit.config.enabled;
+  api.use(
+    authenticate(
+      pool,
+      redis,
+      log,
+      limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
+    ),
+  );
+  if (limits) api.use(tenantRateLimiter(redis, rateLimit.config, rateLimit.counters));
   api.use(jsonBody(bodyLimitBytes));
   api.use('/admin', requireAdmin);
   api.use('/admin/stripe', stripeRoutes(pool, cache));

@@ -3,13 +3,14 @@ import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
 import { createPool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { createApp } from './app.ts';
 
 export interface RunningChild {
   shutdown(): Promise<void>;
   /** Counters the supervisor collects with each status (cache hits and misses…). */
-  stats?(): { cache?: CacheStats };
+  stats?(): { cache?: CacheStats; rateLimit?: RateLimitStats };
 }
 
 /**
@@ -29,6 +30,7 @@ export async function startApiWorker(
   const pool = createPool(config.databaseUrl);
   const drain = { active: false };
   const cache = new ResponseCache(redis, log, config.cacheEnabled);
+  const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
 
   const server = http.createServer(
     createApp({
@@ -38,6 +40,7 @@ export async function startApiWorker(
       drain,
       bodyLimitBytes: config.bodyLimitBytes,
       cache: { cache, ttlSeconds: config.cacheTtlSeconds },
+      rateLimit: { config: config.rateLimit, counters: limiterCounters },
     }),
   );
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
@@ -63,7 +66,7 @@ export async function startApiWorker(
   log.debug({ port: config.port }, 'api worker listening');
 
   return {
-    stats: () => ({ cache: cache.stats() }),
+    stats: () => ({ cache: cache.stats(), rateLimit: limiterCounters.stats }),
     async shutdown() {
       drain.active = true;
       // close() stops accepting and ends idle sockets only; busy keep-alive sockets get

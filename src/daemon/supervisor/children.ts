@@ -4,6 +4,7 @@ import { modulePath } from '../../paths.ts';
 import type { CacheStats } from '../cache/responseCache.ts';
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimitStats } from '../ratelimit/store.ts';
 import { isCrashLoop, restartDelay, restartPolicy } from './backoff.ts';
 
 /** The common surface of a cluster worker and a forked process. */
@@ -57,6 +58,8 @@ export interface ChildStatus {
   rssBytes: number | null;
   /** The cache counters of an API worker (null for queue workers and while starting). */
   cache: CacheStats | null;
+  /** The rate limiter counters of an API worker (null for queue workers and while starting). */
+  rateLimit: RateLimitStats | null;
 }
 
 /**
@@ -75,7 +78,10 @@ export class ChildSlot {
   private stopRequested = false;
   private exited?: Promise<void>;
   private nextRequestId = 1;
-  private pendingStats = new Map<number, (stats: { rss: number; cache?: CacheStats }) => void>();
+  private pendingStats = new Map<
+    number,
+    (stats: { rss: number; cache?: CacheStats; rateLimit?: RateLimitStats }) => void
+  >();
 
   readonly role: ChildRole;
   readonly index: number;
@@ -185,19 +191,23 @@ export class ChildSlot {
     const handle = this.handle;
     let rssBytes: number | null = null;
     let cache: CacheStats | null = null;
+    let rateLimit: RateLimitStats | null = null;
     if (handle && this.state !== 'starting') {
       const requestId = this.nextRequestId++;
-      const stats = await new Promise<{ rss: number; cache?: CacheStats } | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), 1000);
-        this.pendingStats.set(requestId, (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        });
-        handle.send({ type: 'stats', requestId });
-      });
+      const stats = await new Promise<{ rss: number; cache?: CacheStats; rateLimit?: RateLimitStats } | null>(
+        (resolve) => {
+          const timer = setTimeout(() => resolve(null), 1000);
+          this.pendingStats.set(requestId, (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          });
+          handle.send({ type: 'stats', requestId });
+        },
+      );
       this.pendingStats.delete(requestId);
       rssBytes = stats?.rss ?? null;
       cache = stats?.cache ?? null;
+      rateLimit = stats?.rateLimit ?? null;
     }
     return {
       role: this.role,
@@ -210,6 +220,7 @@ export class ChildSlot {
       lastExit: this.lastExit,
       rssBytes,
       cache,
+      rateLimit,
     };
   }
 }

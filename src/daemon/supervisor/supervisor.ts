@@ -11,6 +11,7 @@ import { migrate } from '../db/migrate.ts';
 import { connectDatabase, databaseAddress, databaseHealthy } from '../db/pool.ts';
 import type { ChildConfig, ChildRole } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import { type RateLimitStats, summarizeRateLimit } from '../ratelimit/store.ts';
 import { EmbeddedPostgres } from '../services/embeddedPostgres.ts';
 import { probeListen } from '../services/freePort.ts';
 import { connectRedis, redisHealthy, safeAddress } from '../services/redis.ts';
@@ -55,6 +56,8 @@ export interface DaemonStatus {
   children: Awaited<ReturnType<ChildSlot['status']>>[];
   /** Cache counters summed over the API workers (since each worker started). */
   cache: CacheSummary;
+  /** Rate limiter counters summed over the API workers. */
+  rateLimit: RateLimitStats;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -191,6 +194,7 @@ export class Supervisor {
       bodyLimitBytes: this.config.bodyLimitBytes,
       cacheEnabled: this.config.cacheEnabled,
       cacheTtlSeconds: this.config.cacheTtlSeconds,
+      rateLimit: this.config.rateLimit,
       logLevel: this.config.logLevel,
     };
   }
@@ -306,6 +310,10 @@ export class Supervisor {
       cache: summarizeCache(
         this.config.cacheEnabled,
         children.map((child) => child.cache),
+      ),
+      rateLimit: summarizeRateLimit(
+        this.config.rateLimit.enabled,
+        children.map((child) => child.rateLimit),
       ),
     };
   }

@@ -72,6 +72,7 @@ interface Tally {
   stale: string[];
   checkedReads: number;
   writes: number;
+  rateLimited: number;
 }
 
 const defaults: CacheGateSettings = {
@@ -91,6 +92,7 @@ export const cacheGate: Gate<CacheGateSettings> = {
   direction: 'min',
   settings,
   defaults,
+  daemonEnv: { WUZ_RATE_LIMIT: 'off' },
   run: runCacheGate,
 };
 
@@ -123,6 +125,7 @@ async function runCacheGate(context: GateContext, config: CacheGateSettings): Pr
       stale: [],
       checkedReads: 0,
       writes: 0,
+      rateLimited: 0,
     };
     const start = await readCounters();
     context.progress(
@@ -350,6 +353,7 @@ async function call(
   try {
     const answer = await client.request(method, path, token, body);
     if (answer.status >= 500) tally.serverErrors++;
+    if (answer.status === 429) tally.rateLimited++;
     if (answer.status >= 300) {
       tally.unexpected.push(
         `${method} ${path} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`,
@@ -416,6 +420,11 @@ function verdict(
   if (tally.serverErrors > 0) failures.push(`${tally.serverErrors} responses were 5xx`);
   if (tally.stale.length > 0) failures.push(`${tally.stale.length} stale reads`);
   if (tally.unexpected.length > 0) failures.push(`${tally.unexpected.length} requests failed`);
+  if (tally.rateLimited > 0) {
+    failures.push(
+      `${tally.rateLimited} requests were rate limited (429): verify the cache on a daemon started with --rate-limit off`,
+    );
+  }
   if (config.minHitSpeedup > 0 && (speedup ?? 0) < config.minHitSpeedup) {
     failures.push(`a miss is ${speedup?.toFixed(1) ?? '?'}× a hit, below the ${config.minHitSpeedup}× asked`);
   }

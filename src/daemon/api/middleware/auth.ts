@@ -1,13 +1,15 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { cacheOwner, readCachedOwner } from '../../auth/authCache.ts';
 import { parseToken, secretMatches } from '../../auth/tokens.ts';
 import type { Queryable } from '../../db/queryable.ts';
 import type { Owner } from '../../db/repositories/owned.ts';
+import type { TenantPlan } from '../../db/repositories/tenants.ts';
 import { findTokenOwner, type TokenOwner, touchToken } from '../../db/repositories/tokens.ts';
 import type { UserRole } from '../../db/repositories/users.ts';
 import type { Logger } from '../../logger.ts';
 import { HttpError } from '../errors.ts';
+import type { AuthFailureLimiter } from './authFailureLimiter.ts';
 
 /** Who is calling: resolved from the Bearer token, carried by every request under /api. */
 export interface Principal {
@@ -17,6 +19,7 @@ export interface Principal {
   email: string;
   role: UserRole;
   tokenId: string;
+  tenantPlan: TenantPlan;
 }
 
 declare module 'express-serve-static-core' {
@@ -27,23 +30,32 @@ declare module 'express-serve-static-core' {
 
 const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
 
-export function authenticate(db: Queryable, redis: Redis, log: Logger): RequestHandler {
+/**
+ * Resolves the Bearer token to a Principal. With `failures`, each failed attempt counts
+ * against the client's address, and an address over its limit is refused before the
+ * database is asked (a cached valid token still passes).
+ */
+export function authenticate(
+  db: Queryable,
+  redis: Redis,
+  log: Logger,
+  failures: AuthFailureLimiter | null = null,
+): RequestHandler {
+  const refuse = async (req: Request, res: Response, message: string, invalidToken: boolean) => {
+    if (invalidToken) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+    await failures?.fail(req, res);
+    throw unauthorized(message);
+  };
   return async (req, res, next) => {
     const header = req.get('authorization');
-    if (!header) throw unauthorized('send Authorization: Bearer <token>');
+    if (!header) return refuse(req, res, 'send Authorization: Bearer <token>', false);
     const match = /^Bearer +(\S+)$/i.exec(header.trim());
     const parsed = match ? parseToken(match[1] as string) : null;
-    if (!parsed) {
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw unauthorized('malformed bearer token');
-    }
-    const owner = await lookupOwner(db, redis, log, parsed.prefix);
+    if (!parsed) return refuse(req, res, 'malformed bearer token', true);
+    const owner = await lookupOwner(db, redis, log, parsed.prefix, () => failures?.check(req, res));
     // Always compare, even without a row, so a miss and a wrong secret take the same time.
     const matches = secretMatches(parsed.secret, owner?.secret_hash ?? null);
-    if (!owner || !matches || owner.revoked) {
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw unauthorized('invalid or revoked token');
-    }
+    if (!owner || !matches || owner.revoked) return refuse(req, res, 'invalid or revoked token', true);
     req.principal = {
       tenantId: owner.tenant_id,
       tenantSlug: owner.tenant_slug,
@@ -51,6 +63,7 @@ export function authenticate(db: Queryable, redis: Redis, log: Logger): RequestH
       email: owner.email,
       role: owner.role,
       tokenId: owner.token_id,
+      tenantPlan: owner.tenant_plan,
     };
     if (owner.stale) {
       touchToken(db, owner.token_id).catch((error) => log.warn({ err: error }, 'could not record token use'));
@@ -65,9 +78,11 @@ async function lookupOwner(
   redis: Redis,
   log: Logger,
   prefix: string,
+  beforeDatabase: () => Promise<void> | undefined,
 ): Promise<TokenOwner | null> {
   const cached = await readCachedOwner(redis, prefix).catch(() => null);
   if (cached) return cached;
+  await beforeDatabase();
   const owner = await findTokenOwner(db, prefix);
   // Unknown prefixes are not cached: a flood of made-up tokens must not fill Redis.
   if (owner)

@@ -60,3 +60,27 @@ export async function listTenants(db: Queryable): Promise<TenantSummary[]> {
   );
   return rows;
 }
+
+/**
+ * Moves a tenant to another plan. Returns the prefixes of its live tokens, whose cached
+ * lookups carry the old plan (the rate limiter's input) and must be dropped; null when
+ * there is no such tenant.
+ */
+export async function setTenantPlan(
+  db: Queryable,
+  slug: string,
+  plan: TenantPlan,
+): Promise<{ previous: TenantPlan; prefixes: string[] } | null> {
+  const { rows } = await db.query<{ id: string; previous: TenantPlan }>(
+    `UPDATE tenants t SET plan = $2 FROM (SELECT id, plan FROM tenants WHERE slug = $1 FOR UPDATE) old
+      WHERE t.id = old.id RETURNING t.id, old.plan AS previous`,
+    [slug, plan],
+  );
+  const tenant = rows[0];
+  if (!tenant) return null;
+  const tokens = await db.query<{ prefix: string }>(
+    'SELECT prefix FROM api_tokens WHERE tenant_id = $1 AND revoked_at IS NULL',
+    [tenant.id],
+  );
+  return { previous: tenant.previous, prefixes: tokens.rows.map((row) => row.prefix) };
+}

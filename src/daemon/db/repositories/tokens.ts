@@ -1,5 +1,6 @@
 import { generateToken } from '../../auth/tokens.ts';
 import type { Queryable } from '../queryable.ts';
+import type { TenantPlan } from './tenants.ts';
 import type { UserRole } from './users.ts';
 
 export interface CreatedToken {
@@ -65,13 +66,15 @@ export interface TokenOwner {
   role: UserRole;
   tenant_id: string;
   tenant_slug: string;
+  /** The tenant's plan: the rate limiter's input, cached with the token (60 s, dropped on a plan change). */
+  tenant_plan: TenantPlan;
 }
 
 export async function findTokenOwner(db: Queryable, prefix: string): Promise<TokenOwner | null> {
   const { rows } = await db.query<TokenOwner>(
     `SELECT t.id AS token_id, t.secret_hash, t.revoked_at IS NOT NULL AS revoked,
             (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale,
-            u.id AS user_id, u.email, u.role, u.tenant_id, tn.slug AS tenant_slug
+            u.id AS user_id, u.email, u.role, u.tenant_id, tn.slug AS tenant_slug, tn.plan AS tenant_plan
        FROM api_tokens t
        JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
        JOIN tenants tn ON tn.id = t.tenant_id
