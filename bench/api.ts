@@ -41,7 +41,7 @@ interface Figure {
 
 async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string): Promise<Figure> {
   // With the limiter on, every request is counted in Redis but none is refused: its cost alone.
-  const env = rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_PRO: '1000000000' } : baseEnv;
+  const env = rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_PRO: '10000000' } : baseEnv;
   return withTempDir(async (dir) => {
     const served = await serve(dir, env, [
       '--api-workers',
