@@ -21,6 +21,10 @@ export class DaemonClient {
     return this.request('GET', '/database') as Promise<{ url: string }>;
   }
 
+  redis(): Promise<{ url: string }> {
+    return this.request('GET', '/redis') as Promise<{ url: string }>;
+  }
+
   forgetTokens(prefixes: string[]): Promise<unknown> {
     return this.request('POST', '/auth/forget', JSON.stringify({ prefixes }));
   }

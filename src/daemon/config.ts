@@ -10,29 +10,48 @@ export const CACHE_TTL_NAMES = ['settings', 'analytics', 'subscription', 'agents
 export type CacheTtlName = (typeof CACHE_TTL_NAMES)[number];
 const DEFAULT_CACHE_TTL = 'settings=300,analytics=120,subscription=300,agents=300,teams=300,roles=600';
 
-/** "agents=60,roles=30" over the defaults; every problem is reported by zod's issue list. */
-const cacheTtlSchema = z.string().transform((value, ctx) => {
-  const ttl = Object.fromEntries(
-    DEFAULT_CACHE_TTL.split(',').map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])]),
-  ) as Record<CacheTtlName, number>;
-  for (const pair of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const match = /^([a-z]+)=(\d+)$/.exec(pair);
-    const name = match?.[1] as CacheTtlName | undefined;
-    const seconds = Number(match?.[2]);
-    if (!name || !CACHE_TTL_NAMES.includes(name)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown entry ${JSON.stringify(pair)} (use name=seconds; names: ${CACHE_TTL_NAMES.join(', ')})`,
-      });
-    } else if (seconds < 1 || seconds > 86_400) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be 1 to 86400 seconds` });
-    } else ttl[name] = seconds;
-  }
-  return ttl;
-});
+/**
+ * A "name=number,…" list over its defaults ("agents=60,roles=30"); every problem is
+ * reported through zod's issue list. Used by the cache TTLs, queue concurrency and retention.
+ */
+function namedNumbers<Name extends string>(
+  names: readonly Name[],
+  defaults: string,
+  min: number,
+  max: number,
+  unit = '',
+) {
+  return z.string().transform((value, ctx) => {
+    const result = Object.fromEntries(
+      defaults.split(',').map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])]),
+    ) as Record<Name, number>;
+    for (const pair of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const match = /^([a-z]+)=(\d+)$/.exec(pair);
+      const name = match?.[1] as Name | undefined;
+      const number = Number(match?.[2]);
+      if (!name || !names.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown entry ${JSON.stringify(pair)} (use name=number; names: ${names.join(', ')})`,
+        });
+      } else if (number < min || number > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${min} to ${max}${unit}` });
+      } else result[name] = number;
+    }
+    return result;
+  });
+}
+
+const cacheTtlSchema = namedNumbers(CACHE_TTL_NAMES, DEFAULT_CACHE_TTL, 1, 86_400, ' seconds');
+
+export const QUEUE_NAMES = ['campaign', 'import', 'report'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+const DEFAULT_QUEUE_CONCURRENCY = 'campaign=5,import=2,report=3';
+const RETENTION_NAMES = ['completed', 'failed', 'count'] as const;
+const DEFAULT_JOB_RETENTION = 'completed=86400,failed=604800,count=10000';
 
 export const serveOptions = [
   {
@@ -140,6 +159,62 @@ export const serveOptions = [
     default: '30',
     help: 'failed authentications per window per client IP before it gets 429s',
   },
+  {
+    key: 'queueConcurrency',
+    flag: '--queue-concurrency <list>',
+    env: 'WUZ_QUEUE_CONCURRENCY',
+    default: DEFAULT_QUEUE_CONCURRENCY,
+    help: 'jobs each queue worker process runs at once, per queue (campaign, import, report)',
+  },
+  {
+    key: 'tenantCampaigns',
+    flag: '--tenant-campaigns <n>',
+    env: 'WUZ_TENANT_CAMPAIGNS',
+    default: '2',
+    help: 'campaigns of one tenant that send at the same time, across all queue workers',
+  },
+  {
+    key: 'campaignBurst',
+    flag: '--campaign-burst <n>',
+    env: 'WUZ_CAMPAIGN_BURST',
+    default: '4',
+    help: 'sends in flight at once for a campaign with no delay between sends',
+  },
+  {
+    key: 'jobLock',
+    flag: '--job-lock <seconds>',
+    env: 'WUZ_JOB_LOCK',
+    default: '30',
+    help: "how long a queue worker holds a job without renewing it; a killed worker's job runs again after about this long",
+  },
+  {
+    key: 'jobRetention',
+    flag: '--job-retention <list>',
+    env: 'WUZ_JOB_RETENTION',
+    default: DEFAULT_JOB_RETENTION,
+    help: 'seconds finished jobs stay in Redis, and at most count of each state (status stays readable from the database)',
+  },
+  {
+    key: 'importLimit',
+    flag: '--import-limit <size>',
+    env: 'WUZ_IMPORT_LIMIT',
+    default: '20mb',
+    help: 'largest CSV upload to POST /api/imports; bigger ones get 413',
+  },
+  {
+    key: 'wuzapiUrl',
+    flag: '--wuzapi-url <url>',
+    env: 'WUZAPI_URL',
+    default: 'http://127.0.0.1:8080',
+    help: 'the WuzAPI server campaigns send through',
+  },
+  {
+    key: 'wuzapiTimeout',
+    flag: '--wuzapi-timeout <seconds>',
+    env: 'WUZAPI_TIMEOUT',
+    default: '15',
+    help: 'how long one send may take before it is retried (with the same message Id)',
+  },
   // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
   {
     key: 'redisUrl',
@@ -192,6 +267,13 @@ function parseSize(value: string): number {
   return Math.floor(Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1));
 }
 
+const size = (min: number, max: number, maxText: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
+    .transform(parseSize)
+    .pipe(z.number().min(min, 'must be at least 1kb').max(max, `must be at most ${maxText}`));
+
 const schema = z.object({
   host: z.string().min(1, 'must not be empty'),
   port: integer(0, 65535),
@@ -203,16 +285,7 @@ const schema = z.object({
     .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
     .transform(Number)
     .pipe(z.number().positive('must be above 0').max(600, 'must be at most 600')),
-  bodyLimit: z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
-    .transform(parseSize)
-    .pipe(
-      z
-        .number()
-        .min(1024, 'must be at least 1kb')
-        .max(100 * 1024 * 1024, 'must be at most 100mb'),
-    ),
+  bodyLimit: size(1024, 100 * 1024 * 1024, '100mb'),
   cache: z.enum(['on', 'off'], 'must be on or off'),
   cacheTtl: cacheTtlSchema,
   rateLimit: z.enum(['on', 'off'], 'must be on or off'),
@@ -221,6 +294,14 @@ const schema = z.object({
   rateLimitPro: integer(1, 10_000_000),
   rateLimitEnterprise: integer(1, 10_000_000),
   rateLimitUnauthenticated: integer(1, 10_000_000),
+  queueConcurrency: namedNumbers(QUEUE_NAMES, DEFAULT_QUEUE_CONCURRENCY, 1, 100),
+  tenantCampaigns: integer(1, 1000),
+  campaignBurst: integer(1, 64),
+  jobLock: integer(1, 600),
+  jobRetention: namedNumbers(RETENTION_NAMES, DEFAULT_JOB_RETENTION, 1, 100_000_000),
+  importLimit: size(1024, 200 * 1024 * 1024, '200mb'),
+  wuzapiUrl: urlWithProtocol(['http:', 'https:'], 'HTTP'),
+  wuzapiTimeout: integer(1, 300),
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -237,6 +318,8 @@ export interface ServeConfig {
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;
   rateLimit: RateLimitConfig;
+  queue: QueueConfig;
+  wuzapi: { url: string; timeoutMs: number };
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
@@ -248,6 +331,16 @@ export interface RateLimitConfig {
   windowMs: number;
   perPlan: { free: number; pro: number; enterprise: number };
   unauthenticated: number;
+}
+
+/** How the queue workers run jobs, and how long finished jobs stay in Redis. */
+export interface QueueConfig {
+  concurrency: Record<QueueName, number>;
+  tenantCampaigns: number;
+  campaignBurst: number;
+  lockMs: number;
+  retention: { completedSeconds: number; failedSeconds: number; count: number };
+  importLimitBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -313,6 +406,19 @@ export function loadServeConfig(
       perPlan: { free: value.rateLimitFree, pro: value.rateLimitPro, enterprise: value.rateLimitEnterprise },
       unauthenticated: value.rateLimitUnauthenticated,
     },
+    queue: {
+      concurrency: value.queueConcurrency,
+      tenantCampaigns: value.tenantCampaigns,
+      campaignBurst: value.campaignBurst,
+      lockMs: value.jobLock * 1000,
+      retention: {
+        completedSeconds: value.jobRetention.completed,
+        failedSeconds: value.jobRetention.failed,
+        count: value.jobRetention.count,
+      },
+      importLimitBytes: value.importLimit,
+    },
+    wuzapi: { url: value.wuzapiUrl.replace(/\/+$/, ''), timeoutMs: value.wuzapiTimeout * 1000 },
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

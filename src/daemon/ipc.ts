@@ -1,5 +1,5 @@
 import type { CacheStats } from './cache/responseCache.ts';
-import type { CacheTtlName, RateLimitConfig } from './config.ts';
+import type { CacheTtlName, QueueConfig, RateLimitConfig } from './config.ts';
 import type { RateLimitStats } from './ratelimit/store.ts';
 /** Messages between the supervisor and its children over the Node IPC channel. */
 export type ChildRole = 'api' | 'queue';
@@ -30,6 +30,8 @@ export interface ChildConfig {
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;
   rateLimit: RateLimitConfig;
+  queue: QueueConfig;
+  wuzapi: { url: string; timeoutMs: number };
   logLevel: string;
 }
 

@@ -44,6 +44,17 @@ describe('loadServeConfig', () => {
     );
   });
 
+  it('lists every bad queue setting', () => {
+    expect(() =>
+      loadServeConfig(
+        { queueConcurrency: 'campaign=0,mail=2', wuzapiUrl: 'ftp://x', jobRetention: 'completed=x' },
+        {},
+      ),
+    ).toThrow(
+      /campaign must be 1 to 100[\s\S]*unknown entry "mail=2"[\s\S]*unknown entry "completed=x"[\s\S]*must be a HTTP URL/,
+    );
+  });
+
   it('refuses a body limit that is not a size', () => {
     expect(() => loadServeConfig({}, { WUZ_BODY_LIMIT: 'lots' })).toThrow(
       /WUZ_BODY_LIMIT = "lots": must be a size/,
@@ -74,6 +85,15 @@ describe('loadServeConfig', () => {
         perPlan: { free: 100, pro: 500, enterprise: 2000 },
         unauthenticated: 30,
       },
+      queue: {
+        concurrency: { campaign: 5, import: 2, report: 3 },
+        tenantCampaigns: 2,
+        campaignBurst: 4,
+        lockMs: 30_000,
+        retention: { completedSeconds: 86_400, failedSeconds: 604_800, count: 10_000 },
+        importLimitBytes: 20 * 1024 * 1024,
+      },
+      wuzapi: { url: 'http://127.0.0.1:8080', timeoutMs: 15_000 },
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -99,6 +119,14 @@ describe('loadServeConfig', () => {
         RATE_LIMIT_PRO: '50',
         RATE_LIMIT_ENTERPRISE: '500',
         RATE_LIMIT_UNAUTHENTICATED: '3',
+        WUZ_QUEUE_CONCURRENCY: 'import=1',
+        WUZ_TENANT_CAMPAIGNS: '3',
+        WUZ_CAMPAIGN_BURST: '8',
+        WUZ_JOB_LOCK: '5',
+        WUZ_JOB_RETENTION: 'completed=60,count=100',
+        WUZ_IMPORT_LIMIT: '1mb',
+        WUZAPI_URL: 'https://wuzapi.example.com/',
+        WUZAPI_TIMEOUT: '3',
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
@@ -120,6 +148,15 @@ describe('loadServeConfig', () => {
         perPlan: { free: 5, pro: 50, enterprise: 500 },
         unauthenticated: 3,
       },
+      queue: {
+        concurrency: { campaign: 5, import: 1, report: 3 },
+        tenantCampaigns: 3,
+        campaignBurst: 8,
+        lockMs: 5000,
+        retention: { completedSeconds: 60, failedSeconds: 604_800, count: 100 },
+        importLimitBytes: 1024 * 1024,
+      },
+      wuzapi: { url: 'https://wuzapi.example.com', timeoutMs: 3000 },
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',

@@ -199,6 +199,7 @@ describe('the cache gate’s own checks', () => {
     const context: GateContext = {
       url: api.url,
       tenants: [{ slug: 'demo-1', plan: 'free', admin_token: 'a', user_tokens: ['u1'] }],
+      fakeWuzapi: null,
       // Counters that say "all hits": only the gate's own checks can fail it.
       cacheCounters: async () => counters(calls++ < 2 ? 0 : 1_000_000),
       progress: () => {},

@@ -16,6 +16,10 @@ export function verifyCommand(): Command {
     .option('--data-dir <dir>', 'verify the running daemon of this data dir (its URL, counters and database)')
     .option('--tokens <file>', 'with --url: demo tokens, the output of `wuzctl seed --demo --json`')
     .option(
+      '--wuzapi <url>',
+      'with --url/--data-dir: the `wuzctl fake-wuzapi` that daemon sends through (gate queue)',
+    )
+    .option(
       '--config <file>',
       'JSON: demo tenant count and per-gate settings; thresholds may only be tightened',
     )
@@ -32,6 +36,7 @@ export function verifyCommand(): Command {
           url?: string;
           dataDir?: string;
           tokens?: string;
+          wuzapi?: string;
           config?: string;
           json?: boolean;
           junit?: string;

@@ -24,6 +24,11 @@ export interface GateContext {
   tenants: Array<Pick<DemoTenant, 'slug' | 'plan' | 'admin_token' | 'user_tokens'>>;
   /** The daemon's own cache counters, or null when its control socket is out of reach. */
   cacheCounters: (() => Promise<CacheSummary>) | null;
+  /**
+   * Base URL of the fake WuzAPI the daemon sends through (its `/_fake/messages` tells what
+   * arrived), or null when there is none (a daemon given by --url without --wuzapi).
+   */
+  fakeWuzapi: string | null;
   /** One line of progress, on stderr. */
   progress: (message: string) => void;
 }
@@ -44,6 +49,8 @@ export interface Gate<Settings extends { threshold: number } = { threshold: numb
    * Gates with the same needs share one daemon.
    */
   daemonEnv?: Record<string, string>;
+  /** The ephemeral daemon must send through a fake WuzAPI that the runner starts. */
+  needsFakeWuzapi?: boolean;
   run(context: GateContext, settings: Settings): Promise<GateResult>;
 }
 

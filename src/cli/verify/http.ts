@@ -24,8 +24,16 @@ export class ApiClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   }
 
-  request(method: string, path: string, token: string, body?: unknown): Promise<Timed> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** A JSON body, or `{ text, type }` for a raw one (a CSV upload). */
+  request(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    raw?: { text: string; type: string },
+  ): Promise<Timed> {
+    const payload = raw ? raw.text : body === undefined ? undefined : JSON.stringify(body);
+    const type = raw ? raw.type : 'application/json';
     const began = performance.now();
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -38,9 +46,7 @@ export class ApiClient {
           timeout: 30_000,
           headers: {
             authorization: `Bearer ${token}`,
-            ...(payload
-              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-              : {}),
+            ...(payload ? { 'content-type': type, 'content-length': Buffer.byteLength(payload) } : {}),
           },
         },
         (res) => {

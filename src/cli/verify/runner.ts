@@ -1,3 +1,4 @@
+import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { CliError, exitCodes } from '../output.ts';
 import { loadVerifyConfig, type VerifyConfig } from './config.ts';
 import { type Gate, GateCannotRun, type GateResult } from './gate.ts';
@@ -12,6 +13,8 @@ export interface VerifyOptions {
   dataDir?: string;
   tokens?: string;
   config?: string;
+  /** With --url/--data-dir: the fake WuzAPI that daemon sends through. */
+  wuzapi?: string;
 }
 
 /** Exit codes of `wuzctl verify`: every gate passed, one failed, one could not run. */
@@ -39,18 +42,27 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
   const config = await loadVerifyConfig(options.config, gates);
   const outcomes = new Map<Gate, Outcome>();
   if (options.url || options.dataDir) {
-    await onTarget(() => attach(options, config.tenants, progress.line), gates, config, progress, outcomes);
+    await onTarget(
+      async () => ({
+        ...(await attach(options, config.tenants, progress.line)),
+        fakeWuzapi: options.wuzapi ?? null,
+      }),
+      gates,
+      config,
+      progress,
+      outcomes,
+    );
   } else {
     // One ephemeral daemon per distinct set of daemon settings the gates ask for.
     const groups = new Map<string, Gate[]>();
     for (const gate of gates) {
-      const key = JSON.stringify(gate.daemonEnv ?? {});
+      const key = JSON.stringify({ env: gate.daemonEnv ?? {}, fake: gate.needsFakeWuzapi ?? false });
       groups.set(key, [...(groups.get(key) ?? []), gate]);
     }
     for (const [key, group] of groups) {
-      const env = JSON.parse(key) as Record<string, string>;
+      const { env, fake } = JSON.parse(key) as { env: Record<string, string>; fake: boolean };
       await onTarget(
-        () => startEphemeral(config.tenants, progress.line, env),
+        () => ephemeralWith(fake, env, config.tenants, progress),
         group,
         config,
         progress,
@@ -61,14 +73,40 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
   return gates.map((gate) => outcomes.get(gate) as Outcome);
 }
 
+/** An ephemeral daemon, sending through a fake WuzAPI of our own when the gates need one. */
+async function ephemeralWith(
+  fake: boolean,
+  env: Record<string, string>,
+  tenants: number,
+  progress: Progress,
+): Promise<Target & { fakeWuzapi: string | null }> {
+  if (!fake) return { ...(await startEphemeral(tenants, progress.line, env)), fakeWuzapi: null };
+  const wuzapi = await startFakeWuzapi({ port: 0 });
+  progress.line(`fake WuzAPI at ${wuzapi.url}`);
+  try {
+    const target = await startEphemeral(tenants, progress.line, { ...env, WUZAPI_URL: wuzapi.url });
+    return {
+      ...target,
+      fakeWuzapi: wuzapi.url,
+      close: async () => {
+        await target.close();
+        await wuzapi.close();
+      },
+    };
+  } catch (error) {
+    await wuzapi.close();
+    throw error;
+  }
+}
+
 async function onTarget(
-  open: () => Promise<Target>,
+  open: () => Promise<Target & { fakeWuzapi: string | null }>,
   gates: Gate[],
   config: VerifyConfig,
   progress: Progress,
   outcomes: Map<Gate, Outcome>,
 ): Promise<void> {
-  let target: Target;
+  let target: Target & { fakeWuzapi: string | null };
   try {
     target = await open();
   } catch (error) {
@@ -99,7 +137,7 @@ async function onTarget(
 
 async function runOne(
   gate: Gate,
-  target: Target,
+  target: Target & { fakeWuzapi: string | null },
   config: VerifyConfig,
   progress: Progress,
 ): Promise<Outcome> {
@@ -113,6 +151,7 @@ async function runOne(
         url: target.url,
         tenants: target.tenants,
         cacheCounters: target.cacheCounters,
+        fakeWuzapi: target.fakeWuzapi,
         progress: progress.line,
       },
       settings,

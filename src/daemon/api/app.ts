@@ -6,6 +6,7 @@ import type { CacheLayer } from '../cache/cachedRoute.ts';
 import type { RateLimitConfig } from '../config.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import type { Queues } from '../queues/index.ts';
 import type { RateLimitCounters } from '../ratelimit/store.ts';
 import { redisHealthy } from '../services/redis.ts';
 import { errorHandler, notFound } from './errors.ts';
@@ -17,6 +18,10 @@ import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
 import { contactRoutes } from './routes/contacts.ts';
+import { campaignRoutes } from './routes/queues/campaigns.ts';
+import { importRoutes } from './routes/queues/imports.ts';
+import { jobRoutes } from './routes/queues/jobs.ts';
+import { reportRoutes } from './routes/queues/reports.ts';
 import { agentRoutes } from './routes/session/agents.ts';
 import { roleRoutes } from './routes/session/roles.ts';
 import { teamRoutes } from './routes/session/teams.ts';
@@ -31,10 +36,22 @@ export interface AppDeps {
   bodyLimitBytes: number;
   cache: CacheLayer;
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
+  queues: Queues;
+  importLimitBytes: number;
 }
 
 /** The middleware order of the API lives here and only here. */
-export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache, rateLimit }: AppDeps): Express {
+export function createApp({
+  redis,
+  pool,
+  log,
+  drain,
+  bodyLimitBytes,
+  cache,
+  rateLimit,
+  queues,
+  importLimitBytes,
+}: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -83,6 +100,8 @@ export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache, rate
     ),
   );
   if (limits) api.use(tenantRateLimiter(redis, rateLimit.config, rateLimit.counters));
+  // CSV uploads stream their raw body: mounted before the JSON parser.
+  api.use('/imports', importRoutes(pool, queues, importLimitBytes));
   api.use(jsonBody(bodyLimitBytes));
   api.use('/admin', requireAdmin);
   api.use('/admin/stripe', stripeRoutes(pool, cache));
@@ -93,6 +112,9 @@ export function createApp({ redis, pool, log, drain, bodyLimitBytes, cache, rate
   api.use('/session/teams', teamRoutes(pool, cache));
   api.use('/session/roles', roleRoutes(pool, cache));
   api.use('/contacts', contactRoutes(pool));
+  api.use('/campaigns', campaignRoutes(pool, queues));
+  api.use('/reports', reportRoutes(pool, queues));
+  api.use('/jobs', jobRoutes(pool, queues));
   app.use('/api', api);
 
   // 4. Everything else: JSON 404, and one error handler for all.

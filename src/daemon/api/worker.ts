@@ -3,6 +3,7 @@ import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
 import { createPool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import { closeQueues, openQueues } from '../queues/index.ts';
 import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { createApp } from './app.ts';
@@ -31,6 +32,10 @@ export async function startApiWorker(
   const drain = { active: false };
   const cache = new ResponseCache(redis, log, config.cacheEnabled);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
+  const queues = openQueues(redis, config.queue.retention);
+  for (const queue of Object.values(queues)) {
+    queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
+  }
 
   const server = http.createServer(
     createApp({
@@ -41,6 +46,8 @@ export async function startApiWorker(
       bodyLimitBytes: config.bodyLimitBytes,
       cache: { cache, ttlSeconds: config.cacheTtlSeconds },
       rateLimit: { config: config.rateLimit, counters: limiterCounters },
+      queues,
+      importLimitBytes: config.queue.importLimitBytes,
     }),
   );
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
@@ -82,6 +89,7 @@ export async function startApiWorker(
         await closed;
       }
       clearInterval(sweep);
+      await closeQueues(queues);
       await Promise.allSettled([redis.quit(), pool.end()]);
     },
   };

@@ -6,6 +6,8 @@ export interface ControlHandlers {
   status(): Promise<object>;
   /** The database URL, for CLI commands that read or write data while the daemon runs. */
   database(): { url: string };
+  /** The Redis URL, for CLI commands that inspect the queues (`wuzctl jobs`). */
+  redis(): { url: string };
   /** Drops revoked tokens from the auth cache (the CLI revokes in the database). */
   forgetTokens(prefixes: string[]): Promise<void>;
   stop(): void;
@@ -44,6 +46,7 @@ export async function startControlServer(
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
       // The socket is 0600: only the daemon's own user can read this URL (it may hold a password).
       if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
+      if (req.method === 'GET' && req.url === '/redis') return send(200, handlers.redis());
       if (req.method === 'POST' && req.url === '/auth/forget') {
         const parsed = forgetBody.safeParse(await readJson(req));
         if (!parsed.success) {

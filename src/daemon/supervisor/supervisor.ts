@@ -168,6 +168,7 @@ export class Supervisor {
     this.control = await startControlServer(this.paths.socket, {
       status: () => this.status(),
       database: () => ({ url: this.databaseUrl }),
+      redis: () => ({ url: this.redisUrl }),
       forgetTokens: async (prefixes) => {
         if (this.redis) await forgetTokens(this.redis, prefixes);
       },
@@ -195,6 +196,8 @@ export class Supervisor {
       cacheEnabled: this.config.cacheEnabled,
       cacheTtlSeconds: this.config.cacheTtlSeconds,
       rateLimit: this.config.rateLimit,
+      queue: this.config.queue,
+      wuzapi: this.config.wuzapi,
       logLevel: this.config.logLevel,
     };
   }

@@ -1,0 +1,276 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { type Gate, GateCannotRun, type GateContext, type GateResult } from '../gate.ts';
+import { ApiClient, round } from '../http.ts';
+
+/**
+ * Gate `queue`: the whole background path against a fake WuzAPI. A generated CSV of N
+ * contacts (plus known bad rows) is imported; a campaign to all of them with no pacing is
+ * enqueued — the call must return within the threshold, whatever N — and must reach the
+ * fake as exactly one correctly rendered message per contact; a delivery report must then
+ * say so. Figures: the enqueue latency (the threshold) and messages/s end to end.
+ */
+const settings = z
+  .object({
+    /** Milliseconds the campaign's POST may take. */
+    threshold: z.number().positive().max(100),
+    recipients: z.number().int().min(10).max(100_000),
+    /** Messages/s end to end below this fail the gate (a stuck or crawling worker). */
+    minMessagesPerSecond: z.number().min(0),
+    /** How long the jobs may take in all. */
+    timeoutSeconds: z.number().int().min(10).max(3600),
+  })
+  .strict();
+
+export type QueueGateSettings = z.infer<typeof settings>;
+
+export const queueGate: Gate<QueueGateSettings> = {
+  name: 'queue',
+  description: 'campaign, import and report jobs end to end: quick enqueue, one message per recipient',
+  unit: 'ms to enqueue',
+  direction: 'max',
+  settings,
+  defaults: { threshold: 100, recipients: 1000, minMessagesPerSecond: 20, timeoutSeconds: 600 },
+  daemonEnv: { WUZ_RATE_LIMIT: 'off' },
+  needsFakeWuzapi: true,
+  run: runQueueGate,
+};
+
+// Bad rows the CSV always carries, and the reason the import must give for each.
+const BAD_ROWS: Array<{ row: string; reason: string }> = [
+  { row: 'not-a-phone,Bad Phone,Nowhere', reason: 'invalid phone (not E.164)' },
+  { row: ',No Phone,Nowhere', reason: 'missing phone' },
+  { row: '+12,Too Short,Nowhere', reason: 'invalid phone (not E.164)' },
+];
+
+interface Person {
+  phone: string;
+  name: string;
+  city: string;
+}
+
+interface FakeMessage {
+  id: string;
+  phone: string;
+  body: string;
+  receivedAt: number;
+  deliveries: number;
+}
+
+async function runQueueGate(context: GateContext, s: QueueGateSettings): Promise<GateResult> {
+  if (!context.fakeWuzapi) {
+    throw new GateCannotRun(
+      'the queue gate needs the fake WuzAPI the daemon sends through',
+      'run it without --url, or start `wuzctl fake-wuzapi`, point the daemon at it (WUZAPI_URL) and pass --wuzapi URL',
+    );
+  }
+  const fakeUrl = context.fakeWuzapi;
+  const tenant = context.tenants[0];
+  const token = tenant?.user_tokens[0];
+  if (!tenant || !token) throw new GateCannotRun('no demo tenant to run as', 'seed one: wuzctl seed --demo');
+  const client = new ApiClient(context.url, 4);
+  const problems: string[] = [];
+  try {
+    await fakeMessages(fakeUrl).catch((error: Error) => {
+      throw new GateCannotRun(`the fake WuzAPI at ${fakeUrl} does not answer: ${error.message}`);
+    });
+    // Phones unique to this run, so a shared fake or earlier runs cannot blur the count.
+    const prefix = `+5599${String(randomInt(100_000, 999_999))}`;
+    const people: Person[] = Array.from({ length: s.recipients }, (_, i) => ({
+      phone: `${prefix}${String(i).padStart(5, '0')}`,
+      name: `Person ${i}`,
+      city: `City ${i % 17}`,
+    }));
+    const deadline = Date.now() + s.timeoutSeconds * 1000;
+
+    // 1. Import.
+    context.progress(`importing ${s.recipients} contacts (+${BAD_ROWS.length} bad rows)`);
+    const csv = [
+      'phone,name,city',
+      ...people.map((p) => `${p.phone},${p.name},${p.city}`),
+      ...BAD_ROWS.map((b) => b.row),
+    ];
+    const upload = await client.request('POST', '/api/imports?filename=verify.csv', token, undefined, {
+      text: `${csv.join('\n')}\n`,
+      type: 'text/csv',
+    });
+    if (upload.status !== 202)
+      throw new GateCannotRun(`POST /api/imports answered ${upload.status}: ${JSON.stringify(upload.body)}`);
+    const importJob = await waitForJob(client, token, (upload.body as { job_id: string }).job_id, deadline);
+    const imported = (
+      await client.request('GET', `/api/imports/${(upload.body as { id: string }).id}`, token)
+    ).body as {
+      accepted: number;
+      rejected: number;
+      rejected_by_reason: Record<string, number>;
+    };
+    const expectedReasons: Record<string, number> = {};
+    for (const bad of BAD_ROWS) expectedReasons[bad.reason] = (expectedReasons[bad.reason] ?? 0) + 1;
+    if (importJob.state !== 'completed')
+      problems.push(`import job ${importJob.state}: ${importJob.error ?? ''}`);
+    if (imported.accepted !== s.recipients)
+      problems.push(`import accepted ${imported.accepted}, expected ${s.recipients}`);
+    if (imported.rejected !== BAD_ROWS.length)
+      problems.push(`import rejected ${imported.rejected}, expected ${BAD_ROWS.length}`);
+    if (JSON.stringify(sortKeys(imported.rejected_by_reason)) !== JSON.stringify(sortKeys(expectedReasons))) {
+      problems.push(`import reasons ${JSON.stringify(imported.rejected_by_reason)}`);
+    }
+
+    // 2. The campaign, addressed by contact ids as a client would.
+    const ids = await contactIds(client, token, prefix, s.recipients);
+    await client.request('GET', '/api/campaigns?per_page=1', token); // a warm connection, as a client has
+    context.progress(`enqueueing a campaign of ${ids.length} recipients`);
+    const enqueued = await client.request('POST', '/api/campaigns', token, {
+      name: `verify ${prefix}`,
+      template: 'Hello {{name}} from {{city|somewhere}}!',
+      audience: { contact_ids: ids },
+      session_token: 'verify-session',
+      min_delay_ms: 0,
+      max_delay_ms: 0,
+    });
+    const enqueuedAt = Date.now();
+    if (enqueued.status !== 202) {
+      throw new GateCannotRun(
+        `POST /api/campaigns answered ${enqueued.status}: ${JSON.stringify(enqueued.body)}`,
+      );
+    }
+    const campaign = enqueued.body as { id: string; job_id: string };
+    const campaignJob = await waitForJob(client, token, campaign.job_id, deadline, (p) =>
+      context.progress(`campaign: ${p.sent ?? 0}/${p.total ?? '?'} sent`),
+    );
+    if (campaignJob.state !== 'completed')
+      problems.push(`campaign job ${campaignJob.state}: ${campaignJob.error ?? ''}`);
+
+    // 3. What the fake WuzAPI received: one message per recipient, rendered.
+    const received = (await fakeMessages(fakeUrl)).filter((m) => m.phone.startsWith(prefix.slice(1)));
+    const byPhone = new Map<string, FakeMessage[]>();
+    for (const message of received)
+      byPhone.set(message.phone, [...(byPhone.get(message.phone) ?? []), message]);
+    let missing = 0;
+    let duplicated = 0;
+    let wrongBody = 0;
+    for (const person of people) {
+      const got = byPhone.get(person.phone.slice(1)) ?? [];
+      if (got.length === 0) missing++;
+      if (got.length > 1) duplicated++;
+      if (got.length > 0 && got[0]?.body !== `Hello ${person.name} from ${person.city}!`) wrongBody++;
+    }
+    if (missing) problems.push(`${missing} recipients received nothing`);
+    if (duplicated) problems.push(`${duplicated} recipients received more than one message`);
+    if (wrongBody) problems.push(`${wrongBody} messages with a wrong body`);
+    const lastAt = Math.max(...received.map((m) => m.receivedAt));
+    const seconds = received.length > 0 ? (lastAt - enqueuedAt) / 1000 : null;
+    const perSecond = seconds && seconds > 0 ? received.length / seconds : null;
+    if (perSecond !== null && perSecond < s.minMessagesPerSecond) {
+      problems.push(`${round(perSecond, 1)} messages/s, below ${s.minMessagesPerSecond}`);
+    }
+
+    // 4. The delivery report.
+    const asked = await client.request('POST', '/api/reports', token, { kind: 'campaign_delivery' });
+    const reportJob = await waitForJob(client, token, (asked.body as { job_id: string }).job_id, deadline);
+    const report = (await client.request('GET', `/api/reports/${(asked.body as { id: string }).id}`, token))
+      .body as {
+      rows?: Array<{ campaign_id: string; total: number; sent: number; failed: number }>;
+    };
+    const row = report.rows?.find((r) => r.campaign_id === campaign.id);
+    if (reportJob.state !== 'completed') problems.push(`report job ${reportJob.state}`);
+    if (!row || row.total !== s.recipients || row.sent !== s.recipients || row.failed !== 0) {
+      problems.push(`report row ${JSON.stringify(row ?? null)}`);
+    }
+    const csvAnswer = await client.request(
+      'GET',
+      `/api/reports/${(asked.body as { id: string }).id}?format=csv`,
+      token,
+    );
+    if (csvAnswer.status !== 200 || !String(csvAnswer.body).includes(campaign.id))
+      problems.push('report CSV misses the campaign');
+
+    const figure = round(enqueued.ms, 1) as number;
+    return {
+      gate: 'queue',
+      pass: figure < s.threshold && problems.length === 0,
+      figure,
+      threshold: s.threshold,
+      unit: 'ms to enqueue',
+      details: {
+        recipients: s.recipients,
+        enqueue_ms: figure,
+        messages_per_second: round(perSecond, 1),
+        end_to_end_seconds: round(seconds, 2),
+        messages_received: received.length,
+        resent_same_id: received.reduce((sum, m) => sum + m.deliveries - 1, 0),
+        missing,
+        duplicated,
+        wrong_body: wrongBody,
+        import: {
+          accepted: imported.accepted,
+          rejected: imported.rejected,
+          reasons: imported.rejected_by_reason,
+        },
+        report_row: row ?? null,
+        problems,
+      },
+    };
+  } finally {
+    client.close();
+  }
+}
+
+interface JobView {
+  state: string;
+  error?: string;
+  progress?: Record<string, number>;
+}
+
+async function waitForJob(
+  client: ApiClient,
+  token: string,
+  jobId: string,
+  deadline: number,
+  onProgress?: (progress: Record<string, number>) => void,
+): Promise<JobView> {
+  let lastReport = 0;
+  for (;;) {
+    const answer = await client.request('GET', `/api/jobs/${jobId}/status`, token);
+    const job = answer.body as JobView;
+    if (answer.status !== 200) throw new GateCannotRun(`job status answered ${answer.status}`);
+    if (job.state === 'completed' || job.state === 'failed') return job;
+    if (Date.now() > deadline) return { ...job, error: `still ${job.state} at the gate's timeout` };
+    if (onProgress && job.progress && Date.now() - lastReport > 2000) {
+      lastReport = Date.now();
+      onProgress(job.progress);
+    }
+    await sleep(100);
+  }
+}
+
+async function contactIds(
+  client: ApiClient,
+  token: string,
+  prefix: string,
+  expected: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let page = 1; ids.length < expected; page++) {
+    const answer = await client.request(
+      'GET',
+      `/api/contacts?q=${encodeURIComponent(prefix)}&per_page=100&page=${page}`,
+      token,
+    );
+    const rows = (answer.body as { data?: Array<{ id: string }> }).data ?? [];
+    if (rows.length === 0) break;
+    ids.push(...rows.map((row) => row.id));
+  }
+  return ids;
+}
+
+async function fakeMessages(url: string): Promise<FakeMessage[]> {
+  const response = await fetch(`${url}/_fake/messages`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`GET /_fake/messages answered ${response.status}`);
+  return ((await response.json()) as { messages: FakeMessage[] }).messages;
+}
+
+function sortKeys(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}

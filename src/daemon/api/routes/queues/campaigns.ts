@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { type Request, type Response, Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import * as campaigns from '../../../db/repositories/campaigns.ts';
+import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
+import { type Queues, QueueUnavailableError } from '../../../queues/index.ts';
+import { HttpError, notFoundError } from '../../errors.ts';
+import { ownerOf } from '../../middleware/auth.ts';
+import { listBody, name, pageOf, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
+
+export const MAX_RECIPIENTS = 100_000;
+const MAX_DELAY_MS = 600_000;
+
+const audience = z.union([
+  z.strictObject({
+    contact_ids: z
+      .array(uuid)
+      .min(1, 'must hold at least one contact id')
+      .max(MAX_RECIPIENTS, `must hold at most ${MAX_RECIPIENTS} contact ids`),
+  }),
+  z.strictObject({ filter: z.strictObject({ q: search }) }),
+]);
+
+const createBody = z
+  .strictObject({
+    name,
+    template: z.string().trim().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters'),
+    audience,
+    session_token: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+    min_delay_ms: z.number().int('must be a whole number').min(0).max(MAX_DELAY_MS).default(5000),
+    max_delay_ms: z.number().int('must be a whole number').min(0).max(MAX_DELAY_MS).default(15_000),
+    schedule_at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+    draft: z.boolean().default(false),
+  })
+  .refine((body) => body.max_delay_ms >= body.min_delay_ms, {
+    message: 'must be at least min_delay_ms',
+    path: ['max_delay_ms'],
+  })
+  .refine((body) => !body.schedule_at || Date.parse(body.schedule_at) < Date.now() + 366 * 86_400_000, {
+    message: 'must be within a year',
+    path: ['schedule_at'],
+  });
+
+const STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled', 'failed'] as const;
+const listQuery = z.object({ ...pageQuery, status: z.enum(STATUSES).optional() });
+const recipientsQuery = z.object({
+  ...pageQuery,
+  status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
+});
+
+const unavailable = (error: QueueUnavailableError) => new HttpError(503, 'queue_unavailable', error.message);
+
+/**
+ * Campaigns: creating or starting one only records it and enqueues its job (202 with the
+ * job id, whatever the size); the queue worker expands the audience and sends. Pause,
+ * resume and cancel are state changes the worker sees before its next send.
+ */
+export function campaignRoutes(pool: pg.Pool, queues: Queues): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(listQuery, req.query, 'query');
+    const { rows, total } = await campaigns.listCampaigns(pool, ownerOf(req), query.status, pageOf(query));
+    res.json(listBody(rows, total, query));
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(await mustFind(req));
+  });
+
+  router.get('/:id/recipients', async (req, res) => {
+    const campaign = await mustFind(req);
+    const query = parseInput(recipientsQuery, req.query, 'query');
+    const { rows, total } = await campaigns.listRecipients(
+      pool,
+      ownerOf(req),
+      campaign.id,
+      query.status,
+      pageOf(query),
+    );
+    res.json(listBody(rows, total, query));
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseInput(createBody, req.body, 'body');
+    const owner = ownerOf(req);
+    const scheduledAt = body.schedule_at ? new Date(body.schedule_at) : null;
+    const jobId = body.draft ? null : randomUUID();
+    const created = await campaigns.insertCampaign(pool, owner, {
+      name: body.name,
+      template: body.template,
+      audience: body.audience,
+      session_token: body.session_token,
+      min_delay_ms: body.min_delay_ms,
+      max_delay_ms: body.max_delay_ms,
+      scheduled_at: scheduledAt,
+      status: body.draft ? 'draft' : 'scheduled',
+      job_id: jobId,
+    });
+    if (!jobId) {
+      res.status(201).json(created);
+      return;
+    }
+    try {
+      await enqueueCampaign(pool, queues, owner, created.id, jobId, scheduledAt, () =>
+        campaigns.deleteCampaign(pool, owner, created.id),
+      );
+    } catch (error) {
+      throw error instanceof QueueUnavailableError ? unavailable(error) : error;
+    }
+    res.status(202).json(created);
+  });
+
+  // draft → scheduled (start), paused → scheduled (resume): a new job owns the campaign.
+  const startFrom =
+    (from: campaigns.CampaignStatus[], verb: string) => async (req: Request, res: Response) => {
+      const owner = ownerOf(req);
+      const current = await mustFind(req);
+      const jobId = randomUUID();
+      const moved = await campaigns.transitionCampaign(pool, owner, current.id, from, 'scheduled', jobId);
+      if (!moved) throw wrongState(current.status, verb, from);
+      const scheduledAt = moved.scheduled_at instanceof Date ? moved.scheduled_at : null;
+      try {
+        await enqueueCampaign(pool, queues, owner, moved.id, jobId, scheduledAt, () =>
+          campaigns.transitionCampaign(pool, owner, moved.id, ['scheduled'], current.status, current.job_id),
+        );
+      } catch (error) {
+        throw error instanceof QueueUnavailableError ? unavailable(error) : error;
+      }
+      res.status(202).json(moved);
+    };
+  router.post('/:id/start', startFrom(['draft'], 'started'));
+  router.post('/:id/resume', startFrom(['paused'], 'resumed'));
+
+  router.post('/:id/pause', async (req, res) => {
+    const current = await mustFind(req);
+    const from: campaigns.CampaignStatus[] = ['scheduled', 'running'];
+    const moved = await campaigns.transitionCampaign(pool, ownerOf(req), current.id, from, 'paused');
+    if (!moved) throw wrongState(current.status, 'paused', from);
+    res.json(moved);
+  });
+
+  router.post('/:id/cancel', async (req, res) => {
+    const owner = ownerOf(req);
+    const current = await mustFind(req);
+    const from: campaigns.CampaignStatus[] = ['draft', 'scheduled', 'running', 'paused'];
+    const moved = await campaigns.transitionCampaign(pool, owner, current.id, from, 'cancelled');
+    if (!moved) throw wrongState(current.status, 'cancelled', from);
+    await campaigns.cancelPendingRecipients(pool, owner.tenantId, current.id);
+    res.json(await mustFind(req));
+  });
+
+  async function mustFind(req: Request): Promise<campaigns.CampaignRow> {
+    const campaign = await campaigns.findCampaign(pool, ownerOf(req), parseId(req.params.id, 'campaign'));
+    if (!campaign) throw notFoundError('campaign');
+    return campaign;
+  }
+
+  return router;
+}
+
+function wrongState(status: string, verb: string, from: string[]): HttpError {
+  return new HttpError(
+    409,
+    'conflict',
+    `the campaign is ${status}; only a campaign that is ${from.join(' or ')} can be ${verb}`,
+  );
+}

@@ -1,0 +1,104 @@
+import { type Request, Router } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import * as imports from '../../../db/repositories/imports.ts';
+import { enqueueImport } from '../../../queues/importQueue.ts';
+import { type Queues, QueueUnavailableError } from '../../../queues/index.ts';
+import { HttpError, notFoundError } from '../../errors.ts';
+import { ownerOf } from '../../middleware/auth.ts';
+import { listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
+
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
+const uploadQuery = z.object({
+  filename: z.string().trim().max(200, 'must be at most 200 characters').default(''),
+});
+const listQuery = z.object({ ...pageQuery });
+
+/**
+ * Contact imports. The CSV is the raw request body (not JSON, so this router is mounted
+ * before the JSON parser), read as a stream against a size limit and stored; the import
+ * job validates and upserts the rows. The answer is 202 with the job id.
+ */
+export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(listQuery, req.query, 'query');
+    const { rows, total } = await imports.listImports(pool, ownerOf(req), pageOf(query));
+    res.json(listBody(rows, total, query));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const found = await imports.findImport(pool, ownerOf(req), parseId(req.params.id, 'import'));
+    if (!found) throw notFoundError('import');
+    res.json(found);
+  });
+
+  router.post('/', async (req, res) => {
+    if (!req.is(CSV_TYPES)) {
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        'send the CSV as the body with Content-Type: text/csv',
+      );
+    }
+    const query = parseInput(uploadQuery, req.query, 'query');
+    const source = await readLimited(req, limitBytes);
+    if (source.trim() === '') throw new HttpError(400, 'invalid_request', 'the CSV is empty');
+    if (source.includes('\u0000'))
+      throw new HttpError(400, 'invalid_request', 'the CSV holds NUL characters');
+    // A cheap early answer for files far over the row limit (quoted newlines only undercount).
+    if (countLines(source) > imports.MAX_IMPORT_ROWS + 1) {
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `at most ${imports.MAX_IMPORT_ROWS.toLocaleString('en')} rows per import; split the file`,
+      );
+    }
+    const owner = ownerOf(req);
+    const created = await imports.insertImport(pool, owner, {
+      filename: query.filename,
+      source,
+      bytes: Buffer.byteLength(source),
+    });
+    let jobId: string;
+    try {
+      jobId = await enqueueImport(pool, queues, owner, created.id);
+    } catch (error) {
+      if (error instanceof QueueUnavailableError)
+        throw new HttpError(503, 'queue_unavailable', error.message);
+      throw error;
+    }
+    res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
+  });
+
+  return router;
+}
+
+/** The body as UTF-8 text, refused with 413 as soon as it passes the limit. */
+async function readLimited(req: Request, limitBytes: number): Promise<string> {
+  const declared = Number(req.get('content-length') ?? 0);
+  const tooLarge = () =>
+    new HttpError(413, 'payload_too_large', `the CSV is larger than ${Math.floor(limitBytes / 1024)} kB`);
+  if (declared > limitBytes) {
+    req.resume();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      req.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
+}
+
+function countLines(text: string): number {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
+}

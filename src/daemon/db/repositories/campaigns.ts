@@ -1,0 +1,425 @@
+import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
+import type { Owner } from './owned.ts';
+
+/**
+ * Campaigns and their recipients. Every statement is scoped by tenant (and, for the
+ * API, by owner). The worker's statements are the idempotency record: a recipient is
+ * claimed (pending → sending) before WuzAPI is called and settled afterwards.
+ */
+export type CampaignStatus =
+  | 'draft'
+  | 'scheduled'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'cancelled'
+  | 'failed';
+
+export type Audience = { contact_ids: string[] } | { filter: { q?: string } };
+
+export interface NewCampaign {
+  name: string;
+  template: string;
+  audience: Audience;
+  session_token: string;
+  min_delay_ms: number;
+  max_delay_ms: number;
+  scheduled_at: Date | null;
+  status: 'draft' | 'scheduled' | 'running';
+  job_id: string | null;
+}
+
+// The session token is a secret: only its last 4 characters leave the database.
+const COLUMNS = `id, name, template, status, scheduled_at, min_delay_ms, max_delay_ms,
+  '…' || right(session_token, 4) AS session_token_hint,
+  CASE WHEN audience ? 'contact_ids' THEN jsonb_build_object('contact_ids', jsonb_array_length(audience->'contact_ids'))
+       ELSE audience END AS audience,
+  total, sent, failed, cancelled, greatest(total - sent - failed - cancelled, 0) AS pending,
+  job_id, error, created_at, updated_at, started_at, finished_at`;
+
+export interface CampaignRow {
+  id: string;
+  status: CampaignStatus;
+  total: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+  job_id: string | null;
+  [key: string]: unknown;
+}
+
+export async function insertCampaign(
+  db: Queryable,
+  owner: Owner,
+  campaign: NewCampaign,
+): Promise<CampaignRow> {
+  const { rows } = await db.query(
+    `INSERT INTO campaigns (tenant_id, owner_id, name, template, audience, session_token, min_delay_ms,
+                            max_delay_ms, scheduled_at, status, job_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+    [
+      owner.tenantId,
+      owner.userId,
+      campaign.name,
+      campaign.template,
+      JSON.stringify(campaign.audience),
+      campaign.session_token,
+      campaign.min_delay_ms,
+      campaign.max_delay_ms,
+      campaign.scheduled_at,
+      campaign.status,
+      campaign.job_id,
+    ],
+  );
+  return rows[0] as CampaignRow;
+}
+
+/** Undoes a create whose job Redis refused (nothing was sent: the job never existed). */
+export async function deleteCampaign(db: Queryable, owner: Owner, id: string): Promise<void> {
+  await db.query('DELETE FROM campaigns WHERE tenant_id = $1 AND owner_id = $2 AND id = $3', [
+    owner.tenantId,
+    owner.userId,
+    id,
+  ]);
+}
+
+export async function listRecipients(
+  db: Queryable,
+  owner: Owner,
+  campaignId: string,
+  status: string | undefined,
+  page: { limit: number; offset: number },
+): Promise<{ rows: unknown[]; total: number }> {
+  // The campaign was found as the owner's by the route; tenant_id still scopes every row.
+  const { rows } = await db.query(
+    `SELECT position, contact_id, phone, name, status, attempts, message_id, sent_at, error,
+            count(*) OVER ()::int AS total_count
+       FROM campaign_recipients WHERE tenant_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
+      ORDER BY position LIMIT $4 OFFSET $5`,
+    [owner.tenantId, campaignId, status ?? null, page.limit, page.offset],
+  );
+  const total = rows[0]?.total_count ?? 0;
+  for (const row of rows) delete row.total_count;
+  return { rows, total };
+}
+
+export async function findCampaign(db: Queryable, owner: Owner, id: string): Promise<CampaignRow | null> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM campaigns WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+    [owner.tenantId, owner.userId, id],
+  );
+  return (rows[0] as CampaignRow) ?? null;
+}
+
+export async function listCampaigns(
+  db: Queryable,
+  owner: Owner,
+  status: CampaignStatus | undefined,
+  page: { limit: number; offset: number },
+): Promise<{ rows: CampaignRow[]; total: number }> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total_count FROM campaigns
+      WHERE tenant_id = $1 AND owner_id = $2 AND ($3::text IS NULL OR status = $3)
+      ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
+    [owner.tenantId, owner.userId, status ?? null, page.limit, page.offset],
+  );
+  const total = rows[0]?.total_count ?? 0;
+  for (const row of rows) delete row.total_count;
+  return { rows: rows as CampaignRow[], total };
+}
+
+/**
+ * Moves a campaign from one of `from` to `to` and points it at `jobId` (when given);
+ * null when the campaign is not the caller's or not in a state that allows the move.
+ */
+export async function transitionCampaign(
+  db: Queryable,
+  owner: Owner,
+  id: string,
+  from: CampaignStatus[],
+  to: CampaignStatus,
+  jobId?: string | null,
+): Promise<CampaignRow | null> {
+  const { rows } = await db.query(
+    `UPDATE campaigns SET status = $4, job_id = CASE WHEN $5::boolean THEN $6::uuid ELSE job_id END,
+            error = CASE WHEN $4 IN ('running', 'scheduled') THEN NULL ELSE error END,
+            finished_at = CASE WHEN $4 IN ('cancelled', 'completed', 'failed') THEN now() ELSE finished_at END,
+            updated_at = now()
+      WHERE tenant_id = $1 AND owner_id = $2 AND id = $3 AND status = ANY($7::text[])
+      RETURNING ${COLUMNS}`,
+    [owner.tenantId, owner.userId, id, to, jobId !== undefined, jobId ?? null, from],
+  );
+  return (rows[0] as CampaignRow) ?? null;
+}
+
+/** Cancels the recipients not yet claimed, and counts them on the campaign. */
+export async function cancelPendingRecipients(
+  db: Queryable,
+  tenantId: string,
+  campaignId: string,
+): Promise<void> {
+  await db.query(
+    `WITH c AS (UPDATE campaign_recipients SET status = 'cancelled'
+                 WHERE campaign_id = $2 AND tenant_id = $1 AND status = 'pending' RETURNING 1)
+     UPDATE campaigns SET cancelled = cancelled + (SELECT count(*) FROM c), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, campaignId],
+  );
+}
+
+// ---- The worker's side -------------------------------------------------------------
+
+export interface WorkerCampaign {
+  id: string;
+  tenant_id: string;
+  owner_id: string;
+  template: string;
+  session_token: string;
+  status: CampaignStatus;
+  min_delay_ms: number;
+  max_delay_ms: number;
+  expanded: boolean;
+  job_id: string | null;
+}
+
+export async function loadForWorker(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<WorkerCampaign | null> {
+  const { rows } = await db.query(
+    `SELECT id, tenant_id, owner_id, template, session_token, status, min_delay_ms, max_delay_ms, expanded, job_id
+       FROM campaigns WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return (rows[0] as WorkerCampaign) ?? null;
+}
+
+/** scheduled → running when the job that owns the campaign starts. */
+export async function markRunning(db: Queryable, tenantId: string, id: string, jobId: string): Promise<void> {
+  await db.query(
+    `UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status IN ('scheduled', 'running')`,
+    [tenantId, id, jobId],
+  );
+}
+
+/**
+ * Turns the audience into recipient rows, once: under the campaign's row lock, so a
+ * concurrent cancel waits for it and a re-run finds `expanded` set. Each recipient's
+ * message Id is derived from the campaign and the phone, so it is the same on every run.
+ * Duplicate phones collapse into one recipient.
+ */
+export async function expandRecipients(pool: pg.Pool, tenantId: string, id: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query(
+      'SELECT owner_id, audience, expanded, total FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+      [tenantId, id],
+    );
+    const campaign = rows[0];
+    if (!campaign || campaign.expanded) {
+      await client.query('COMMIT');
+      return campaign?.total ?? 0;
+    }
+    const audience = campaign.audience as Audience;
+    const source =
+      'contact_ids' in audience
+        ? {
+            from: `unnest($4::uuid[]) WITH ORDINALITY AS a(id, ord)
+                   JOIN contacts c ON c.id = a.id AND c.tenant_id = $1::uuid AND c.owner_id = $3::uuid`,
+            order: 'a.ord',
+            param: audience.contact_ids,
+          }
+        : {
+            from: `contacts c WHERE c.tenant_id = $1::uuid AND c.owner_id = $3::uuid
+                   AND ($4::text IS NULL OR strpos(lower(c.name), lower($4)) > 0 OR strpos(c.phone, $4) > 0)`,
+            order: 'c.created_at, c.id',
+            param: audience.filter.q ?? null,
+          };
+    const inserted = await client.query(
+      `INSERT INTO campaign_recipients (tenant_id, campaign_id, position, contact_id, phone, name, variables, message_id)
+       SELECT $1::uuid, $2::uuid, (row_number() OVER (ORDER BY ${source.order}))::int - 1, c.id, c.phone, c.name,
+              c.variables, '3EB0' || upper(substr(md5($2::uuid::text || ':' || c.phone), 1, 16))
+         FROM ${source.from}
+       ON CONFLICT DO NOTHING`,
+      [tenantId, id, campaign.owner_id, source.param],
+    );
+    const total = inserted.rowCount ?? 0;
+    await client.query(
+      'UPDATE campaigns SET expanded = true, total = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2',
+      [tenantId, id, total],
+    );
+    await client.query('COMMIT');
+    return total;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export interface Recipient {
+  position: number;
+  phone: string;
+  name: string;
+  variables: Record<string, string>;
+  message_id: string;
+  attempts: number;
+}
+
+/**
+ * Claims up to `limit` pending recipients for this job — only while the campaign runs
+ * and still belongs to this job, which is how pause, cancel and resume reach a worker
+ * within one send.
+ */
+export async function claimRecipients(
+  db: Queryable,
+  tenantId: string,
+  campaignId: string,
+  jobId: string,
+  limit: number,
+): Promise<Recipient[]> {
+  // The pick is a CTE: PostgreSQL runs it once. As an `IN (subquery)` the planner may
+  // re-run it per row, and with SKIP LOCKED each run finds another row — LIMIT ignored.
+  const { rows } = await db.query(
+    `WITH picked AS (
+       SELECT r.position FROM campaign_recipients r
+        WHERE r.campaign_id = $2 AND r.tenant_id = $1 AND r.status = 'pending'
+          AND EXISTS (SELECT 1 FROM campaigns c
+                       WHERE c.tenant_id = $1 AND c.id = $2 AND c.status = 'running' AND c.job_id = $3)
+        ORDER BY r.position LIMIT $4 FOR UPDATE OF r SKIP LOCKED)
+     UPDATE campaign_recipients r SET status = 'sending', claimed_at = now()
+       FROM picked WHERE r.campaign_id = $2 AND r.position = picked.position
+     RETURNING r.position, r.phone, r.name, r.variables, r.message_id, r.attempts`,
+    [tenantId, campaignId, jobId, limit],
+  );
+  return (rows as Recipient[]).sort((a, b) => a.position - b.position);
+}
+
+/**
+ * A recipient whose send never settled (its worker was killed mid-call) goes back to
+ * pending after the job lock's lifetime; it is re-sent with the same message Id.
+ */
+export async function reclaimStale(
+  db: Queryable,
+  tenantId: string,
+  campaignId: string,
+  olderThanMs: number,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE campaign_recipients SET status = 'pending'
+      WHERE tenant_id = $1 AND campaign_id = $2 AND status = 'sending'
+        AND claimed_at < now() - make_interval(secs => $3::float8 / 1000)`,
+    [tenantId, campaignId, olderThanMs],
+  );
+  return rowCount ?? 0;
+}
+
+export type Settlement =
+  | { status: 'sent'; attempts: number }
+  | { status: 'failed'; attempts: number; error: string }
+  | { status: 'pending'; attempts: number; error: string };
+
+/** Settles one claimed recipient and moves the campaign's counters in the same statement. */
+export async function settleRecipient(
+  db: Queryable,
+  tenantId: string,
+  campaignId: string,
+  position: number,
+  outcome: Settlement,
+): Promise<void> {
+  await db.query(
+    `WITH r AS (
+       UPDATE campaign_recipients SET status = $4, attempts = $5, error = $6,
+              sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END
+        WHERE tenant_id = $1 AND campaign_id = $2 AND position = $3 AND status = 'sending' RETURNING status)
+     UPDATE campaigns SET sent = sent + (SELECT count(*) FROM r WHERE status = 'sent'),
+                          failed = failed + (SELECT count(*) FROM r WHERE status = 'failed'),
+                          updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    [
+      tenantId,
+      campaignId,
+      position,
+      outcome.status,
+      outcome.attempts,
+      'error' in outcome ? outcome.error : null,
+    ],
+  );
+}
+
+export interface Counters {
+  status: CampaignStatus;
+  job_id: string | null;
+  total: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+  in_flight: number;
+}
+
+export async function campaignCounters(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<Counters | null> {
+  const { rows } = await db.query(
+    `SELECT status, job_id, total, sent, failed, cancelled, greatest(total - sent - failed - cancelled, 0) AS pending,
+            (SELECT count(*)::int FROM campaign_recipients WHERE campaign_id = $2 AND status = 'sending') AS in_flight
+       FROM campaigns WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return (rows[0] as Counters) ?? null;
+}
+
+/** running → completed once nothing is pending or in flight; false otherwise. */
+export async function completeIfDone(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  jobId: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE campaigns SET status = 'completed', finished_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM campaign_recipients
+                         WHERE campaign_id = $2 AND status IN ('pending', 'sending'))`,
+    [tenantId, id, jobId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** running/scheduled → paused by the worker (WuzAPI said "No session"), with the reason. */
+export async function pauseWithError(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  error: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE campaigns SET status = 'paused', error = $3, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND status IN ('running', 'scheduled')`,
+    [tenantId, id, error],
+  );
+}
+
+/** The job gave up (its attempts ran out): the campaign says so, with the reason. */
+export async function failCampaign(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  jobId: string,
+  error: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE campaigns SET status = 'failed', error = $4, finished_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status IN ('running', 'scheduled')`,
+    [tenantId, id, jobId, error],
+  );
+}

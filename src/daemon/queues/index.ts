@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { QueueConfig, QueueName } from '../config.ts';
+import { createRedisClient } from '../services/redis.ts';
+
+/**
+ * The BullMQ queues: one Redis key prefix for all of them (so a shared Redis can hold
+ * other data beside ours), the default job options, and the one way to enqueue a job —
+ * which records it in the `jobs` table first, so its status outlives Redis retention.
+ */
+export const QUEUE_PREFIX = 'wuz';
+
+/** Every job carries its tenant and owner: a worker never acts outside them. */
+export interface JobData {
+  tenantId: string;
+  ownerId: string;
+  /** The campaign, import or report the job works on. */
+  subjectId: string;
+}
+
+/**
+ * Queue producers share the API worker's connection style: fail fast while Redis is away
+ * (the route answers 503) instead of queueing commands in memory.
+ */
+export function producerConnection(url: string): Redis {
+  return createRedisClient(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+}
+
+/** Workers block on Redis (BRPOPLPUSH-style waits): BullMQ requires no per-request retry cap. */
+export function workerConnection(url: string): Redis {
+  return createRedisClient(url, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+}
+
+export function defaultJobOptions(retention: QueueConfig['retention']): JobsOptions {
+  return {
+    // Attempts guard against infrastructure failures (database or Redis away); a send's own
+    // retries live in the campaign worker, where 4xx and 5xx are told apart.
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: retention.completedSeconds, count: retention.count },
+    removeOnFail: { age: retention.failedSeconds, count: retention.count },
+  };
+}
+
+export function openQueue(name: QueueName, connection: Redis, retention: QueueConfig['retention']): Queue {
+  return new Queue(name, {
+    connection,
+    prefix: QUEUE_PREFIX,
+    defaultJobOptions: defaultJobOptions(retention),
+    // The events stream keeps results too: cap it, or it grows forever.
+    streams: { events: { maxLen: 1000 } },
+  });
+}
+
+export type Queues = Record<QueueName, Queue>;
+
+export function openQueues(connection: Redis, retention: QueueConfig['retention']): Queues {
+  return {
+    campaign: openQueue('campaign', connection, retention),
+    import: openQueue('import', connection, retention),
+    report: openQueue('report', connection, retention),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.allSettled(Object.values(queues).map((queue) => queue.close()));
+}
+
+/** Redis could not take the job: the caller answers 503 and has created nothing. */
+export class QueueUnavailableError extends Error {}
+
+/**
+ * Records a job and adds it to its queue. The caller's rows (campaign, import, report)
+ * are committed before this runs, so a worker that picks the job up at once finds them;
+ * if Redis refuses the job, `undo` removes them again and the client can simply retry.
+ */
+export async function enqueue(
+  pool: pg.Pool,
+  queue: Queue,
+  data: JobData,
+  options: { jobId?: string; delayMs?: number; undo?: () => Promise<unknown> } = {},
+): Promise<string> {
+  const jobId = options.jobId ?? randomUUID();
+  const delayed = (options.delayMs ?? 0) > 0;
+  await pool.query(
+    `INSERT INTO jobs (id, tenant_id, owner_id, queue, subject_id, state) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [jobId, data.tenantId, data.ownerId, queue.name, data.subjectId, delayed ? 'delayed' : 'waiting'],
+  );
+  try {
+    await queue.add(queue.name, data, { jobId, delay: options.delayMs });
+  } catch (error) {
+    await pool.query('DELETE FROM jobs WHERE id = $1', [jobId]).catch(() => {});
+    await options.undo?.().catch(() => {});
+    throw new QueueUnavailableError(`the ${queue.name} queue is unavailable: ${(error as Error).message}`);
+  }
+  return jobId;
+}

@@ -1,0 +1,207 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DelayedError, type Job, WaitingError } from 'bullmq';
+import type pg from 'pg';
+import * as campaigns from '../db/repositories/campaigns.ts';
+import type { Logger } from '../logger.ts';
+import type { JobData } from '../queues/index.ts';
+import { renderTemplate } from './template.ts';
+import type { TenantSlots } from './tenantSlots.ts';
+import type { SendOutcome, WuzapiClient } from './wuzapiClient.ts';
+
+export interface CampaignWorkerDeps {
+  pool: pg.Pool;
+  log: Logger;
+  wuzapi: WuzapiClient;
+  slots: TenantSlots;
+  /** Sends in flight at once for a campaign without pacing. */
+  burst: number;
+  /** The job lock's lifetime: a claim older than this belongs to a dead worker. */
+  lockMs: number;
+  /** Set when the process is shutting down: the job goes back to the queue after this send. */
+  closing: { value: boolean };
+  /** Retries of one message on a 5xx or timeout (3 attempts in all). */
+  sendAttempts?: number;
+  retryDelayMs?: number;
+}
+
+/** Pauses at least this long leave the worker (the job waits in the delayed set). */
+const PARK_THRESHOLD_MS = 2000;
+const PROGRESS_EVERY_MS = 250;
+
+export type CampaignResult = {
+  outcome: 'completed' | 'paused' | 'cancelled' | 'superseded' | 'skipped';
+  total: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+};
+
+/**
+ * One campaign job: expands the audience once, then claims recipients and sends them
+ * through WuzAPI with the campaign's pacing, until nothing is pending or the campaign is
+ * paused or cancelled. Long pauses between sends park the job in the delayed set rather
+ * than hold a worker slot; a shutting-down worker hands the job back to the queue.
+ */
+export function campaignProcessor(deps: CampaignWorkerDeps) {
+  const { pool, log } = deps;
+  const attempts = deps.sendAttempts ?? 3;
+  const retryDelayMs = deps.retryDelayMs ?? 1000;
+
+  return async (job: Job<JobData>, token?: string): Promise<CampaignResult> => {
+    const { tenantId, subjectId: campaignId } = job.data;
+    const jobId = String(job.id);
+    const campaign = await campaigns.loadForWorker(pool, tenantId, campaignId);
+    if (!campaign || campaign.job_id !== jobId || !['scheduled', 'running'].includes(campaign.status)) {
+      // Cancelled, paused, finished or resumed by a newer job while this one waited.
+      return result('skipped', await campaigns.campaignCounters(pool, tenantId, campaignId));
+    }
+    const { template, session_token: sessionToken } = campaign;
+    await campaigns.markRunning(pool, tenantId, campaignId, jobId);
+    if (!campaign.expanded) await campaigns.expandRecipients(pool, tenantId, campaignId);
+
+    if (!(await deps.slots.acquire(tenantId, jobId))) {
+      // The tenant's campaign slots are taken: wait without spending an attempt.
+      await job.moveToDelayed(Date.now() + 1000 + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    let lastProgress = 0;
+    let lastLease = Date.now();
+    const reportProgress = async (force = false) => {
+      if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+      lastProgress = Date.now();
+      const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);
+      if (counters) await job.updateProgress(progressOf(counters)).catch(() => {});
+    };
+    try {
+      await campaigns.reclaimStale(pool, tenantId, campaignId, deps.lockMs);
+      const paced = campaign.max_delay_ms > 0;
+      for (;;) {
+        if (deps.closing.value) {
+          await reportProgress(true);
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        if (Date.now() - lastLease > deps.lockMs / 3) {
+          await deps.slots.acquire(tenantId, jobId);
+          lastLease = Date.now();
+        }
+        const claimed = await campaigns.claimRecipients(
+          pool,
+          tenantId,
+          campaignId,
+          jobId,
+          paced ? 1 : deps.burst,
+        );
+        if (claimed.length === 0) {
+          const ended = await whyNothingClaimed(jobId);
+          if (ended) {
+            await reportProgress(true);
+            return ended;
+          }
+          continue;
+        }
+        const stop = await Promise.all(claimed.map((recipient) => sendOne(recipient)));
+        await reportProgress();
+        if (stop.includes('no_session')) continue; // the next claim sees the pause
+        if (paced) {
+          const delay =
+            campaign.min_delay_ms +
+            Math.floor(Math.random() * (campaign.max_delay_ms - campaign.min_delay_ms + 1));
+          if (delay >= PARK_THRESHOLD_MS) {
+            await reportProgress(true);
+            await job.moveToDelayed(Date.now() + delay, token);
+            throw new DelayedError();
+          }
+          await interruptibleSleep(delay, deps.closing);
+        }
+      }
+    } finally {
+      await deps.slots.release(tenantId, jobId).catch(() => {});
+    }
+
+    /** Nothing left to claim: finished, stopped, or another send still settling. */
+    async function whyNothingClaimed(ownJobId: string): Promise<CampaignResult | null> {
+      if (await campaigns.completeIfDone(pool, tenantId, campaignId, ownJobId)) {
+        const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);
+        log.info({ campaignId, tenantId, ...progressOf(counters) }, 'campaign completed');
+        return result('completed', counters);
+      }
+      const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);
+      if (!counters) return result('skipped', null);
+      if (counters.job_id !== ownJobId) return result('superseded', counters);
+      if (counters.status === 'paused') return result('paused', counters);
+      if (counters.status !== 'running')
+        return result(counters.status === 'cancelled' ? 'cancelled' : 'skipped', counters);
+      // A claim of an earlier run of this job is still open (its worker died or is slow):
+      // wait, and take it back once it is older than the job lock.
+      await sleep(Math.min(500, deps.lockMs / 4));
+      await campaigns.reclaimStale(pool, tenantId, campaignId, deps.lockMs);
+      return null;
+    }
+
+    async function sendOne(recipient: campaigns.Recipient): Promise<SendOutcome['kind']> {
+      const body = renderTemplate(template, recipient);
+      let tries = recipient.attempts;
+      let outcome: SendOutcome = { kind: 'retryable', error: 'not sent' };
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        tries += 1;
+        outcome = await deps.wuzapi.sendText({
+          token: sessionToken,
+          phone: recipient.phone,
+          body,
+          id: recipient.message_id,
+        });
+        if (outcome.kind !== 'retryable' || attempt === attempts || deps.closing.value) break;
+        await sleep(retryDelayMs * 2 ** (attempt - 1));
+      }
+      const settle = (s: campaigns.Settlement) =>
+        campaigns.settleRecipient(pool, tenantId, campaignId, recipient.position, s);
+      switch (outcome.kind) {
+        case 'sent':
+          await settle({ status: 'sent', attempts: tries });
+          break;
+        case 'rejected':
+          await settle({ status: 'failed', attempts: tries, error: outcome.error });
+          break;
+        case 'no_session':
+          // Not this recipient's fault: it goes back to pending, and the campaign pauses.
+          await settle({ status: 'pending', attempts: tries - 1, error: outcome.error });
+          await campaigns.pauseWithError(
+            pool,
+            tenantId,
+            campaignId,
+            'WuzAPI has no session for this token (disconnected): resume once it is connected',
+          );
+          log.warn({ campaignId, tenantId }, 'WuzAPI session disconnected; campaign paused');
+          break;
+        case 'retryable':
+          if (deps.closing.value) {
+            // Shutting down mid-retry: leave it to the next run, same message Id.
+            await settle({ status: 'pending', attempts: tries, error: outcome.error });
+          } else await settle({ status: 'failed', attempts: tries, error: outcome.error });
+          break;
+      }
+      return outcome.kind;
+    }
+  };
+}
+
+function progressOf(counters: campaigns.Counters | null) {
+  return {
+    total: counters?.total ?? 0,
+    sent: counters?.sent ?? 0,
+    failed: counters?.failed ?? 0,
+    cancelled: counters?.cancelled ?? 0,
+    pending: counters?.pending ?? 0,
+  };
+}
+
+function result(outcome: CampaignResult['outcome'], counters: campaigns.Counters | null): CampaignResult {
+  return { outcome, ...progressOf(counters) };
+}
+
+async function interruptibleSleep(ms: number, closing: { value: boolean }): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !closing.value) await sleep(Math.min(100, until - Date.now()));
+}

@@ -1,0 +1,82 @@
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type pg from 'pg';
+import * as imports from '../db/repositories/imports.ts';
+import type { Logger } from '../logger.ts';
+import type { JobData } from '../queues/index.ts';
+import { CsvHeaderError, readContactsCsv } from './csvContacts.ts';
+
+const BATCH = 1000;
+
+/**
+ * One import job: reads the stored CSV, upserts valid rows as the owner's contacts in
+ * batches, and records the accepted and rejected counts with the reasons. It is safe to
+ * run again from the start (an upsert by phone), which is what happens after a crash or
+ * when a shutting-down worker hands the job back at a batch boundary.
+ */
+export function importProcessor(deps: { pool: pg.Pool; log: Logger; closing: { value: boolean } }) {
+  return async (job: Job<JobData>, token?: string): Promise<imports.ImportOutcome> => {
+    const { tenantId, ownerId, subjectId: importId } = job.data;
+    const row = await imports.loadImportSource(deps.pool, tenantId, importId);
+    if (!row) throw new UnrecoverableError('the import no longer exists');
+    const owner = { tenantId, userId: ownerId };
+    const outcome: imports.ImportOutcome = {
+      total_rows: 0,
+      accepted: 0,
+      created: 0,
+      updated: 0,
+      rejected: 0,
+      rejections: [],
+      rejected_by_reason: {},
+    };
+    let batch: imports.ContactRow[] = [];
+    const flush = async () => {
+      const { created, updated } = await imports.upsertContacts(deps.pool, owner, batch);
+      outcome.accepted += batch.length;
+      outcome.created += created;
+      outcome.updated += updated;
+      batch = [];
+      await job.updateProgress({
+        rows: outcome.total_rows,
+        accepted: outcome.accepted,
+        rejected: outcome.rejected,
+      });
+      if (deps.closing.value) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+    };
+    try {
+      for await (const item of readContactsCsv(row.source)) {
+        outcome.total_rows += 1;
+        if ('contact' in item) {
+          batch.push(item.contact);
+          if (batch.length >= BATCH) await flush();
+        } else {
+          outcome.rejected += 1;
+          outcome.rejected_by_reason[item.reason] = (outcome.rejected_by_reason[item.reason] ?? 0) + 1;
+          if (outcome.rejections.length < imports.KEPT_REJECTIONS) {
+            outcome.rejections.push({
+              line: item.line,
+              reason: item.reason,
+              ...(item.phone ? { phone: item.phone } : {}),
+            });
+          }
+        }
+      }
+      await flush();
+    } catch (error) {
+      if (error instanceof CsvHeaderError || (error as { code?: string }).code?.startsWith('CSV_')) {
+        // The file itself is unreadable: no retry will change that.
+        throw new UnrecoverableError(`the CSV could not be read: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+    await imports.finishImport(deps.pool, tenantId, importId, outcome);
+    deps.log.info(
+      { importId, tenantId, accepted: outcome.accepted, rejected: outcome.rejected },
+      'import completed',
+    );
+    // The job's result is a summary; the rejected rows themselves stay in the database.
+    return { ...outcome, rejections: outcome.rejections.slice(0, 20) };
+  };
+}
