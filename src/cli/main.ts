@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
+import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
+import { jobsCommand } from './commands/jobs.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -31,6 +33,8 @@ for (const command of [
   usersCommand(),
   tokensCommand(),
   seedCommand(),
+  jobsCommand(),
+  fakeWuzapiCommand(),
   verifyCommand(),
 ]) {
   program.addCommand(inherit(command, program));

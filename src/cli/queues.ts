@@ -27,14 +27,20 @@ export async function withQueues<T>(
 ): Promise<T> {
   const url = await redisUrl(dataDirFlag);
   const redis = producerConnection(url);
-  redis.on('error', () => {}); // reported through connect() and the commands that fail
+  // Reported through connect() and the commands that fail; the socket error says more
+  // than ioredis' "Connection is closed".
+  let socketError: Error | null = null;
+  redis.on('error', (error: Error) => {
+    socketError = error;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
+    const reason = (socketError as Error | null)?.message ?? (error as Error).message;
     throw new CliError(
-      `Redis at ${safeAddress(url)} did not answer: ${(error as Error).message}`,
+      `Redis at ${safeAddress(url)} did not answer: ${reason}`,
       exitCodes.failure,
       process.env.REDIS_URL
         ? 'check REDIS_URL, or unset it to use the daemon of the data dir'

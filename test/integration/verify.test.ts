@@ -133,6 +133,46 @@ describe('wuzctl verify cache', () => {
     expect(result.stderr).not.toMatch(/WUZ_RATE_LIMIT=off/);
   });
 
+  it('runs the queue gate through a fake WuzAPI: one message per recipient, import and report checked', async () => {
+    const config = await tempFile(
+      'queue.json',
+      JSON.stringify({ tenants: 2, gates: { queue: { recipients: 200, campaigns: 2 } } }),
+    );
+    const result = await wuzctl(['verify', 'queue', '--json', '--config', config], {
+      env: embeddedEnv,
+      timeoutMs: 180_000,
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const [gate] = JSON.parse(result.stdout).gates;
+    expect(gate).toMatchObject({ gate: 'queue', pass: true, unit: 'ms to enqueue', threshold: 100 });
+    expect(gate.details).toMatchObject({
+      recipients: 200,
+      campaigns: 2,
+      messages_received: 200,
+      missing: 0,
+      duplicated: 0,
+      wrong_body: 0,
+      problems: [],
+    });
+    expect(gate.details.import).toMatchObject({ accepted: 200, rejected: 3 });
+    expect(gate.details.messages_per_second).toBeGreaterThan(0);
+  });
+
+  it('says the queue gate cannot run against a daemon given by --url without --wuzapi', async () => {
+    const tokens = await tempFile(
+      'tokens.json',
+      JSON.stringify({ tenants: [{ slug: 'demo-1', plan: 'free', admin_token: 'a', user_tokens: ['u'] }] }),
+    );
+    const result = await wuzctl(
+      ['verify', 'queue', '--url', 'http://127.0.0.1:9', '--tokens', tokens, '--json'],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(result.exitCode).toBe(2);
+    expect(JSON.parse(result.stdout).gates[0].details.error).toMatch(/fake WuzAPI/);
+  });
+
   it('refuses a config that loosens the plan’s threshold', async () => {
     const config = await tempFile('verify.json', shortRun({ threshold: 0.5 }));
     const result = await wuzctl(['verify', 'cache', '--config', config], { env: embeddedEnv });
