@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { pgConstraint, pgErrorCode } from '../db/queryable.ts';
+import { QueueUnavailableError } from '../queues/index.ts';
 
 /** The one error shape of the API: `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {
@@ -48,6 +49,8 @@ const PARSER_CODES: Record<string, string> = {
 
 /** Maps database errors that a client's input can cause to 4xx; everything else stays a 500. */
 export function fromDatabaseError(error: unknown): HttpError | null {
+  // Not the database, but as known: Redis refused a job and the route created nothing.
+  if (error instanceof QueueUnavailableError) return new HttpError(503, 'queue_unavailable', error.message);
   const code = pgErrorCode(error);
   if (code === '23505') {
     const constraint = pgConstraint(error) ?? '';

@@ -29,6 +29,16 @@ export async function withTransaction<T>(
   }
 }
 
+/**
+ * A page whose rows carry `count(*) OVER () AS total_count`: the rows without that column,
+ * and the total (0 for an empty page).
+ */
+export function pageWithTotal<T>(rows: Array<Record<string, unknown>>): { rows: T[]; total: number } {
+  const total = Number(rows[0]?.total_count ?? 0);
+  for (const row of rows) delete row.total_count;
+  return { rows: rows as T[], total };
+}
+
 /** The PostgreSQL error code of a failed query (e.g. 23505 unique_violation), if any. */
 export function pgErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown })?.code;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from '../queryable.ts';
+import { pageWithTotal, type Queryable } from '../queryable.ts';
 import type { Owner } from './owned.ts';
 
 /**
@@ -100,9 +100,7 @@ export async function listRecipients(
       ORDER BY position LIMIT $4 OFFSET $5`,
     [owner.tenantId, campaignId, status ?? null, page.limit, page.offset],
   );
-  const total = rows[0]?.total_count ?? 0;
-  for (const row of rows) delete row.total_count;
-  return { rows, total };
+  return pageWithTotal(rows);
 }
 
 export async function findCampaign(db: Queryable, owner: Owner, id: string): Promise<CampaignRow | null> {

@@ -1,4 +1,4 @@
-import type { Queryable } from '../queryable.ts';
+import { pageWithTotal, type Queryable } from '../queryable.ts';
 import type { Owner } from './owned.ts';
 
 /** Contact imports: the uploaded CSV and what became of its rows. */
@@ -49,9 +49,7 @@ export async function listImports(db: Queryable, owner: Owner, page: { limit: nu
        FROM imports WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
     [owner.tenantId, owner.userId, page.limit, page.offset],
   );
-  const total = rows[0]?.total_count ?? 0;
-  for (const row of rows) delete row.total_count;
-  return { rows, total };
+  return pageWithTotal(rows);
 }
 
 export async function loadImportSource(

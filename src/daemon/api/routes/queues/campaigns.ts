@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import * as campaigns from '../../../db/repositories/campaigns.ts';
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
-import { type Queues, QueueUnavailableError } from '../../../queues/index.ts';
+import type { Queues } from '../../../queues/index.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import { listBody, name, pageOf, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
@@ -48,8 +48,6 @@ const recipientsQuery = z.object({
   ...pageQuery,
   status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
 });
-
-const unavailable = (error: QueueUnavailableError) => new HttpError(503, 'queue_unavailable', error.message);
 
 /**
  * Campaigns: creating or starting one only records it and enqueues its job (202 with the
@@ -102,13 +100,9 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues): Router {
       res.status(201).json(created);
       return;
     }
-    try {
-      await enqueueCampaign(pool, queues, owner, created.id, jobId, scheduledAt, () =>
-        campaigns.deleteCampaign(pool, owner, created.id),
-      );
-    } catch (error) {
-      throw error instanceof QueueUnavailableError ? unavailable(error) : error;
-    }
+    await enqueueCampaign(pool, queues, owner, created.id, jobId, scheduledAt, () =>
+      campaigns.deleteCampaign(pool, owner, created.id),
+    );
     res.status(202).json(created);
   });
 
@@ -121,13 +115,9 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues): Router {
       const moved = await campaigns.transitionCampaign(pool, owner, current.id, from, 'scheduled', jobId);
       if (!moved) throw wrongState(current.status, verb, from);
       const scheduledAt = moved.scheduled_at instanceof Date ? moved.scheduled_at : null;
-      try {
-        await enqueueCampaign(pool, queues, owner, moved.id, jobId, scheduledAt, () =>
-          campaigns.transitionCampaign(pool, owner, moved.id, ['scheduled'], current.status, current.job_id),
-        );
-      } catch (error) {
-        throw error instanceof QueueUnavailableError ? unavailable(error) : error;
-      }
+      await enqueueCampaign(pool, queues, owner, moved.id, jobId, scheduledAt, () =>
+        campaigns.transitionCampaign(pool, owner, moved.id, ['scheduled'], current.status, current.job_id),
+      );
       res.status(202).json(moved);
     };
   router.post('/:id/start', startFrom(['draft'], 'started'));

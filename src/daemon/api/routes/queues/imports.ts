@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import * as imports from '../../../db/repositories/imports.ts';
 import { enqueueImport } from '../../../queues/importQueue.ts';
-import { type Queues, QueueUnavailableError } from '../../../queues/index.ts';
+import type { Queues } from '../../../queues/index.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import { listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
@@ -61,14 +61,7 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
       source,
       bytes: Buffer.byteLength(source),
     });
-    let jobId: string;
-    try {
-      jobId = await enqueueImport(pool, queues, owner, created.id);
-    } catch (error) {
-      if (error instanceof QueueUnavailableError)
-        throw new HttpError(503, 'queue_unavailable', error.message);
-      throw error;
-    }
+    const jobId = await enqueueImport(pool, queues, owner, created.id);
     res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
   });
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import * as reports from '../../../db/repositories/reports.ts';
-import { type Queues, QueueUnavailableError } from '../../../queues/index.ts';
+import type { Queues } from '../../../queues/index.ts';
 import { enqueueReport } from '../../../queues/reportQueue.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf, principalOf } from '../../middleware/auth.ts';
@@ -62,14 +62,7 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
       from: body.from,
       to: body.to,
     });
-    let jobId: string;
-    try {
-      jobId = await enqueueReport(pool, queues, owner, created.id);
-    } catch (error) {
-      if (error instanceof QueueUnavailableError)
-        throw new HttpError(503, 'queue_unavailable', error.message);
-      throw error;
-    }
+    const jobId = await enqueueReport(pool, queues, owner, created.id);
     res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
   });
 
