@@ -6,6 +6,7 @@ import type { RunningChild } from './api/worker.ts';
 import { startApiWorker } from './api/worker.ts';
 import { CHILD_CONFIG_ENV, type ChildConfig, isToChild } from './ipc.ts';
 import { createLogger } from './logger.ts';
+import { processMetrics } from './telemetry/metrics.ts';
 import { startQueueWorker } from './workers/queueWorker.ts';
 
 const parsed = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;
@@ -15,6 +16,8 @@ if (!parsed || !process.send) {
 }
 const config: ChildConfig = parsed;
 const log = createLogger(config.role, config.logLevel);
+// First: the role labels this process's default metrics.
+const metrics = processMetrics(config.role);
 const report = (message: object) =>
   new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
 
@@ -29,6 +32,9 @@ function shutdown(reason: string): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     await running?.shutdown();
+    // The counters of this process outlive it in the supervisor's totals.
+    if (process.connected)
+      await report({ type: 'metrics-final', metrics: await metrics.registry.getMetricsAsJSON() });
     clearTimeout(forced);
     process.exit(0);
   })();
@@ -53,6 +59,11 @@ process.on('message', (message) => {
       heapUsed: memory.heapUsed,
       ...running?.stats?.(),
     });
+  }
+  if (message.type === 'metrics') {
+    void metrics.registry
+      .getMetricsAsJSON()
+      .then((snapshot) => report({ type: 'metrics', requestId: message.requestId, metrics: snapshot }));
   }
 });
 

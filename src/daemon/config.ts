@@ -215,7 +215,36 @@ export const serveOptions = [
     default: '15',
     help: 'how long one send may take before it is retried (with the same message Id)',
   },
-  // Connection URLs may hold passwords: environment only, never flags (visible in `ps`).
+  {
+    key: 'metrics',
+    flag: '--metrics <mode>',
+    env: 'WUZ_METRICS',
+    default: 'on',
+    help: 'Prometheus metrics: HTTP request counters and GET /metrics (off only to measure their cost)',
+  },
+  {
+    key: 'metricsPort',
+    flag: '--metrics-port <port>',
+    env: 'WUZ_METRICS_PORT',
+    default: '(the API port)',
+    help: 'serve GET /metrics from the supervisor on its own port instead of the API port',
+  },
+  {
+    key: 'metricsHost',
+    flag: '--metrics-host <host>',
+    env: 'WUZ_METRICS_HOST',
+    default: '127.0.0.1',
+    help: 'address the --metrics-port listener binds to',
+  },
+  // Secrets and connection URLs (which may hold passwords): environment only, never flags
+  // (visible in `ps`).
+  {
+    key: 'metricsToken',
+    flag: null,
+    env: 'METRICS_TOKEN',
+    default: '(none: loopback scrapers only)',
+    help: 'Bearer token GET /metrics requires; without one only clients on this machine may scrape',
+  },
   {
     key: 'redisUrl',
     flag: null,
@@ -302,6 +331,10 @@ const schema = z.object({
   importLimit: size(1024, 200 * 1024 * 1024, '200mb'),
   wuzapiUrl: urlWithProtocol(['http:', 'https:'], 'HTTP'),
   wuzapiTimeout: integer(1, 300),
+  metrics: z.enum(['on', 'off'], 'must be on or off'),
+  metricsPort: integer(0, 65535).optional(),
+  metricsHost: z.string().min(1, 'must not be empty'),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -320,9 +353,18 @@ export interface ServeConfig {
   rateLimit: RateLimitConfig;
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
+  metrics: MetricsConfig;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
+}
+
+/** Prometheus metrics: served on the API port, or by the supervisor on `port` when set. */
+export interface MetricsConfig {
+  enabled: boolean;
+  port?: number;
+  host: string;
+  token?: string;
 }
 
 /** Per-tenant limits by plan, per window; `unauthenticated` is per client IP. */
@@ -354,9 +396,13 @@ export class ConfigError extends Error {
 
 function defaultFor(key: ServeOptionKey): string | undefined {
   if (key === 'apiWorkers') return String(Math.max(1, os.availableParallelism()));
-  if (key === 'redisUrl' || key === 'databaseUrl') return undefined;
+  if (key === 'redisUrl' || key === 'databaseUrl' || key === 'metricsPort' || key === 'metricsToken')
+    return undefined;
   return serveOptions.find((o) => o.key === key)?.default;
 }
+
+/** Values never echoed back in an error message. */
+const SECRET_KEYS = new Set(['redisUrl', 'databaseUrl', 'metricsToken']);
 
 /** Merges flags, environment and defaults, and validates everything at once. */
 export function loadServeConfig(
@@ -384,7 +430,7 @@ export function loadServeConfig(
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0]);
-        const shown = key === 'redisUrl' || key === 'databaseUrl' ? '(hidden)' : JSON.stringify(raw[key]);
+        const shown = SECRET_KEYS.has(key) ? '(hidden)' : JSON.stringify(raw[key]);
         return `${sources[key] ?? key} = ${shown}: ${issue.message}`;
       }),
     );
@@ -419,6 +465,12 @@ export function loadServeConfig(
       importLimitBytes: value.importLimit,
     },
     wuzapi: { url: value.wuzapiUrl.replace(/\/+$/, ''), timeoutMs: value.wuzapiTimeout * 1000 },
+    metrics: {
+      enabled: value.metrics === 'on',
+      port: value.metricsPort,
+      host: value.metricsHost,
+      token: value.metricsToken,
+    },
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

@@ -1,10 +1,17 @@
 import type { CacheStats } from './cache/responseCache.ts';
 import type { CacheTtlName, QueueConfig, RateLimitConfig } from './config.ts';
 import type { RateLimitStats } from './ratelimit/store.ts';
+import type { MetricsSnapshot } from './telemetry/metrics.ts';
 /** Messages between the supervisor and its children over the Node IPC channel. */
 export type ChildRole = 'api' | 'queue';
 
-export type ToChild = { type: 'shutdown' } | { type: 'stats'; requestId: number };
+export type ToChild =
+  | { type: 'shutdown' }
+  | { type: 'stats'; requestId: number }
+  /** The supervisor collects this child's metrics for a scrape. */
+  | { type: 'metrics'; requestId: number }
+  /** The supervisor's answer to an API worker's `scrape`: the cluster-wide exposition. */
+  | { type: 'scrape'; requestId: number; contentType: string; body: string; error?: string };
 
 export type FromChild =
   | { type: 'ready'; port?: number }
@@ -16,7 +23,12 @@ export type FromChild =
       heapUsed: number;
       cache?: CacheStats;
       rateLimit?: RateLimitStats;
-    };
+    }
+  | { type: 'metrics'; requestId: number; metrics: MetricsSnapshot }
+  /** Sent once by a child that stops gracefully: its counters outlive it. */
+  | { type: 'metrics-final'; metrics: MetricsSnapshot }
+  /** An API worker serving GET /metrics asks the supervisor for the cluster-wide text. */
+  | { type: 'scrape'; requestId: number };
 
 /** What a child needs to start: the resolved addresses of Redis and the database. */
 export interface ChildConfig {
@@ -33,6 +45,16 @@ export interface ChildConfig {
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
   logLevel: string;
+  metrics: ChildMetricsConfig;
+}
+
+export interface ChildMetricsConfig {
+  /** Record HTTP metrics (off only to measure their cost). */
+  enabled: boolean;
+  /** Serve GET /metrics on the API port (false when --metrics-port gives it its own). */
+  onApiPort: boolean;
+  /** Bearer token a scrape must send; without one only loopback clients may scrape. */
+  token?: string;
 }
 
 export const CHILD_CONFIG_ENV = 'WUZCTL_CHILD_CONFIG';

@@ -94,6 +94,7 @@ describe('loadServeConfig', () => {
         importLimitBytes: 20 * 1024 * 1024,
       },
       wuzapi: { url: 'http://127.0.0.1:8080', timeoutMs: 15_000 },
+      metrics: { enabled: true, port: undefined, host: '127.0.0.1', token: undefined },
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -130,6 +131,10 @@ describe('loadServeConfig', () => {
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
+        WUZ_METRICS: 'off',
+        WUZ_METRICS_PORT: '9464',
+        WUZ_METRICS_HOST: '0.0.0.0',
+        METRICS_TOKEN: 'a-token-of-sixteen+',
       },
     );
     expect(config).toEqual({
@@ -157,6 +162,7 @@ describe('loadServeConfig', () => {
         importLimitBytes: 1024 * 1024,
       },
       wuzapi: { url: 'https://wuzapi.example.com', timeoutMs: 3000 },
+      metrics: { enabled: false, port: 9464, host: '0.0.0.0', token: 'a-token-of-sixteen+' },
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',
@@ -182,6 +188,10 @@ describe('loadServeConfig', () => {
         WUZ_QUEUE_WORKERS: '1',
         WUZ_SHUTDOWN_TIMEOUT: '5',
         LOG_LEVEL: 'debug',
+        WUZ_METRICS: 'off',
+        WUZ_METRICS_PORT: '9464',
+        WUZ_METRICS_HOST: '0.0.0.0',
+        METRICS_TOKEN: 'a-token-of-sixteen+',
       },
     );
     expect(config).toMatchObject({
@@ -271,5 +281,16 @@ describe('loadServeConfig', () => {
     expect(problems).toHaveLength(2);
     expect(problems.some((p) => p.startsWith('--log-level = "loud": '))).toBe(true);
     expect(problems).toContain('--host = "": must not be empty');
+  });
+
+  it('refuses a short METRICS_TOKEN without echoing it, and a bad metrics mode or port', () => {
+    const problems = problemsOf(() =>
+      loadServeConfig({ metrics: 'maybe', metricsPort: '70000' }, { METRICS_TOKEN: 'short-secret' }),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems).toContain('METRICS_TOKEN = (hidden): must be at least 16 characters');
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(problems.some((p) => p.startsWith('--metrics = "maybe": must be on or off'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('--metrics-port = "70000": must be at most 65535'))).toBe(true);
   });
 });

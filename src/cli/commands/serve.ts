@@ -108,6 +108,12 @@ function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: numbe
   const defaultDir = config.dataDir === resolveDataDir(undefined);
   const rows: [string, string][] = [
     ['url', bold(supervisor.url)],
+    [
+      'metrics',
+      supervisor.metricsUrl
+        ? `${supervisor.metricsUrl} (${config.metrics.token ? 'Bearer METRICS_TOKEN' : 'loopback clients only'})`
+        : 'off',
+    ],
     ['data dir', config.dataDir],
     ['redis', info.redis],
     ['database', info.database],

@@ -24,6 +24,7 @@ export function renderStatus(status: DaemonStatus): string {
   const lines = [
     `${bold('wuzctl')} ${status.version} · ${state} · pid ${status.pid} · up ${formatDuration(status.uptimeSeconds)}`,
     `  ${dim('url'.padEnd(9))} ${status.url}`,
+    `  ${dim('metrics'.padEnd(9))} ${status.metricsUrl ?? 'off'}`,
     `  ${dim('data dir'.padEnd(9))} ${status.dataDir}`,
     `  ${dim('redis'.padEnd(9))} ${status.redis.mode} ${status.redis.address}${status.redis.pid ? ` (pid ${status.redis.pid})` : ''} · ${health(status.redis.healthy, status.redis.error)}`,
     `  ${dim('database'.padEnd(9))} ${status.database.mode} ${status.database.address} · ${health(status.database.healthy, status.database.error)}${status.database.runs === null ? '' : ` · ${status.database.runs} starts recorded`}`,

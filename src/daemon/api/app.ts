@@ -9,6 +9,11 @@ import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/index.ts';
 import type { RateLimitCounters } from '../ratelimit/store.ts';
 import { redisHealthy } from '../services/redis.ts';
+import type { ActiveSessions } from '../telemetry/activeSessions.ts';
+import type { Exposition } from '../telemetry/clusterMetrics.ts';
+import { httpMetrics } from '../telemetry/httpMetrics.ts';
+import type { ProcessMetrics } from '../telemetry/metrics.ts';
+import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
@@ -38,6 +43,14 @@ export interface AppDeps {
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
   queues: Queues;
   importLimitBytes: number;
+  metrics?: {
+    /** Records every response in http_requests_total / _duration (absent: metrics off). */
+    http?: ProcessMetrics;
+    /** Serves GET /metrics here (absent when the supervisor has its own metrics port). */
+    endpoint?: { token?: string; scrape: () => Promise<Exposition> };
+    /** Notes each authenticated token for active_sessions_total. */
+    activeSessions?: ActiveSessions;
+  };
 }
 
 /** The middleware order of the API lives here and only here. */
@@ -51,11 +64,15 @@ export function createApp({
   rateLimit,
   queues,
   importLimitBytes,
+  metrics,
 }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('etag', false);
+
+  // 0. Metrics first, so they time (and count) every response, errors and 404s included.
+  if (metrics?.http) app.use(httpMetrics(metrics.http));
 
   // 1. Request id (kept when a proxy sent one) and drain signalling.
   app.use((req, res, next) => {
@@ -81,6 +98,10 @@ export function createApp({
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
+  // 2b. Prometheus (access: METRICS_TOKEN, else loopback clients only).
+  if (metrics?.endpoint)
+    app.get('/metrics', metricsEndpoint(metrics.endpoint.token, metrics.endpoint.scrape));
+
   // 3. The API: auth → rate limit → body → (admin) → routes. Auth first: an anonymous
   //    caller costs one indexed lookup (and counts against its address), never the parsing
   //    of a megabyte of JSON; the limit second, because its key is the caller's tenant.
@@ -99,6 +120,13 @@ export function createApp({
       limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
     ),
   );
+  const sessions = metrics?.activeSessions;
+  if (sessions) {
+    api.use((req, _res, next) => {
+      if (req.principal) sessions.note(req.principal.tokenId);
+      next();
+    });
+  }
   if (limits) api.use(tenantRateLimiter(redis, rateLimit.config, rateLimit.counters));
   // CSV uploads stream their raw body: mounted before the JSON parser.
   api.use('/imports', importRoutes(pool, queues, importLimitBytes));

@@ -6,6 +6,9 @@ import type { Logger } from '../logger.ts';
 import { closeQueues, openQueues } from '../queues/index.ts';
 import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { createRedisClient } from '../services/redis.ts';
+import { ActiveSessions } from '../telemetry/activeSessions.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
+import { scrapeViaSupervisor } from '../telemetry/metricsEndpoint.ts';
 import { createApp } from './app.ts';
 
 export interface RunningChild {
@@ -33,6 +36,7 @@ export async function startApiWorker(
   const cache = new ResponseCache(redis, log, config.cacheEnabled);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = openQueues(redis, config.queue.retention);
+  const activeSessions = new ActiveSessions(redis);
   for (const queue of Object.values(queues)) {
     queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
   }
@@ -48,6 +52,13 @@ export async function startApiWorker(
       rateLimit: { config: config.rateLimit, counters: limiterCounters },
       queues,
       importLimitBytes: config.queue.importLimitBytes,
+      metrics: {
+        http: config.metrics.enabled ? processMetrics() : undefined,
+        endpoint: config.metrics.onApiPort
+          ? { token: config.metrics.token, scrape: scrapeViaSupervisor() }
+          : undefined,
+        activeSessions,
+      },
     }),
   );
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
@@ -89,6 +100,7 @@ export async function startApiWorker(
         await closed;
       }
       clearInterval(sweep);
+      await activeSessions.flush();
       await closeQueues(queues);
       await Promise.allSettled([redis.quit(), pool.end()]);
     },

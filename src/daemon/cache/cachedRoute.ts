@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { ownerOf, type Principal } from '../api/middleware/auth.ts';
 import type { CacheTtlName } from '../config.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
 
@@ -52,6 +53,8 @@ const DEPENDS_ON: Record<CachedRoute, { userScoped: boolean; tags: (s: Scope) =>
 export function cachedJson(layer: CacheLayer, route: CachedRoute, load: Loader): RequestHandler {
   layer.loaders ??= new Map();
   layer.loaders.set(route, load);
+  processMetrics().cacheHits.inc({ route }, 0);
+  processMetrics().cacheMisses.inc({ route }, 0);
   return async (req, res) => {
     const { body, hit } = await layer.cache.getOrLoad(specOf(layer, route, req), () => load(req));
     res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
 
 /**
  * Cache-aside for JSON responses in Redis, with generation-counter tags (see tags.ts),
@@ -94,6 +95,7 @@ export class ResponseCache {
       );
       if (cached !== null) {
         counters.hits++;
+        processMetrics().cacheHits.inc({ route: spec.route });
         return { body: cached, hit: true };
       }
       key = fullKey;
@@ -104,6 +106,7 @@ export class ResponseCache {
       return { body: JSON.stringify(await load()), hit: false };
     }
     counters.misses++;
+    processMetrics().cacheMisses.inc({ route: spec.route });
     // Concurrent misses of this process share one load. The flight is keyed by the full
     // key (generations included), so a request that follows an invalidation never joins a
     // flight that began before it.
@@ -195,6 +198,7 @@ export class ResponseCache {
 
   private redisFailed(counters: RouteCounters, error: unknown): void {
     counters.errors++;
+    processMetrics().redisErrors.inc({ component: 'cache' });
     const now = Date.now();
     if (now - this.lastErrorLog > 30_000) {
       this.lastErrorLog = now;

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { QueueConfig, QueueName } from '../config.ts';
 import { createRedisClient } from '../services/redis.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
 
 /**
  * The BullMQ queues: one Redis key prefix for all of them (so a shared Redis can hold
@@ -90,6 +91,7 @@ export async function enqueue(
   );
   try {
     await queue.add(queue.name, data, { jobId, delay: options.delayMs });
+    processMetrics().queueJobs.inc({ queue: queue.name, state: 'added' });
   } catch (error) {
     await pool.query('DELETE FROM jobs WHERE id = $1', [jobId]).catch(() => {});
     await options.undo?.().catch(() => {});

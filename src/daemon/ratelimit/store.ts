@@ -2,6 +2,7 @@ import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'exp
 import type { Redis } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../logger.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
 
 /** What the limiters count in each API worker; summed over workers in `wuzctl status`. */
 export interface RateLimitStats {
@@ -42,10 +43,17 @@ export class RateLimitCounters {
 
   rejected(plan: string): void {
     this.stats.rejected[plan] = (this.stats.rejected[plan] ?? 0) + 1;
+    processMetrics().rateLimitRejections.inc({ limiter: 'tenant', plan });
+  }
+
+  rejectedUnauthenticated(): void {
+    this.stats.rejectedUnauthenticated++;
+    processMetrics().rateLimitRejections.inc({ limiter: 'auth_failure', plan: 'none' });
   }
 
   failed(error: unknown): void {
     this.stats.errors++;
+    processMetrics().redisErrors.inc({ component: 'rate_limit' });
     const now = Date.now();
     if (now - this.lastLog > 30_000) {
       this.lastLog = now;

@@ -5,6 +5,8 @@ import type { CacheStats } from '../cache/responseCache.ts';
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimitStats } from '../ratelimit/store.ts';
+import type { Exposition } from '../telemetry/clusterMetrics.ts';
+import type { MetricsSnapshot } from '../telemetry/metrics.ts';
 import { isCrashLoop, restartDelay, restartPolicy } from './backoff.ts';
 
 /** The common surface of a cluster worker and a forked process. */
@@ -62,6 +64,19 @@ export interface ChildStatus {
   rateLimit: RateLimitStats | null;
 }
 
+/** What the supervisor does with a child's metrics. */
+export interface MetricsHooks {
+  /** The cluster-wide exposition, for an API worker that serves GET /metrics. */
+  scrape(): Promise<Exposition>;
+  /** The last metrics of a process that exited. */
+  retire(snapshot: MetricsSnapshot): void;
+}
+
+type Reply<T extends FromChild['type']> = Extract<FromChild, { type: T }>;
+
+const STATS_TIMEOUT_MS = 1000;
+const METRICS_TIMEOUT_MS = 2000;
+
 /**
  * One supervised position (e.g. "api #2"): it outlives the processes that fill it, so
  * restart counts and crash history belong here.
@@ -78,21 +93,23 @@ export class ChildSlot {
   private stopRequested = false;
   private exited?: Promise<void>;
   private nextRequestId = 1;
-  private pendingStats = new Map<
-    number,
-    (stats: { rss: number; cache?: CacheStats; rateLimit?: RateLimitStats }) => void
-  >();
+  private pending = new Map<number, (reply: FromChild) => void>();
+  /** The current process's latest metrics, or its final ones once it said goodbye. */
+  private lastMetrics?: MetricsSnapshot;
 
   readonly role: ChildRole;
   readonly index: number;
   private readonly config: ChildConfig;
   private readonly log: Logger;
 
-  constructor(role: ChildRole, index: number, config: ChildConfig, log: Logger) {
+  private readonly hooks?: MetricsHooks;
+
+  constructor(role: ChildRole, index: number, config: ChildConfig, log: Logger, hooks?: MetricsHooks) {
     this.role = role;
     this.index = index;
     this.config = config;
     this.log = log;
+    this.hooks = hooks;
   }
 
   /** Settles with the first process's readiness (its port for API workers), or why it never got there. */
@@ -125,14 +142,20 @@ export class ChildSlot {
       } else if (message.type === 'fatal') {
         this.fatal = message.message;
         this.log.error({ child: this.name, code: message.code }, message.message);
-      } else if (message.type === 'stats') {
-        this.pendingStats.get(message.requestId)?.(message);
+      } else if (message.type === 'stats' || message.type === 'metrics') {
+        this.pending.get(message.requestId)?.(message);
+      } else if (message.type === 'metrics-final') {
+        this.lastMetrics = message.metrics;
+      } else if (message.type === 'scrape' && this.hooks) {
+        void this.answerScrape(handle, message.requestId);
       }
     });
     this.exited = new Promise((resolve) => {
       handle.onExit((code, signal) => {
         this.handle = undefined;
         this.lastExit = signal ? `signal ${signal}` : `code ${code}`;
+        if (this.lastMetrics) this.hooks?.retire(this.lastMetrics);
+        this.lastMetrics = undefined;
         resolve();
         if (this.settleFirst) {
           // The very first process never became ready: startup fails with its reason.
@@ -193,18 +216,7 @@ export class ChildSlot {
     let cache: CacheStats | null = null;
     let rateLimit: RateLimitStats | null = null;
     if (handle && this.state !== 'starting') {
-      const requestId = this.nextRequestId++;
-      const stats = await new Promise<{ rss: number; cache?: CacheStats; rateLimit?: RateLimitStats } | null>(
-        (resolve) => {
-          const timer = setTimeout(() => resolve(null), 1000);
-          this.pendingStats.set(requestId, (reply) => {
-            clearTimeout(timer);
-            resolve(reply);
-          });
-          handle.send({ type: 'stats', requestId });
-        },
-      );
-      this.pendingStats.delete(requestId);
+      const stats = await this.request(handle, 'stats', STATS_TIMEOUT_MS);
       rssBytes = stats?.rss ?? null;
       cache = stats?.cache ?? null;
       rateLimit = stats?.rateLimit ?? null;
@@ -222,5 +234,46 @@ export class ChildSlot {
       cache,
       rateLimit,
     };
+  }
+
+  /** This child's metrics: asked for now, or the last ones it gave when it does not answer. */
+  async metrics(): Promise<MetricsSnapshot | undefined> {
+    const handle = this.handle;
+    if (handle && this.state !== 'starting') {
+      const reply = await this.request(handle, 'metrics', METRICS_TIMEOUT_MS);
+      if (reply) this.lastMetrics = reply.metrics;
+    }
+    return this.lastMetrics;
+  }
+
+  private async answerScrape(handle: ChildHandle, requestId: number): Promise<void> {
+    try {
+      const exposition = await (this.hooks as MetricsHooks).scrape();
+      handle.send({ type: 'scrape', requestId, ...exposition });
+    } catch (error) {
+      this.log.warn({ err: error, child: this.name }, 'could not collect metrics for a scrape');
+      handle.send({ type: 'scrape', requestId, contentType: '', body: '', error: (error as Error).message });
+    }
+  }
+
+  /** One request/reply over IPC, matched by id; null when the child does not answer in time. */
+  private async request<T extends 'stats' | 'metrics'>(
+    handle: ChildHandle,
+    type: T,
+    timeoutMs: number,
+  ): Promise<Reply<T> | null> {
+    const requestId = this.nextRequestId++;
+    try {
+      return await new Promise<Reply<T> | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        this.pending.set(requestId, (reply) => {
+          clearTimeout(timer);
+          resolve(reply as Reply<T>);
+        });
+        handle.send({ type, requestId });
+      });
+    } finally {
+      this.pending.delete(requestId);
+    }
   }
 }

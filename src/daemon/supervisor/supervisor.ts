@@ -11,11 +11,16 @@ import { migrate } from '../db/migrate.ts';
 import { connectDatabase, databaseAddress, databaseHealthy } from '../db/pool.ts';
 import type { ChildConfig, ChildRole } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import { closeQueues, openQueues, type Queues } from '../queues/index.ts';
 import { type RateLimitStats, summarizeRateLimit } from '../ratelimit/store.ts';
 import { EmbeddedPostgres } from '../services/embeddedPostgres.ts';
 import { probeListen } from '../services/freePort.ts';
 import { connectRedis, redisHealthy, safeAddress } from '../services/redis.ts';
 import { ManagedRedis } from '../services/redisServer.ts';
+import { ClusterMetrics, type Exposition } from '../telemetry/clusterMetrics.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
+import { startMetricsServer } from '../telemetry/metricsServer.ts';
+import { registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
 import { ChildSlot } from './children.ts';
 import { startControlServer } from './controlServer.ts';
 import { acquirePidLock } from './pidLock.ts';
@@ -38,6 +43,8 @@ export interface DaemonStatus {
   startedAt: string;
   uptimeSeconds: number;
   url: string;
+  /** Where Prometheus scrapes: the supervisor's --metrics-port listener or the API port; null when metrics are off. */
+  metricsUrl: string | null;
   dataDir: string;
   redis: {
     mode: 'embedded' | 'external';
@@ -79,6 +86,10 @@ export class Supervisor {
   private redis?: Redis;
   private pool?: pg.Pool;
   private control?: http.Server;
+  private queues?: Queues;
+  private metricsServer?: http.Server;
+  private metricsPort?: number;
+  private readonly clusterMetrics: ClusterMetrics;
   private releaseLock?: () => Promise<void>;
   private restartingRedis = false;
   private stopping?: Promise<void>;
@@ -92,17 +103,37 @@ export class Supervisor {
     this.log = log;
     this.paths = dataPaths(config.dataDir);
     this.port = config.port;
+    const own = processMetrics('supervisor').registry;
+    registerSupervisorGauges(own, () => ({
+      redis: this.redis,
+      pool: this.pool,
+      queues: this.queues && Object.values(this.queues),
+    }));
+    this.clusterMetrics = new ClusterMetrics(own);
   }
 
   get url(): string {
-    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
-    return `http://${host}:${this.port}`;
+    return httpUrl(this.config.host, this.port);
+  }
+
+  get metricsUrl(): string | null {
+    const { metrics } = this.config;
+    if (!metrics.enabled) return null;
+    if (metrics.port === undefined) return `${this.url}/metrics`;
+    return `${httpUrl(metrics.host, this.metricsPort ?? metrics.port)}/metrics`;
+  }
+
+  /** Every process's metrics summed: what any scrape, on any port or worker, returns. */
+  async renderMetrics(): Promise<Exposition> {
+    const snapshots = await Promise.all(this.slots.map((slot) => slot.metrics()));
+    return this.clusterMetrics.render(snapshots.filter((snapshot) => snapshot !== undefined));
   }
 
   async start(): Promise<void> {
     try {
       await this.startServices();
       await this.startChildren();
+      await this.startMetricsServer();
       this.state = 'ready';
     } catch (error) {
       await this.stop('startup failed');
@@ -121,6 +152,14 @@ export class Supervisor {
         throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
       if (code) throw new StartupError(`cannot listen on ${config.host}:${config.port} (${code})`);
     }
+    const { metrics } = config;
+    if (metrics.enabled && metrics.port) {
+      const code = await probeListen(metrics.host, metrics.port);
+      if (code === 'EADDRINUSE')
+        throw new StartupError(`metrics port ${metrics.port} on ${metrics.host} is already in use`);
+      if (code)
+        throw new StartupError(`cannot listen on ${metrics.host}:${metrics.port} for metrics (${code})`);
+    }
 
     if (config.redisUrl) {
       this.redisUrl = config.redisUrl;
@@ -135,6 +174,11 @@ export class Supervisor {
       );
     });
     await this.warnOnEvictionPolicy(this.redis);
+    // Read-only here: the supervisor reports queue depths for /metrics.
+    this.queues = openQueues(this.redis, config.queue.retention);
+    for (const queue of Object.values(this.queues)) {
+      queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
+    }
     // Tokens revoked while no daemon ran (the CLI opened the database itself) may still sit
     // in a persisted auth cache: start with an empty one.
     await forgetAllTokens(this.redis).catch((error) =>
@@ -199,12 +243,39 @@ export class Supervisor {
       queue: this.config.queue,
       wuzapi: this.config.wuzapi,
       logLevel: this.config.logLevel,
+      metrics: {
+        enabled: this.config.metrics.enabled,
+        onApiPort: this.config.metrics.enabled && this.config.metrics.port === undefined,
+        token: this.config.metrics.token,
+      },
     };
+  }
+
+  private async startMetricsServer(): Promise<void> {
+    const { metrics } = this.config;
+    if (!metrics.enabled || metrics.port === undefined) return;
+    this.metricsServer = await startMetricsServer(metrics.host, metrics.port, metrics.token, () =>
+      this.renderMetrics(),
+    ).catch((error: NodeJS.ErrnoException) => {
+      throw new StartupError(
+        error.code === 'EADDRINUSE'
+          ? `metrics port ${metrics.port} on ${metrics.host} is already in use`
+          : `cannot listen on ${metrics.host}:${metrics.port} for metrics (${error.code ?? error.message})`,
+      );
+    });
+    const address = this.metricsServer.address();
+    this.metricsPort = typeof address === 'object' && address ? address.port : metrics.port;
   }
 
   private async startChildren(): Promise<void> {
     const spawn = (role: ChildRole, index: number) => {
-      const slot = new ChildSlot(role, index, this.childConfig(role), this.log);
+      const slot = new ChildSlot(role, index, this.childConfig(role), this.log, {
+        scrape: () => this.renderMetrics(),
+        retire: (snapshot) =>
+          void this.clusterMetrics
+            .retire(snapshot)
+            .catch((error) => this.log.warn({ err: error }, 'could not keep the metrics of a stopped child')),
+      });
       this.slots.push(slot);
       slot.start();
       return slot.firstReady;
@@ -294,6 +365,7 @@ export class Supervisor {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       url: this.url,
+      metricsUrl: this.metricsUrl,
       dataDir: this.config.dataDir,
       redis: {
         mode: this.managedRedis ? 'embedded' : 'external',
@@ -330,7 +402,13 @@ export class Supervisor {
       this.log.info({ reason }, 'stopping');
       // Children drain first (they need Redis and the database until the end)…
       await Promise.all(this.slots.map((slot) => slot.stop(this.config.shutdownTimeoutMs)));
-      // …then our own connections, then the services we started.
+      // …then our own listeners and connections, then the services we started.
+      const metricsServer = this.metricsServer;
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
+      if (this.queues) await closeQueues(this.queues);
       await Promise.allSettled([this.redis?.quit(), this.pool?.end()]);
       await this.embeddedPostgres?.stop();
       await this.managedRedis?.stop();
@@ -347,4 +425,8 @@ export class Supervisor {
     })();
     return this.stopping;
   }
+}
+
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

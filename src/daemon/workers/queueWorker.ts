@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { QUEUE_PREFIX, workerConnection } from '../queues/index.ts';
 import { campaignProcessor } from './campaignWorker.ts';
 import { importProcessor } from './importWorker.ts';
+import { countJobs } from './jobMetrics.ts';
 import { type Processor, tracked } from './jobTracking.ts';
 import { reportProcessor } from './reportWorker.ts';
 import { TenantSlots } from './tenantSlots.ts';
@@ -67,6 +68,7 @@ export async function startQueueWorker(
       maxStalledCount: 2,
     });
     worker.on('error', (error) => log.warn({ err: error, queue: name }, 'queue worker error'));
+    countJobs(worker, name);
     return worker;
   });
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));

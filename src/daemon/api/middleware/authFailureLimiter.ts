@@ -39,7 +39,7 @@ export class AuthFailureLimiter {
   }
 
   private reject(res: Response, resetTime: Date | undefined): never {
-    this.counters.stats.rejectedUnauthenticated++;
+    this.counters.rejectedUnauthenticated();
     const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
     res.setHeader('Retry-After', String(seconds));
     throw new HttpError(
