@@ -5,6 +5,8 @@
  *   npm run bench:api -- --mode embedded --cache both      (cached endpoint with and without the cache)
  *   npm run bench:api -- --mode embedded --rate-limit both (the limiter's cost: on, with a limit
  *                                                            too high to reach, vs off)
+ *   npm run bench:metrics   (= --mode embedded --metrics both --rounds 3: the metrics
+ *                            middleware's cost on the cached endpoint, runs interleaved)
  * Each mode starts its own daemon on a temporary data dir, seeds the demo data and loads
  * the admin of demo-2 (pro). Latency here counts 2xx only (excludeErrorStats); non-2xx
  * responses are reported separately and make the run exit 1.
@@ -22,6 +24,9 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'both' },
     cache: { type: 'string', default: 'on' },
     'rate-limit': { type: 'string', default: 'off' },
+    metrics: { type: 'string', default: 'on' },
+    /** Repeat every combination, interleaved, and report medians: a 2-core box is noisy. */
+    rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -30,6 +35,7 @@ interface Figure {
   mode: string;
   cache: string;
   rateLimit: string;
+  metrics: string;
   path: string;
   requestsPerSecond: number;
   p50Ms: number;
@@ -39,7 +45,13 @@ interface Figure {
   total: number;
 }
 
-async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string): Promise<Figure> {
+async function run(
+  mode: string,
+  baseEnv: Env,
+  cache: string,
+  rateLimit: string,
+  metrics: string,
+): Promise<Figure> {
   // With the limiter on, every request is counted in Redis but none is refused: its cost alone.
   const env = rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_PRO: '10000000' } : baseEnv;
   return withTempDir(async (dir) => {
@@ -50,6 +62,8 @@ async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string)
       cache,
       '--rate-limit',
       rateLimit,
+      '--metrics',
+      metrics,
     ]);
     try {
       const seeded = JSON.parse(
@@ -67,6 +81,7 @@ async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string)
         mode,
         cache,
         rateLimit,
+        metrics,
         path: values.path as string,
         requestsPerSecond: Math.round(result.requests.average),
         p50Ms: result.latency.p50,
@@ -83,21 +98,53 @@ async function run(mode: string, baseEnv: Env, cache: string, rateLimit: string)
 
 const both = (value: string) => (value === 'both' ? ['on', 'off'] : [value]);
 const figures: Figure[] = [];
-for (const cache of both(values.cache as string)) {
-  for (const rateLimit of both(values['rate-limit'] as string)) {
-    if (values.mode !== 'external')
-      figures.push(await run('embedded (PGlite)', embeddedEnv(), cache, rateLimit));
-    if (values.mode !== 'embedded') {
-      figures.push(await withExternalServices((env) => run('external PostgreSQL', env, cache, rateLimit)));
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const cache of both(values.cache as string)) {
+    for (const rateLimit of both(values['rate-limit'] as string)) {
+      for (const metrics of both(values.metrics as string)) {
+        if (values.mode !== 'external')
+          figures.push(await run('embedded (PGlite)', embeddedEnv(), cache, rateLimit, metrics));
+        if (values.mode !== 'embedded') {
+          figures.push(
+            await withExternalServices((env) => run('external PostgreSQL', env, cache, rateLimit, metrics)),
+          );
+        }
+      }
     }
   }
 }
-if (values.json) console.log(JSON.stringify(figures, null, 2));
+
+const median = (numbers: number[]) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+/** With --metrics both: the middleware's cost, median req/s with it against without it. */
+function metricsOverhead() {
+  if (values.metrics !== 'both') return null;
+  const rps = (metrics: string) =>
+    median(figures.filter((f) => f.metrics === metrics).map((f) => f.requestsPerSecond));
+  const on = rps('on');
+  const off = rps('off');
+  return { medianOn: on, medianOff: off, overheadPercent: Math.round(((off - on) / off) * 1000) / 10 };
+}
+const overhead = metricsOverhead();
+
+if (values.json)
+  console.log(JSON.stringify(overhead ? { figures, metricsOverhead: overhead } : figures, null, 2));
 else {
   for (const f of figures) {
     console.log(
-      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}, metrics ${f.metrics}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
         `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
+    );
+  }
+  if (overhead) {
+    console.log(
+      `metrics middleware: ${overhead.medianOn} req/s with, ${overhead.medianOff} without (medians of ${values.rounds} rounds) — ` +
+        `overhead ${overhead.overheadPercent}% (budget < 5%)`,
     );
   }
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import express, { Router } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/daemon/api/errors.ts';
-import { httpMetrics, UNMATCHED_ROUTE } from '../../src/daemon/telemetry/httpMetrics.ts';
+import { installHttpMetrics, UNMATCHED_ROUTE } from '../../src/daemon/telemetry/httpMetrics.ts';
 import { createProcessMetrics, type ProcessMetrics } from '../../src/daemon/telemetry/metrics.ts';
 import { parseExposition, total } from '../helpers/metrics.ts';
 
@@ -15,7 +15,7 @@ let close: () => void;
 beforeAll(async () => {
   metrics = createProcessMetrics();
   const app = express();
-  app.use(httpMetrics(metrics));
+  installHttpMetrics(app, metrics);
   const agents = Router();
   agents.get('/', (_req, res) => {
     res.json([]);

@@ -198,6 +198,7 @@ describe('the cache gate’s own checks', () => {
     let calls = 0;
     const context: GateContext = {
       url: api.url,
+      metricsUrl: `${api.url}/metrics`,
       tenants: [{ slug: 'demo-1', plan: 'free', admin_token: 'a', user_tokens: ['u1'] }],
       fakeWuzapi: null,
       // Counters that say "all hits": only the gate's own checks can fail it.

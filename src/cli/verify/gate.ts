@@ -20,6 +20,8 @@ export interface GateResult {
 export interface GateContext {
   /** Base URL of the daemon, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** Where the daemon serves Prometheus metrics (its --metrics-port, else `${url}/metrics`). */
+  metricsUrl: string;
   /** Demo tenants with their tokens (from the seed, or --tokens). */
   tenants: Array<Pick<DemoTenant, 'slug' | 'plan' | 'admin_token' | 'user_tokens'>>;
   /** The daemon's own cache counters, or null when its control socket is out of reach. */

@@ -1,5 +1,6 @@
 import type { Gate } from './gate.ts';
 import { cacheGate } from './gates/cache.ts';
+import { metricsGate } from './gates/metrics.ts';
 import { queueGate } from './gates/queue.ts';
 import { rateLimitGate } from './gates/ratelimit.ts';
 
@@ -8,4 +9,5 @@ export const GATES: Gate[] = [
   cacheGate as unknown as Gate,
   rateLimitGate as unknown as Gate,
   queueGate as unknown as Gate,
+  metricsGate as unknown as Gate,
 ];

@@ -150,6 +150,7 @@ async function runOne(
       {
         url: target.url,
         tenants: target.tenants,
+        metricsUrl: target.metricsUrl,
         cacheCounters: target.cacheCounters,
         fakeWuzapi: target.fakeWuzapi,
         progress: progress.line,

@@ -14,6 +14,7 @@ import type { GateContext } from './gate.ts';
 /** The daemon the gates run against, with its demo data; close() undoes what we started. */
 export interface Target {
   url: string;
+  metricsUrl: string;
   tenants: GateContext['tenants'];
   cacheCounters: GateContext['cacheCounters'];
   close(): Promise<void>;
@@ -69,7 +70,7 @@ export async function startEphemeral(
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const url = await waitReady(
+    const { url, metricsUrl } = await waitReady(
       client,
       () => running,
       () => stderr,
@@ -78,6 +79,7 @@ export async function startEphemeral(
     const demo = await seed(dataDir, tenants, progress);
     return {
       url,
+      metricsUrl: metricsUrl ?? `${url}/metrics`,
       tenants: demo,
       cacheCounters: async () => (await client.status()).cache,
       close: cleanup,
@@ -92,7 +94,7 @@ async function waitReady(
   client: DaemonClient,
   running: () => boolean,
   stderr: () => string,
-): Promise<string> {
+): Promise<{ url: string; metricsUrl: string | null }> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!running()) {
@@ -102,7 +104,7 @@ async function waitReady(
       );
     }
     const status = await client.status().catch(() => null);
-    if (status?.state === 'ready') return status.url;
+    if (status?.state === 'ready') return { url: status.url, metricsUrl: status.metricsUrl };
     await sleep(200);
   }
   throw new CliError(
@@ -168,6 +170,7 @@ export async function attach(
   }
   return {
     url: url.replace(/\/$/, ''),
+    metricsUrl: status?.metricsUrl ?? `${url.replace(/\/$/, '')}/metrics`,
     tenants: demo,
     cacheCounters: client ? async () => (await client.status()).cache : null,
     close: async () => {},

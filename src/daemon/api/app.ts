@@ -11,7 +11,7 @@ import type { RateLimitCounters } from '../ratelimit/store.ts';
 import { redisHealthy } from '../services/redis.ts';
 import type { ActiveSessions } from '../telemetry/activeSessions.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
-import { httpMetrics } from '../telemetry/httpMetrics.ts';
+import { installHttpMetrics } from '../telemetry/httpMetrics.ts';
 import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
 import { errorHandler, notFound } from './errors.ts';
@@ -72,7 +72,7 @@ export function createApp({
   app.set('etag', false);
 
   // 0. Metrics first, so they time (and count) every response, errors and 404s included.
-  if (metrics?.http) app.use(httpMetrics(metrics.http));
+  if (metrics?.http) installHttpMetrics(app, metrics.http);
 
   // 1. Request id (kept when a proxy sent one) and drain signalling.
   app.use((req, res, next) => {

@@ -7,6 +7,7 @@ import {
   Registry,
 } from 'prom-client';
 import { QUEUE_NAMES } from '../config.ts';
+import { TENANT_PLANS } from '../db/repositories/tenants.ts';
 
 /**
  * The metrics every daemon process records (prom-client). Each process keeps its own
@@ -97,9 +98,13 @@ export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
   };
   // Series that exist from the start: a dashboard shows 0 instead of "no data", and rate()
   // sees the first increment. (The cache's routes are started by cachedJson.)
+  for (const plan of TENANT_PLANS) metrics.rateLimitRejections.inc({ limiter: 'tenant', plan }, 0);
+  metrics.rateLimitRejections.inc({ limiter: 'auth_failure', plan: 'none' }, 0);
   for (const component of REDIS_ERROR_COMPONENTS) metrics.redisErrors.inc({ component }, 0);
-  for (const queue of QUEUE_NAMES)
+  for (const queue of QUEUE_NAMES) {
     for (const state of QUEUE_COUNTER_STATES) metrics.queueJobs.inc({ queue, state }, 0);
+    metrics.queueJobDuration.zero({ queue });
+  }
   if (role) collectDefaultMetrics({ register: registry, labels: { role } });
   return metrics;
 }
