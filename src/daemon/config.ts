@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../paths.ts';
 
 /**
  * One table drives the CLI flags, the environment variables and docs/CONFIGURATION.md,
@@ -216,6 +217,13 @@ export const serveOptions = [
     help: 'how long one send may take before it is retried (with the same message Id)',
   },
   {
+    key: 'web',
+    flag: '--web <dir>',
+    env: 'WUZ_WEB',
+    default: '(the built dist/web)',
+    help: 'the web app folder the API port serves, or off for the API only',
+  },
+  {
     key: 'metrics',
     flag: '--metrics <mode>',
     env: 'WUZ_METRICS',
@@ -331,6 +339,7 @@ const schema = z.object({
   importLimit: size(1024, 200 * 1024 * 1024, '200mb'),
   wuzapiUrl: urlWithProtocol(['http:', 'https:'], 'HTTP'),
   wuzapiTimeout: integer(1, 300),
+  web: z.string().min(1, 'must not be empty').optional(),
   metrics: z.enum(['on', 'off'], 'must be on or off'),
   metricsPort: integer(0, 65535).optional(),
   metricsHost: z.string().min(1, 'must not be empty'),
@@ -354,6 +363,8 @@ export interface ServeConfig {
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
   metrics: MetricsConfig;
+  /** The built web app to serve; null: API only. */
+  webDir: string | null;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
@@ -396,7 +407,13 @@ export class ConfigError extends Error {
 
 function defaultFor(key: ServeOptionKey): string | undefined {
   if (key === 'apiWorkers') return String(Math.max(1, os.availableParallelism()));
-  if (key === 'redisUrl' || key === 'databaseUrl' || key === 'metricsPort' || key === 'metricsToken')
+  if (
+    key === 'redisUrl' ||
+    key === 'databaseUrl' ||
+    key === 'metricsPort' ||
+    key === 'metricsToken' ||
+    key === 'web'
+  )
     return undefined;
   return serveOptions.find((o) => o.key === key)?.default;
 }
@@ -471,6 +488,7 @@ export function loadServeConfig(
       host: value.metricsHost,
       token: value.metricsToken,
     },
+    webDir: value.web === 'off' ? null : path.resolve(value.web ?? path.join(packageRoot, 'dist', 'web')),
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

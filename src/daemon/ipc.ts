@@ -46,6 +46,8 @@ export interface ChildConfig {
   wuzapi: { url: string; timeoutMs: number };
   logLevel: string;
   metrics: ChildMetricsConfig;
+  /** The built web app the API workers serve (null: API only). */
+  webDir: string | null;
 }
 
 export interface ChildMetricsConfig {

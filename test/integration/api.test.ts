@@ -85,6 +85,22 @@ beforeAll(async () => {
 afterAll(cleanupDaemons);
 
 describe('authentication and authorization', () => {
+  it('tells a token who it belongs to (GET /api/me)', async () => {
+    const admin = await call(a.admin, 'GET', '/api/me');
+    expect(admin.status).toBe(200);
+    expect(admin.body).toMatchObject({
+      user: { email: 'admin@tenant-a.test', role: 'admin' },
+      tenant: { slug: 'tenant-a', plan: 'pro' },
+    });
+    const user = await call(b.user, 'GET', '/api/me');
+    expect(user.body).toMatchObject({
+      user: { email: 'user@tenant-b.test', role: 'user' },
+      tenant: { slug: 'tenant-b' },
+    });
+    expect(user.body.tenant.id).not.toBe(admin.body.tenant.id);
+    expectError(await call(null, 'GET', '/api/me'), 401, 'unauthorized');
+  });
+
   it.each([
     ['no header', null],
     ['a malformed token', 'not-a-token'],
@@ -334,6 +350,16 @@ describe('plans, subscriptions and Stripe settings', () => {
     );
     const list = await call(a.admin, 'GET', '/api/admin/plans');
     expect(list.body.data.map((p: { name: string }) => p.name).sort()).toEqual(['Pro', 'Tiny']);
+  });
+
+  it("lists the tenant's plans to its users (GET /api/user/plans), never another tenant's", async () => {
+    expectError(await call(a.user, 'GET', '/api/admin/plans'), 403, 'forbidden');
+    const forUser = await call(a.user, 'GET', '/api/user/plans');
+    expect(forUser.status).toBe(200);
+    expect(forUser.body).toMatchObject({ page: 1, total: 2 });
+    expect(forUser.body.data.map((p: { name: string }) => p.name).sort()).toEqual(['Pro', 'Tiny']);
+    const otherTenant = await call(b.user, 'GET', '/api/user/plans');
+    expect(otherTenant.body).toMatchObject({ data: [], total: 0, per_page: 1 });
   });
 
   it('subscribes, refuses the same plan and a plan below usage, cancels at period end once', async () => {

@@ -95,6 +95,7 @@ describe('loadServeConfig', () => {
       },
       wuzapi: { url: 'http://127.0.0.1:8080', timeoutMs: 15_000 },
       metrics: { enabled: true, port: undefined, host: '127.0.0.1', token: undefined },
+      webDir: path.resolve(import.meta.dirname, '../../dist/web'),
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -135,6 +136,7 @@ describe('loadServeConfig', () => {
         WUZ_METRICS_PORT: '9464',
         WUZ_METRICS_HOST: '0.0.0.0',
         METRICS_TOKEN: 'a-token-of-sixteen+',
+        WUZ_WEB: 'off',
       },
     );
     expect(config).toEqual({
@@ -163,6 +165,7 @@ describe('loadServeConfig', () => {
       },
       wuzapi: { url: 'https://wuzapi.example.com', timeoutMs: 3000 },
       metrics: { enabled: false, port: 9464, host: '0.0.0.0', token: 'a-token-of-sixteen+' },
+      webDir: null,
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',
@@ -192,6 +195,7 @@ describe('loadServeConfig', () => {
         WUZ_METRICS_PORT: '9464',
         WUZ_METRICS_HOST: '0.0.0.0',
         METRICS_TOKEN: 'a-token-of-sixteen+',
+        WUZ_WEB: 'off',
       },
     );
     expect(config).toMatchObject({

@@ -53,6 +53,8 @@ export interface Gate<Settings extends { threshold: number } = { threshold: numb
   daemonEnv?: Record<string, string>;
   /** The ephemeral daemon must send through a fake WuzAPI that the runner starts. */
   needsFakeWuzapi?: boolean;
+  /** false: the gate measures something else (the web build) and no daemon is started for it. */
+  needsDaemon?: boolean;
   run(context: GateContext, settings: Settings): Promise<GateResult>;
 }
 

@@ -56,10 +56,17 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
     // One ephemeral daemon per distinct set of daemon settings the gates ask for.
     const groups = new Map<string, Gate[]>();
     for (const gate of gates) {
-      const key = JSON.stringify({ env: gate.daemonEnv ?? {}, fake: gate.needsFakeWuzapi ?? false });
+      const key =
+        gate.needsDaemon === false
+          ? 'none'
+          : JSON.stringify({ env: gate.daemonEnv ?? {}, fake: gate.needsFakeWuzapi ?? false });
       groups.set(key, [...(groups.get(key) ?? []), gate]);
     }
     for (const [key, group] of groups) {
+      if (key === 'none') {
+        await onTarget(async () => noDaemon, group, config, progress, outcomes);
+        continue;
+      }
       const { env, fake } = JSON.parse(key) as { env: Record<string, string>; fake: boolean };
       await onTarget(
         () => ephemeralWith(fake, env, config.tenants, progress),
@@ -72,6 +79,16 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
   }
   return gates.map((gate) => outcomes.get(gate) as Outcome);
 }
+
+/** The target of gates that need no daemon: nothing to start or stop. */
+const noDaemon: Target & { fakeWuzapi: null } = {
+  url: '',
+  metricsUrl: '',
+  tenants: [],
+  cacheCounters: null,
+  fakeWuzapi: null,
+  close: async () => {},
+};
 
 /** An ephemeral daemon, sending through a fake WuzAPI of our own when the gates need one. */
 async function ephemeralWith(
@@ -129,7 +146,7 @@ async function onTarget(
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
-    progress.line('stopping');
+    if (target !== noDaemon) progress.line('stopping');
     await target.close();
     progress.stop();
   }

@@ -14,6 +14,7 @@ import type { Exposition } from '../telemetry/clusterMetrics.ts';
 import { installHttpMetrics } from '../telemetry/httpMetrics.ts';
 import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
+import { type WebIndex, webAppHandler } from '../web/webApp.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
@@ -23,6 +24,7 @@ import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
 import { contactRoutes } from './routes/contacts.ts';
+import { meRoutes } from './routes/me.ts';
 import { campaignRoutes } from './routes/queues/campaigns.ts';
 import { importRoutes } from './routes/queues/imports.ts';
 import { jobRoutes } from './routes/queues/jobs.ts';
@@ -30,6 +32,7 @@ import { reportRoutes } from './routes/queues/reports.ts';
 import { agentRoutes } from './routes/session/agents.ts';
 import { roleRoutes } from './routes/session/roles.ts';
 import { teamRoutes } from './routes/session/teams.ts';
+import { userPlanRoutes } from './routes/user/plans.ts';
 import { subscriptionRoutes } from './routes/user/subscription.ts';
 
 export interface AppDeps {
@@ -43,6 +46,8 @@ export interface AppDeps {
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
   queues: Queues;
   importLimitBytes: number;
+  /** The built web app (dist/web), or null when it was not built. */
+  web?: WebIndex | null;
   metrics?: {
     /** Records every response in http_requests_total / _duration (absent: metrics off). */
     http?: ProcessMetrics;
@@ -64,6 +69,7 @@ export function createApp({
   rateLimit,
   queues,
   importLimitBytes,
+  web,
   metrics,
 }: AppDeps): Express {
   const app = express();
@@ -131,11 +137,13 @@ export function createApp({
   // CSV uploads stream their raw body: mounted before the JSON parser.
   api.use('/imports', importRoutes(pool, queues, importLimitBytes));
   api.use(jsonBody(bodyLimitBytes));
+  api.use('/me', meRoutes());
   api.use('/admin', requireAdmin);
   api.use('/admin/stripe', stripeRoutes(pool, cache));
   api.use('/admin/plans', planRoutes(pool, cache));
   api.use('/admin/users', userAdminRoutes(pool));
   api.use('/user/subscription', subscriptionRoutes(pool, cache));
+  api.use('/user/plans', userPlanRoutes(pool));
   api.use('/session/agents', agentRoutes(pool, cache));
   api.use('/session/teams', teamRoutes(pool, cache));
   api.use('/session/roles', roleRoutes(pool, cache));
@@ -145,7 +153,10 @@ export function createApp({
   api.use('/jobs', jobRoutes(pool, queues));
   app.use('/api', api);
 
-  // 4. Everything else: JSON 404, and one error handler for all.
+  // 4. The web app: its files, and index.html for its client-side routes.
+  if (web) app.use(webAppHandler(web));
+
+  // 5. Everything else: JSON 404, and one error handler for all.
   app.use(notFound);
   app.use(errorHandler(log));
   return app;

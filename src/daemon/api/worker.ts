@@ -9,6 +9,7 @@ import { createRedisClient } from '../services/redis.ts';
 import { ActiveSessions } from '../telemetry/activeSessions.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { scrapeViaSupervisor } from '../telemetry/metricsEndpoint.ts';
+import { loadWebApp } from '../web/webApp.ts';
 import { createApp } from './app.ts';
 
 export interface RunningChild {
@@ -37,6 +38,8 @@ export async function startApiWorker(
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = openQueues(redis, config.queue.retention);
   const activeSessions = new ActiveSessions(redis);
+  const web = config.webDir ? await loadWebApp(config.webDir) : null;
+  if (config.webDir && !web) log.debug({ dir: config.webDir }, 'web app not built; serving the API only');
   for (const queue of Object.values(queues)) {
     queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
   }
@@ -52,6 +55,7 @@ export async function startApiWorker(
       rateLimit: { config: config.rateLimit, counters: limiterCounters },
       queues,
       importLimitBytes: config.queue.importLimitBytes,
+      web,
       metrics: {
         http: config.metrics.enabled ? processMetrics() : undefined,
         endpoint: config.metrics.onApiPort

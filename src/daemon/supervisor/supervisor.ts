@@ -243,6 +243,7 @@ export class Supervisor {
       queue: this.config.queue,
       wuzapi: this.config.wuzapi,
       logLevel: this.config.logLevel,
+      webDir: this.config.webDir,
       metrics: {
         enabled: this.config.metrics.enabled,
         onApiPort: this.config.metrics.enabled && this.config.metrics.port === undefined,

@@ -23,12 +23,17 @@ const planBody = z.strictObject({
   trial_days: z.number().int('must be a whole number').min(0).max(90).optional(),
 });
 
+/** Every plan of the tenant, in the list shape (one page: a tenant has a handful). */
+export async function plansPage(pool: pg.Pool, tenantId: string) {
+  const plans = await listPlans(pool, tenantId);
+  return { data: plans, page: 1, per_page: Math.max(1, plans.length), total: plans.length };
+}
+
 export function planRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const plans = await listPlans(pool, principalOf(req).tenantId);
-    res.json({ data: plans, page: 1, per_page: plans.length, total: plans.length });
+    res.json(await plansPage(pool, principalOf(req).tenantId));
   });
 
   router.post('/', async (req, res) => {

@@ -1,0 +1,144 @@
+/**
+ * The one way the app talks to the daemon: JSON over fetch with the caller's Bearer token.
+ * Every failure becomes an ApiError with the API's own `{error: {code, message}}`, or a
+ * code of ours for what never reached it (offline, network). A change attempted offline
+ * is refused up front with a clear message: nothing is queued behind the user's back.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown;
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface Page<T> {
+  data: T[];
+  page: number;
+  per_page: number;
+  total: number;
+}
+
+let token: string | null = null;
+let onUnauthorized: () => void = () => {};
+
+export function setApiToken(value: string | null): void {
+  token = value;
+}
+
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export const OFFLINE_CHANGE_MESSAGE =
+  'You are offline: this change was not sent. Nothing was saved — try again when you are back online.';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+async function request<T>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  raw?: { text: string; type: string },
+): Promise<T> {
+  if (method !== 'GET' && typeof navigator !== 'undefined' && !navigator.onLine) {
+    throw new ApiError(0, 'offline', OFFLINE_CHANGE_MESSAGE);
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (raw) {
+    headers['content-type'] = raw.type;
+    payload = raw.text;
+  } else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: payload });
+  } catch {
+    throw new ApiError(
+      0,
+      method === 'GET' ? 'network' : 'offline',
+      method === 'GET' ? 'Cannot reach the server. Check your connection.' : OFFLINE_CHANGE_MESSAGE,
+    );
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | null)
+      ?.error;
+    if (response.status === 401) onUnauthorized();
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http_error',
+      error?.message ?? `The server answered ${response.status}.`,
+      error?.details,
+    );
+  }
+  return parsed as T;
+}
+
+/** A file the API serves (a report's CSV), fetched with the token: a plain link would not send it. */
+async function download(path: string): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(path, { headers });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+  }
+  if (!response.ok) {
+    if (response.status === 401) onUnauthorized();
+    const body = (await response.json().catch(() => null)) as {
+      error?: { code?: string; message?: string };
+    } | null;
+    throw new ApiError(
+      response.status,
+      body?.error?.code ?? 'http_error',
+      body?.error?.message ?? `The server answered ${response.status}.`,
+    );
+  }
+  return response.blob();
+}
+
+export const api = {
+  download,
+  get: <T>(path: string) => request<T>('GET', path),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  delete: (path: string) => request<void>('DELETE', path),
+  upload: <T>(path: string, text: string, type: string) =>
+    request<T>('POST', path, undefined, { text, type }),
+};
+
+/** `?a=1&b=x` from the defined entries of `params`. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** A user-facing sentence for any error a query or mutation may throw. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
