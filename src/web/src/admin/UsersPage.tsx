@@ -109,9 +109,7 @@ export function Component() {
           </div>
           <div className="list-footer">
             <Pagination
-              page={users.data.page}
-              perPage={users.data.per_page}
-              total={users.data.total}
+              list={users.data}
               onPage={(next) => update({ page: next > 1 ? String(next) : null })}
             />
             <PerPage

@@ -319,12 +319,7 @@ function Recipients({ campaign }: { campaign: Campaign }) {
               </tbody>
             </table>
           </div>
-          <Pagination
-            page={list.data.page}
-            perPage={list.data.per_page}
-            total={list.data.total}
-            onPage={setPage}
-          />
+          <Pagination list={list.data} onPage={setPage} />
         </>
       )}
     </section>

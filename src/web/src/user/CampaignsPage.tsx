@@ -134,12 +134,7 @@ export function Component() {
               </tbody>
             </table>
           </div>
-          <Pagination
-            page={list.data.page}
-            perPage={list.data.per_page}
-            total={list.data.total}
-            onPage={(next) => update({ page: String(next) })}
-          />
+          <Pagination list={list.data} onPage={(next) => update({ page: String(next) })} />
         </>
       )}
 

@@ -122,12 +122,7 @@ export function Component() {
               </tbody>
             </table>
           </div>
-          <Pagination
-            page={list.data.page}
-            perPage={list.data.per_page}
-            total={list.data.total}
-            onPage={setPage}
-          />
+          <Pagination list={list.data} onPage={setPage} />
         </>
       )}
 

@@ -1,16 +1,15 @@
-/** Previous/next for the API's `{page, per_page, total}` lists. */
+import type { Page } from '../api.ts';
+
+/** Previous/next for one of the API's `{data, page, per_page, total}` lists. */
 export function Pagination({
-  page,
-  perPage,
-  total,
+  list,
   onPage,
 }: {
-  page: number;
-  perPage: number;
-  total: number;
+  list: Pick<Page<unknown>, 'page' | 'per_page' | 'total'>;
   onPage: (page: number) => void;
 }) {
-  const pages = Math.max(1, Math.ceil(total / perPage));
+  const { page, per_page: perPage, total } = list;
+  const pages = Math.max(1, Math.ceil(total / Math.max(1, perPage)));
   if (pages <= 1) return null;
   return (
     <nav className="pagination" aria-label="Pagination">

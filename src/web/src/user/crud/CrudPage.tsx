@@ -269,12 +269,7 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
             </tbody>
           </table>
         </div>
-        <Pagination
-          page={data.page}
-          perPage={data.per_page}
-          total={data.total}
-          onPage={(next) => setParams({ page: String(next) })}
-        />
+        <Pagination list={data} onPage={(next) => setParams({ page: String(next) })} />
       </>
     );
   }
