@@ -321,11 +321,12 @@ async function findJob(
   id: string,
 ): Promise<{ queue: QueueName; job: Job<JobData>; state: JobState } | null> {
   for (const name of QUEUE_NAMES) {
+    // State first (see liveStatus in queues/jobStatus.ts): a finished job's hash is final.
+    const state = await queues[name].getJobState(id);
+    if (state === 'unknown') continue;
     const job = (await queues[name].getJob(id)) as Job<JobData> | undefined;
-    if (!job) continue;
-    const state = await job.getState();
-    // 'unknown': removed between the two reads.
-    if (state !== 'unknown') return { queue: name, job, state: foldState(state) };
+    // Removed between the two reads.
+    if (job) return { queue: name, job, state: foldState(state) };
   }
   return null;
 }

@@ -27,11 +27,17 @@ export function foldState(state: string): JobState {
   return 'waiting';
 }
 
-/** A job as BullMQ holds it, or null when Redis no longer does (retention, removal). */
+/**
+ * A job as BullMQ holds it, or null when Redis no longer does (retention, removal). The
+ * state is read before the job: a job read first and found completed after would lack
+ * the return value it got in between (a finished job's hash no longer changes).
+ */
 export async function liveStatus(queue: Queue, id: string): Promise<JobStatus | null> {
+  const state = await queue.getJobState(id);
+  if (state === 'unknown') return null;
   const job = (await queue.getJob(id)) as Job<JobData> | undefined;
   if (!job) return null;
-  return fromJob(job, foldState(await job.getState()));
+  return fromJob(job, foldState(state));
 }
 
 export function fromJob(job: Job<JobData>, state: JobState): JobStatus {
@@ -109,7 +115,13 @@ export async function jobStatus(
   // instant between the worker writing the row final and BullMQ moving the job.
   const final = stored.state === 'completed' || stored.state === 'failed';
   if (!live || (final && live.state === 'active')) return stored;
-  return { ...live, timestamps: { ...live.timestamps, created: stored.timestamps.created } };
+  return {
+    ...live,
+    // The row is written in the same step as the outcome: it fills what Redis has not yet.
+    ...(live.result === undefined && stored.result !== undefined ? { result: stored.result } : {}),
+    ...(live.error === undefined && stored.error !== undefined ? { error: stored.error } : {}),
+    timestamps: { ...live.timestamps, created: stored.timestamps.created },
+  };
 }
 
 export function isQueueName(value: string): value is QueueName {
