@@ -1,5 +1,5 @@
 import { createBrowserRouter, type RouteObject } from 'react-router';
-import { Home, Layout, RequireAdmin } from './shared/Layout.tsx';
+import { Home, RequireAdmin } from './shared/guards.tsx';
 import { ErrorState, Loading } from './shared/ui/States.tsx';
 
 /**
@@ -15,7 +15,7 @@ export const routes: RouteObject[] = [
   { path: '/login', hydrateFallbackElement: <Loading />, ...page(() => import('./login/LoginPage.tsx')) },
   {
     path: '/',
-    element: <Layout />,
+    ...page(() => import('./shared/Layout.tsx')),
     // Shown while the first page's lazy chunk loads.
     hydrateFallbackElement: <Loading />,
     errorElement: <ErrorState error={new Error('This page failed to load. Reload to try again.')} />,

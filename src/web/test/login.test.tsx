@@ -5,7 +5,7 @@ import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Component as LoginPage } from '../src/login/LoginPage.tsx';
 import { AuthProvider } from '../src/shared/auth.tsx';
-import { Home } from '../src/shared/Layout.tsx';
+import { Home } from '../src/shared/guards.tsx';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 

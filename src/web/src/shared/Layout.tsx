@@ -1,5 +1,7 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { Navigate, NavLink, Outlet, useNavigate } from 'react-router';
 import { useAuth } from './auth.tsx';
+import { queryClient } from './queryClient.ts';
 import { OfflineBanner } from './ui/OfflineBanner.tsx';
 import { UpdatePrompt } from './ui/UpdatePrompt.tsx';
 
@@ -21,7 +23,18 @@ const USER_LINKS = [
   ['/reports', 'Reports'],
 ] as const;
 
-/** The signed-in shell: navigation by role, banners, the page. */
+/**
+ * The signed-in shell: navigation by role, banners, the page — and the query cache, so a
+ * first visit to the login page loads neither (a lazy route of its own).
+ */
+export function Component() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Layout />
+    </QueryClientProvider>
+  );
+}
+
 export function Layout() {
   const { me, logout } = useAuth();
   const navigate = useNavigate();
@@ -78,23 +91,4 @@ export function Layout() {
       </div>
     </div>
   );
-}
-
-/** Where `/` leads: the analytics for admins, the agents for everyone else. */
-export function Home() {
-  const { me } = useAuth();
-  return <Navigate to={me?.user.role === 'admin' ? '/admin/analytics' : '/agents'} replace />;
-}
-
-/** Admin pages for admins only; the API would answer 403 anyway. */
-export function RequireAdmin() {
-  const { me } = useAuth();
-  if (me?.user.role !== 'admin') {
-    return (
-      <div className="state state-error" role="alert">
-        This area is for tenant admins.
-      </div>
-    );
-  }
-  return <Outlet />;
 }

@@ -1,4 +1,3 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { ApiError, api, setApiToken, setUnauthorizedHandler } from './api.ts';
 
@@ -22,6 +21,20 @@ export const API_CACHE = 'wuz-api';
 
 const AuthContext = createContext<AuthState | null>(null);
 
+/**
+ * What must be forgotten when a session ends or another person signs in: the query cache
+ * registers itself here when the signed-in shell loads (react-query stays out of the
+ * first load, which only needs the login page).
+ */
+const sessionEndListeners = new Set<() => void>();
+export function onSessionEnd(listener: () => void): () => void {
+  sessionEndListeners.add(listener);
+  return () => sessionEndListeners.delete(listener);
+}
+function endSession(): void {
+  for (const listener of sessionEndListeners) listener();
+}
+
 function stored(): { token: string | null; me: Me | null } {
   try {
     const token = localStorage.getItem(TOKEN_KEY);
@@ -38,7 +51,6 @@ function stored(): { token: string | null; me: Me | null } {
  * cache, so the next person on this browser sees nothing of the last one's data.
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const queryClient = useQueryClient();
   const [me, setMe] = useState<Me | null>(() => {
     const { token, me } = stored();
     setApiToken(token);
@@ -49,40 +61,37 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     localStorage.removeItem(TOKEN_KEY);
     localStorage.removeItem(ME_KEY);
     setApiToken(null);
-    queryClient.clear();
+    endSession();
     if ('caches' in globalThis) await caches.delete(API_CACHE).catch(() => false);
     setMe(null);
-  }, [queryClient]);
+  }, []);
 
   useEffect(() => {
     // A revoked or expired token: back to the login page, nothing kept.
     setUnauthorizedHandler(() => void forget());
   }, [forget]);
 
-  const login = useCallback(
-    async (token: string) => {
-      const previous = stored().me;
-      setApiToken(token);
-      try {
-        const who = await api.get<Me>('/api/me');
-        // Another person on this browser: nothing of the previous one's may be shown.
-        if (previous && previous.user.id !== who.user.id) {
-          queryClient.clear();
-          if ('caches' in globalThis) await caches.delete(API_CACHE).catch(() => false);
-        }
-        localStorage.setItem(TOKEN_KEY, token);
-        localStorage.setItem(ME_KEY, JSON.stringify(who));
-        setMe(who);
-        return who;
-      } catch (error) {
-        setApiToken(stored().token);
-        throw error instanceof ApiError && error.status === 401
-          ? new ApiError(401, 'unauthorized', 'This token is not valid (unknown, malformed or revoked).')
-          : error;
+  const login = useCallback(async (token: string) => {
+    const previous = stored().me;
+    setApiToken(token);
+    try {
+      const who = await api.get<Me>('/api/me');
+      // Another person on this browser: nothing of the previous one's may be shown.
+      if (previous && previous.user.id !== who.user.id) {
+        endSession();
+        if ('caches' in globalThis) await caches.delete(API_CACHE).catch(() => false);
       }
-    },
-    [queryClient],
-  );
+      localStorage.setItem(TOKEN_KEY, token);
+      localStorage.setItem(ME_KEY, JSON.stringify(who));
+      setMe(who);
+      return who;
+    } catch (error) {
+      setApiToken(stored().token);
+      throw error instanceof ApiError && error.status === 401
+        ? new ApiError(401, 'unauthorized', 'This token is not valid (unknown, malformed or revoked).')
+        : error;
+    }
+  }, []);
 
   const value = useMemo<AuthState>(() => ({ me, login, logout: forget }), [me, login, forget]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
