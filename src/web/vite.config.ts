@@ -20,7 +20,7 @@ const repo = path.resolve(root, '../..');
 const split = process.env.WUZ_WEB_SPLIT !== '0';
 const outDir = path.resolve(repo, process.env.WUZ_WEB_OUT ?? 'dist/web');
 
-export const CHUNK_GROUPS = [
+const CHUNK_GROUPS = [
   {
     name: 'vendor-react',
     test: /[\\/]node_modules[\\/](react|react-dom|react-router|scheduler)[\\/]/,

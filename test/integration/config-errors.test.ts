@@ -88,4 +88,27 @@ describe('serve: port already in use', () => {
     const status = await wuzctl(['status', '--data-dir', dataDir]);
     expect(status.exitCode).toBe(3);
   });
+
+  it('exits 1 and names the metrics port when --metrics-port is taken', async () => {
+    const dataDir = await tempDataDir();
+    const result = await wuzctl(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--metrics-port',
+        String(port),
+        '--data-dir',
+        dataDir,
+        '--api-workers',
+        '1',
+        '--queue-workers',
+        '0',
+      ],
+      { env: embeddedEnv },
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`metrics port ${port} on 127.0.0.1 is already in use`);
+    expect(result.stdout).not.toMatch(/ready in/);
+  });
 });

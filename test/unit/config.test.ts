@@ -280,6 +280,10 @@ describe('loadServeConfig', () => {
     expect(problems[0]).not.toContain('secret');
   });
 
+  it('refuses an empty --web folder', () => {
+    expect(problemsOf(() => loadServeConfig({ web: '' }, {}))).toEqual(['--web = "": must not be empty']);
+  });
+
   it('rejects an unknown log level and an empty host', () => {
     const problems = problemsOf(() => loadServeConfig({ logLevel: 'loud', host: '' }, {}));
     expect(problems).toHaveLength(2);

@@ -148,17 +148,12 @@ export class Supervisor {
 
     if (config.port !== 0) {
       const code = await probeListen(config.host, config.port);
-      if (code === 'EADDRINUSE')
-        throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
-      if (code) throw new StartupError(`cannot listen on ${config.host}:${config.port} (${code})`);
+      if (code) throw listenFailure('', config.host, config.port, code);
     }
     const { metrics } = config;
     if (metrics.enabled && metrics.port) {
       const code = await probeListen(metrics.host, metrics.port);
-      if (code === 'EADDRINUSE')
-        throw new StartupError(`metrics port ${metrics.port} on ${metrics.host} is already in use`);
-      if (code)
-        throw new StartupError(`cannot listen on ${metrics.host}:${metrics.port} for metrics (${code})`);
+      if (code) throw listenFailure('metrics ', metrics.host, metrics.port, code);
     }
 
     if (config.redisUrl) {
@@ -258,11 +253,7 @@ export class Supervisor {
     this.metricsServer = await startMetricsServer(metrics.host, metrics.port, metrics.token, () =>
       this.renderMetrics(),
     ).catch((error: NodeJS.ErrnoException) => {
-      throw new StartupError(
-        error.code === 'EADDRINUSE'
-          ? `metrics port ${metrics.port} on ${metrics.host} is already in use`
-          : `cannot listen on ${metrics.host}:${metrics.port} for metrics (${error.code ?? error.message})`,
-      );
+      throw listenFailure('metrics ', metrics.host, metrics.port as number, error.code ?? error.message);
     });
     const address = this.metricsServer.address();
     this.metricsPort = typeof address === 'object' && address ? address.port : metrics.port;
@@ -430,4 +421,13 @@ export class Supervisor {
 
 function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Why a port could not be had, as the CLI says it: "metrics port 9464 on 0.0.0.0 is already in use". */
+function listenFailure(what: '' | 'metrics ', host: string, port: number, code: string): StartupError {
+  return new StartupError(
+    code === 'EADDRINUSE'
+      ? `${what}port ${port} on ${host} is already in use`
+      : `cannot listen on ${host}:${port}${what ? ' for metrics' : ''} (${code})`,
+  );
 }

@@ -32,8 +32,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** Hashed file names never change content: cache them for a year. Everything else revalidates. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
-export const REVALIDATE = 'no-cache';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
 
 // Radix positions popovers with inline styles; everything else comes from our own origin.
 const CSP =

@@ -1,6 +1,6 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { type RefObject, useEffect, useRef, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
 import { api, type Page as List } from '../shared/api.ts';
@@ -35,19 +35,6 @@ export function Component() {
     setOpen(true);
   };
   const newPlanButton = useRef<HTMLButtonElement>(null);
-  const wasOpen = useRef(false);
-  useEffect(() => {
-    if (open) {
-      wasOpen.current = true;
-      return;
-    }
-    if (!wasOpen.current) return;
-    wasOpen.current = false;
-    // The shared Dialog has no Radix Trigger, so on closing Radix gives focus back to
-    // nothing (the body): hand it to "New plan", after Radix's own timeout has run.
-    const timer = setTimeout(() => newPlanButton.current?.focus());
-    return () => clearTimeout(timer);
-  }, [open]);
   return (
     <Page
       title="Plans"
@@ -76,6 +63,7 @@ export function Component() {
       <NewPlanDialog
         open={open}
         onOpenChange={setOpen}
+        fallbackFocus={newPlanButton}
         defaultCurrency={settings.data?.currency ?? plans.data?.data[0]?.currency ?? 'usd'}
         onCreated={(plan) => {
           setCreated(plan.name);
@@ -145,11 +133,14 @@ const emptyPlan = (currency: string): PlanFormValues => ({
 function NewPlanDialog({
   open,
   onOpenChange,
+  fallbackFocus,
   defaultCurrency,
   onCreated,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
+  /** "New plan" in the header: where focus goes when the empty state's button is gone. */
+  fallbackFocus: RefObject<HTMLButtonElement | null>;
   defaultCurrency: string;
   onCreated: (plan: Plan) => void;
 }) {
@@ -157,6 +148,7 @@ function NewPlanDialog({
     <Dialog
       open={open}
       onOpenChange={onOpenChange}
+      fallbackFocus={fallbackFocus}
       title="New plan"
       description="What a subscriber pays and what they get. Plan names are unique."
     >

@@ -40,16 +40,22 @@ export const OFFLINE_CHANGE_MESSAGE =
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function request<T>(
+/**
+ * Sends one request with the caller's token and answers the response when it is OK; every
+ * failure (offline, network, the API's own error body) becomes an ApiError here, for JSON
+ * calls and downloads alike.
+ */
+async function send(
   method: Method,
   path: string,
+  accept: string,
   body?: unknown,
   raw?: { text: string; type: string },
-): Promise<T> {
+): Promise<Response> {
   if (method !== 'GET' && typeof navigator !== 'undefined' && !navigator.onLine) {
     throw new ApiError(0, 'offline', OFFLINE_CHANGE_MESSAGE);
   }
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept };
   if (token) headers.authorization = `Bearer ${token}`;
   let payload: string | undefined;
   if (raw) {
@@ -69,54 +75,38 @@ async function request<T>(
       method === 'GET' ? 'Cannot reach the server. Check your connection.' : OFFLINE_CHANGE_MESSAGE,
     );
   }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | null)
-      ?.error;
-    if (response.status === 401) onUnauthorized();
-    throw new ApiError(
-      response.status,
-      error?.code ?? 'http_error',
-      error?.message ?? `The server answered ${response.status}.`,
-      error?.details,
-    );
-  }
-  return parsed as T;
+  if (response.ok) return response;
+  const parsed = (await response.json().catch(() => null)) as {
+    error?: { code?: string; message?: string; details?: unknown };
+  } | null;
+  if (response.status === 401) onUnauthorized();
+  throw new ApiError(
+    response.status,
+    parsed?.error?.code ?? 'http_error',
+    parsed?.error?.message ?? `The server answered ${response.status}.`,
+    parsed?.error?.details,
+  );
 }
 
-/** A file the API serves (a report's CSV), fetched with the token: a plain link would not send it. */
-async function download(path: string): Promise<Blob> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  let response: Response;
+async function request<T>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  raw?: { text: string; type: string },
+): Promise<T> {
+  const response = await send(method, path, 'application/json', body, raw);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
   try {
-    response = await fetch(path, { headers });
+    return (text ? JSON.parse(text) : null) as T;
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+    return null as T;
   }
-  if (!response.ok) {
-    if (response.status === 401) onUnauthorized();
-    const body = (await response.json().catch(() => null)) as {
-      error?: { code?: string; message?: string };
-    } | null;
-    throw new ApiError(
-      response.status,
-      body?.error?.code ?? 'http_error',
-      body?.error?.message ?? `The server answered ${response.status}.`,
-    );
-  }
-  return response.blob();
 }
 
 export const api = {
-  download,
+  /** A file the API serves (a report's CSV): fetched with the token, which a plain link would not send. */
+  download: (path: string, accept: string) => send('GET', path, accept),
   get: <T>(path: string) => request<T>('GET', path),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),

@@ -13,7 +13,6 @@ import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
 import { ErrorText } from './crud/CrudPage.tsx';
 import { type Plan, type PlanValues, planForm, type Subscription } from './crud/resources.ts';
-import { useReturnFocus } from './crud/useReturnFocus.ts';
 import { useSubscription } from './crud/useSubscription.ts';
 import './crud/crud.css';
 
@@ -204,7 +203,6 @@ export function Component() {
   const [canceling, setCanceling] = useState(false);
   const [notice, setNotice] = useState('');
   const mainButton = useRef<HTMLButtonElement>(null);
-  useReturnFocus(choosing || canceling, mainButton);
 
   const cancel = useMutation({
     mutationFn: () => api.delete('/api/user/subscription'),
@@ -283,6 +281,7 @@ export function Component() {
       <Dialog
         open={choosing}
         onOpenChange={setChoosing}
+        fallbackFocus={mainButton}
         title={sub ? 'Change plan' : 'Choose a plan'}
         description={
           sub
@@ -304,6 +303,7 @@ export function Component() {
       <ConfirmDialog
         open={canceling}
         onOpenChange={setCanceling}
+        fallbackFocus={mainButton}
         title="Cancel your subscription?"
         description={
           sub

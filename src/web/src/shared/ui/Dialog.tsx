@@ -1,42 +1,33 @@
 import { Dialog as Radix } from 'radix-ui';
-import { type ReactNode, useLayoutEffect, useRef } from 'react';
+import type { ReactNode, RefObject } from 'react';
+import { useReturnFocus } from './useReturnFocus.ts';
 
 /**
  * A modal dialog (Radix: focus trapped, Escape closes, labelled by its title). Controlled:
- * the caller owns `open`. Radix returns focus to its own Trigger, which a controlled dialog
- * has not got, so the element focused when it opened is remembered and refocused on close.
+ * the caller owns `open` and keeps it mounted. Focus goes back to what opened it, or to
+ * `fallbackFocus` when that is gone (the row just deleted).
  */
 export function Dialog({
   open,
   onOpenChange,
   title,
   description,
+  fallbackFocus,
   children,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
   title: string;
   description?: string;
+  fallbackFocus?: RefObject<HTMLElement | null>;
   children: ReactNode;
 }) {
-  const returnTo = useRef<HTMLElement | null>(null);
-  // A layout effect runs before Radix's focus scope (a passive effect) moves focus inside.
-  useLayoutEffect(() => {
-    if (open && document.activeElement instanceof HTMLElement) returnTo.current = document.activeElement;
-  }, [open]);
+  useReturnFocus(open, fallbackFocus);
   return (
     <Radix.Root open={open} onOpenChange={onOpenChange}>
       <Radix.Portal>
         <Radix.Overlay className="dialog-overlay" />
-        <Radix.Content
-          className="dialog"
-          onCloseAutoFocus={(event) => {
-            if (returnTo.current?.isConnected) {
-              event.preventDefault();
-              returnTo.current.focus();
-            }
-          }}
-        >
+        <Radix.Content className="dialog">
           <Radix.Title className="dialog-title">{title}</Radix.Title>
           {description ? (
             <Radix.Description className="dialog-description">{description}</Radix.Description>
@@ -63,6 +54,7 @@ export function ConfirmDialog({
   cancelLabel = 'Cancel',
   pending,
   error,
+  fallbackFocus,
   onConfirm,
 }: {
   open: boolean;
@@ -74,10 +66,17 @@ export function ConfirmDialog({
   cancelLabel?: string;
   pending?: boolean;
   error?: ReactNode;
+  fallbackFocus?: RefObject<HTMLElement | null>;
   onConfirm: () => void;
 }) {
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title={title} description={description}>
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title={title}
+      description={description}
+      fallbackFocus={fallbackFocus}
+    >
       {error}
       <div className="dialog-actions">
         <button type="button" className="btn" onClick={() => onOpenChange(false)}>

@@ -25,7 +25,6 @@ import { Page } from '../../shared/ui/Page.tsx';
 import { Pagination } from '../../shared/ui/Pagination.tsx';
 import { EmptyState, ErrorState, Loading } from '../../shared/ui/States.tsx';
 import './crud.css';
-import { useReturnFocus } from './useReturnFocus.ts';
 
 export type Keys = ReturnType<typeof keys>;
 
@@ -163,7 +162,6 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
   const [editing, setEditing] = useState<{ row: T | null } | null>(null);
   const [deleting, setDeleting] = useState<T | null>(null);
   const createButton = useRef<HTMLButtonElement>(null);
-  useReturnFocus(editing !== null || deleting !== null, createButton);
 
   const remove = useMutation({
     mutationFn: (row: T) => api.delete(`${resource.path}/${row.id}`),
@@ -284,6 +282,7 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
       <Dialog
         open={editing !== null}
         onOpenChange={(open) => !open && setEditing(null)}
+        fallbackFocus={createButton}
         title={editingRow ? `Edit ${resource.noun} “${resource.label(editingRow)}”` : `New ${resource.noun}`}
       >
         {editing && (
@@ -308,6 +307,7 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
           (deleting && resource.deleteDescription?.(deleting)) ?? `This ${resource.noun} is removed for good.`
         }
         pending={remove.isPending}
+        fallbackFocus={createButton}
         error={
           remove.error ? (
             <ErrorText error={remove.error}>

@@ -107,32 +107,26 @@ export function CampaignForm({
         )}
       </Field>
       <div className="jobs-row">
-        <Field label="Minimum delay (seconds)" error={errors.min_delay_s?.message}>
-          {(props) => (
-            <input
-              {...props}
-              type="number"
-              min={0}
-              max={600}
-              step="any"
-              inputMode="decimal"
-              {...form.register('min_delay_s', { valueAsNumber: true })}
-            />
-          )}
-        </Field>
-        <Field label="Maximum delay (seconds)" error={errors.max_delay_s?.message}>
-          {(props) => (
-            <input
-              {...props}
-              type="number"
-              min={0}
-              max={600}
-              step="any"
-              inputMode="decimal"
-              {...form.register('max_delay_s', { valueAsNumber: true })}
-            />
-          )}
-        </Field>
+        {(
+          [
+            ['min_delay_s', 'Minimum delay (seconds)'],
+            ['max_delay_s', 'Maximum delay (seconds)'],
+          ] as const
+        ).map(([name, label]) => (
+          <Field key={name} label={label} error={errors[name]?.message}>
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                min={0}
+                max={600}
+                step="any"
+                inputMode="decimal"
+                {...form.register(name, { valueAsNumber: true })}
+              />
+            )}
+          </Field>
+        ))}
       </div>
       <p className="field-hint jobs-below">
         A random pause between messages, 0–600 s; it looks less like a bot.

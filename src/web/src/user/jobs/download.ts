@@ -1,7 +1,4 @@
-import { ApiError } from '../../shared/api.ts';
-
-/** Where src/shared/auth.tsx keeps the token (api.ts does not expose it). */
-const TOKEN_KEY = 'wuz.token';
+import { api } from '../../shared/api.ts';
 
 function filenameOf(disposition: string | null, fallback: string): string {
   if (!disposition) return fallback;
@@ -13,28 +10,11 @@ function filenameOf(disposition: string | null, fallback: string): string {
 
 /**
  * Fetches `path` with the Bearer token and saves the answer as a file through a Blob URL
- * (a plain link would not carry the token). Failures are ApiErrors with the API's message.
+ * (a plain link would not carry the token). Failures are ApiErrors with the API's message
+ * (a 401 signs out, as for every other call).
  */
 export async function downloadWithToken(path: string, fallbackName: string): Promise<string> {
-  const token = localStorage.getItem(TOKEN_KEY);
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      headers: { accept: 'text/csv', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    });
-  } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
-  }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as {
-      error?: { code?: string; message?: string };
-    } | null;
-    throw new ApiError(
-      response.status,
-      body?.error?.code ?? 'http_error',
-      body?.error?.message ?? `The server answered ${response.status}.`,
-    );
-  }
+  const response = await api.download(path, 'text/csv');
   const blob = await response.blob();
   const name = filenameOf(response.headers.get('content-disposition'), fallbackName);
   const url = URL.createObjectURL(blob);
