@@ -155,6 +155,12 @@ export class ResponseCache {
       if (body !== null) return body;
     }
     try {
+      if (locked === 'OK') {
+        // A peer may have loaded, stored and unlocked between our lookup and our lock:
+        // it stores the entry before it unlocks, so the entry is visible to us now.
+        const stored = await this.redis.get(key).catch(() => null);
+        if (stored !== null) return stored;
+      }
       counters.loads++;
       const body = JSON.stringify(await load());
       await this.redis.set(key, body, 'PX', spec.ttlMs).catch((error) => this.redisFailed(counters, error));
