@@ -5,9 +5,9 @@ import { api, type Page as List, query } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
+import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { Pagination } from '../shared/ui/Pagination.tsx';
-import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
+import { EmptyState } from '../shared/ui/States.tsx';
 import { StatusBadge } from './status.tsx';
 import type { AdminUser } from './types.ts';
 import './admin.css';
@@ -54,71 +54,52 @@ export function Component() {
         onRole={(value) => update({ role: value || null })}
         onClear={filtered ? () => update({ q: null, role: null }) : undefined}
       />
-      {users.isPending ? (
-        <Loading label="Loading the users…" />
-      ) : users.isError ? (
-        <ErrorState error={users.error} retry={() => void users.refetch()} />
-      ) : users.data.data.length === 0 ? (
-        <EmptyState title={filtered ? 'No users match these filters' : 'No users yet'}>
-          {filtered ? (
-            <p>Try another search or role.</p>
-          ) : (
-            <p>
-              Add users with <code>wuzctl users create</code>.
-            </p>
-          )}
-        </EmptyState>
-      ) : (
-        <>
-          <div className="table-wrap" aria-busy={users.isFetching}>
-            <table className="admin-table">
-              <caption className="visually-hidden">Users, oldest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Subscription</th>
-                  <th scope="col">Joined</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.data.map((user) => (
-                  <tr key={user.id}>
-                    <th scope="row">{user.email}</th>
-                    <td>{user.name}</td>
-                    <td>
-                      <span className={`badge${user.role === 'admin' ? ' badge-warn' : ''}`}>
-                        {user.role === 'admin' ? 'Admin' : 'User'}
-                      </span>
-                    </td>
-                    <td className="nowrap">
-                      {user.subscription ? (
-                        <>
-                          {user.subscription.plan} <StatusBadge status={user.subscription.status} />
-                        </>
-                      ) : (
-                        <span className="muted">None</span>
-                      )}
-                    </td>
-                    <td className="nowrap">{dateTime(user.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <div className="list-footer">
-            <Pagination
-              list={users.data}
-              onPage={(next) => update({ page: next > 1 ? String(next) : null })}
-            />
-            <PerPage
-              value={perPage}
-              onChange={(value) => update({ per_page: value === DEFAULT_PER_PAGE ? null : String(value) })}
-            />
-          </div>
-        </>
-      )}
+      <ListTable
+        list={users}
+        loading="Loading the users…"
+        empty={
+          <EmptyState title={filtered ? 'No users match these filters' : 'No users yet'}>
+            {filtered ? (
+              <p>Try another search or role.</p>
+            ) : (
+              <p>
+                Add users with <code>wuzctl users create</code>.
+              </p>
+            )}
+          </EmptyState>
+        }
+        caption="Users, oldest first"
+        headers={['Email', 'Name', 'Role', 'Subscription', 'Joined']}
+        tableClassName="admin-table"
+        onPage={(next) => update({ page: next > 1 ? String(next) : null })}
+        footer={
+          <PerPage
+            value={perPage}
+            onChange={(value) => update({ per_page: value === DEFAULT_PER_PAGE ? null : String(value) })}
+          />
+        }
+        row={(user) => (
+          <tr key={user.id}>
+            <th scope="row">{user.email}</th>
+            <td>{user.name}</td>
+            <td>
+              <span className={`badge${user.role === 'admin' ? ' badge-warn' : ''}`}>
+                {user.role === 'admin' ? 'Admin' : 'User'}
+              </span>
+            </td>
+            <td className="nowrap">
+              {user.subscription ? (
+                <>
+                  {user.subscription.plan} <StatusBadge status={user.subscription.status} />
+                </>
+              ) : (
+                <span className="muted">None</span>
+              )}
+            </td>
+            <td className="nowrap">{dateTime(user.created_at)}</td>
+          </tr>
+        )}
+      />
     </Page>
   );
 }

@@ -6,8 +6,8 @@ import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
 import { ConfirmDialog } from '../shared/ui/Dialog.tsx';
+import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { Pagination } from '../shared/ui/Pagination.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import './jobs/jobs.css';
 import { ProgressBar, StatusBadge } from './jobs/Progress.tsx';
@@ -272,56 +272,38 @@ function Recipients({ campaign }: { campaign: Campaign }) {
           </select>
         </div>
       </div>
-      {list.isPending ? (
-        <Loading label="Loading recipients…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        <EmptyState
-          title={
-            status
-              ? `No ${status} recipients.`
-              : campaign.status === 'draft' || campaign.status === 'scheduled'
-                ? 'The recipients are listed once the campaign starts.'
-                : 'No recipients.'
-          }
-        />
-      ) : (
-        <>
-          <div className="table-wrap jobs-table">
-            <table aria-busy={list.isFetching}>
-              <caption className="visually-hidden">Recipients</caption>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Phone</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.data.map((r) => (
-                  <tr key={r.position}>
-                    <td>{r.position + 1}</td>
-                    <td>{r.name || '—'}</td>
-                    <td>{r.phone}</td>
-                    <td>
-                      <StatusBadge status={r.status} />
-                    </td>
-                    <td>{r.attempts}</td>
-                    <td>{dateTime(r.sent_at)}</td>
-                    <td className="jobs-wrap">{r.error ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination list={list.data} onPage={setPage} />
-        </>
-      )}
+      <ListTable
+        list={list}
+        loading="Loading recipients…"
+        empty={
+          <EmptyState
+            title={
+              status
+                ? `No ${status} recipients.`
+                : campaign.status === 'draft' || campaign.status === 'scheduled'
+                  ? 'The recipients are listed once the campaign starts.'
+                  : 'No recipients.'
+            }
+          />
+        }
+        caption="Recipients"
+        headers={['#', 'Name', 'Phone', 'Status', 'Attempts', 'Sent', 'Error']}
+        className="jobs-table"
+        onPage={setPage}
+        row={(r) => (
+          <tr key={r.position}>
+            <td>{r.position + 1}</td>
+            <td>{r.name || '—'}</td>
+            <td>{r.phone}</td>
+            <td>
+              <StatusBadge status={r.status} />
+            </td>
+            <td>{r.attempts}</td>
+            <td>{dateTime(r.sent_at)}</td>
+            <td className="jobs-wrap">{r.error ?? '—'}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -5,9 +5,9 @@ import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
 import { Dialog } from '../shared/ui/Dialog.tsx';
+import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { Pagination } from '../shared/ui/Pagination.tsx';
-import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
+import { EmptyState } from '../shared/ui/States.tsx';
 import { CampaignForm } from './jobs/CampaignForm.tsx';
 import './jobs/jobs.css';
 import { ProgressBar, StatusBadge } from './jobs/Progress.tsx';
@@ -87,56 +87,40 @@ export function Component() {
         </div>
       </div>
 
-      {list.isPending ? (
-        <Loading label="Loading campaigns…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        <EmptyState title={status ? `No ${status} campaigns.` : 'No campaigns yet.'}>
-          {!status && <p>Create one to message your contacts through your WhatsApp session.</p>}
-        </EmptyState>
-      ) : (
-        <>
-          <div className="table-wrap jobs-table">
-            <table aria-busy={list.isFetching}>
-              <caption className="visually-hidden">Campaigns</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Sent / failed / total</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.data.map((campaign) => (
-                  <tr key={campaign.id}>
-                    <td>
-                      <Link to={`/campaigns/${campaign.id}`}>{campaign.name}</Link>
-                    </td>
-                    <td>
-                      <StatusBadge status={campaign.status} />
-                    </td>
-                    <td className="jobs-progress-cell">
-                      <ProgressBar
-                        value={processed(campaign)}
-                        max={campaign.total}
-                        label={`Progress of ${campaign.name}`}
-                      />
-                    </td>
-                    <td>
-                      {campaign.sent} / {campaign.failed} / {campaign.total}
-                    </td>
-                    <td>{dateTime(campaign.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination list={list.data} onPage={(next) => update({ page: String(next) })} />
-        </>
-      )}
+      <ListTable
+        list={list}
+        loading="Loading campaigns…"
+        empty={
+          <EmptyState title={status ? `No ${status} campaigns.` : 'No campaigns yet.'}>
+            {!status && <p>Create one to message your contacts through your WhatsApp session.</p>}
+          </EmptyState>
+        }
+        caption="Campaigns"
+        headers={['Name', 'Status', 'Progress', 'Sent / failed / total', 'Created']}
+        className="jobs-table"
+        onPage={(next) => update({ page: String(next) })}
+        row={(campaign) => (
+          <tr key={campaign.id}>
+            <td>
+              <Link to={`/campaigns/${campaign.id}`}>{campaign.name}</Link>
+            </td>
+            <td>
+              <StatusBadge status={campaign.status} />
+            </td>
+            <td className="jobs-progress-cell">
+              <ProgressBar
+                value={processed(campaign)}
+                max={campaign.total}
+                label={`Progress of ${campaign.name}`}
+              />
+            </td>
+            <td>
+              {campaign.sent} / {campaign.failed} / {campaign.total}
+            </td>
+            <td>{dateTime(campaign.created_at)}</td>
+          </tr>
+        )}
+      />
 
       <Dialog
         open={creating}

@@ -9,9 +9,9 @@ import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
 import { ConfirmDialog, Dialog } from '../shared/ui/Dialog.tsx';
 import { Field } from '../shared/ui/Field.tsx';
+import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { Pagination } from '../shared/ui/Pagination.tsx';
-import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
+import { EmptyState, MutationError } from '../shared/ui/States.tsx';
 import { ImportCsvButton, ImportCsvStatus, useCsvImport } from './jobs/ImportCsv.tsx';
 import './jobs/jobs.css';
 import { type ContactBody, type ContactFormInput, contactForm } from './jobs/schemas.ts';
@@ -78,65 +78,50 @@ export function Component() {
         )}
       </div>
 
-      {list.isPending ? (
-        <Loading label="Loading contacts…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        q ? (
-          <EmptyState title={`No contacts match “${q}”.`}>
-            <p>Try another name or number.</p>
-          </EmptyState>
-        ) : (
-          <EmptyState title="No contacts yet.">
-            <p>Add one, or import a CSV with a header row: phone, name and any other columns as variables.</p>
-          </EmptyState>
-        )
-      ) : (
-        <>
-          <div className="table-wrap jobs-table">
-            <table aria-busy={list.isFetching}>
-              <caption className="visually-hidden">Contacts</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Phone</th>
-                  <th scope="col">Variables</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.data.map((contact) => (
-                  <tr key={contact.id}>
-                    <td>{contact.name || '—'}</td>
-                    <td>{contact.phone}</td>
-                    <td className="jobs-wrap">
-                      <Variables variables={contact.variables} />
-                    </td>
-                    <td>{dateTime(contact.created_at)}</td>
-                    <td>
-                      <div className="row-actions">
-                        <button
-                          type="button"
-                          className="btn"
-                          aria-label={`Delete ${contact.name || contact.phone}`}
-                          onClick={() => setDeleting(contact)}
-                        >
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination list={list.data} onPage={setPage} />
-        </>
-      )}
+      <ListTable
+        list={list}
+        loading="Loading contacts…"
+        empty={
+          q ? (
+            <EmptyState title={`No contacts match “${q}”.`}>
+              <p>Try another name or number.</p>
+            </EmptyState>
+          ) : (
+            <EmptyState title="No contacts yet.">
+              <p>
+                Add one, or import a CSV with a header row: phone, name and any other columns as variables.
+              </p>
+            </EmptyState>
+          )
+        }
+        caption="Contacts"
+        headers={['Name', 'Phone', 'Variables', 'Added']}
+        actions
+        className="jobs-table"
+        onPage={setPage}
+        row={(contact) => (
+          <tr key={contact.id}>
+            <td>{contact.name || '—'}</td>
+            <td>{contact.phone}</td>
+            <td className="jobs-wrap">
+              <Variables variables={contact.variables} />
+            </td>
+            <td>{dateTime(contact.created_at)}</td>
+            <td>
+              <div className="row-actions">
+                <button
+                  type="button"
+                  className="btn"
+                  aria-label={`Delete ${contact.name || contact.phone}`}
+                  onClick={() => setDeleting(contact)}
+                >
+                  Delete
+                </button>
+              </div>
+            </td>
+          </tr>
+        )}
+      />
 
       <CreateContact open={creating} onOpenChange={setCreating} />
       <DeleteContact contact={deleting} onClose={() => setDeleting(null)} />

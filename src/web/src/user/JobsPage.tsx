@@ -9,8 +9,9 @@ import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
 import { Field } from '../shared/ui/Field.tsx';
+import { ListStates } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
+import { EmptyState } from '../shared/ui/States.tsx';
 import { ImportResult } from './jobs/ImportCsv.tsx';
 import './jobs/jobs.css';
 import { JobStatusCard, StatusBadge } from './jobs/Progress.tsx';
@@ -109,19 +110,15 @@ function Recent<T extends { id: string }>({
   return (
     <section aria-label={title}>
       <h2>{title}</h2>
-      {list.isPending ? (
-        <Loading />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        <EmptyState title={empty} />
-      ) : (
-        <ul className="jobs-recent">
-          {list.data.data.map((item) => (
-            <li key={item.id}>{row(item)}</li>
-          ))}
-        </ul>
-      )}
+      <ListStates list={list} empty={<EmptyState title={empty} />}>
+        {(page) => (
+          <ul className="jobs-recent">
+            {page.data.map((item) => (
+              <li key={item.id}>{row(item)}</li>
+            ))}
+          </ul>
+        )}
+      </ListStates>
     </section>
   );
 }

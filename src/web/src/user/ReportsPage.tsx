@@ -9,8 +9,8 @@ import { dateTime, percent } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
 import { Dialog } from '../shared/ui/Dialog.tsx';
 import { Field } from '../shared/ui/Field.tsx';
+import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
-import { Pagination } from '../shared/ui/Pagination.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import { downloadWithToken } from './jobs/download.ts';
 import './jobs/jobs.css';
@@ -68,63 +68,44 @@ export function Component() {
     >
       {selected && <ReportView id={selected} onClose={() => select(null)} />}
 
-      {list.isPending ? (
-        <Loading label="Loading reports…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.data.length === 0 ? (
-        <EmptyState title="No reports yet.">
-          <p>Create one: campaign delivery or daily usage over a period.</p>
-        </EmptyState>
-      ) : (
-        <>
-          <h2>Your reports</h2>
-          <div className="table-wrap jobs-table">
-            <table aria-busy={list.isFetching}>
-              <caption className="visually-hidden">Your reports</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Period</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Rows</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.data.map((report) => (
-                  <tr key={report.id} aria-current={report.id === selected ? 'true' : undefined}>
-                    <td>{REPORT_KIND_LABELS[report.kind] ?? report.kind}</td>
-                    <td>{report.scope === 'tenant' ? 'Tenant' : 'Mine'}</td>
-                    <td>{period(report)}</td>
-                    <td>
-                      <StatusBadge status={report.status} />
-                    </td>
-                    <td>{report.row_count ?? '—'}</td>
-                    <td>{dateTime(report.created_at)}</td>
-                    <td>
-                      <div className="row-actions">
-                        <Link
-                          className="btn jobs-linkbtn"
-                          to={`/reports?id=${report.id}`}
-                          aria-label={`View the ${REPORT_KIND_LABELS[report.kind] ?? report.kind} report of ${dateTime(report.created_at)}`}
-                        >
-                          View
-                        </Link>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination list={list.data} onPage={setPage} />
-        </>
-      )}
+      <ListTable
+        list={list}
+        loading="Loading reports…"
+        empty={
+          <EmptyState title="No reports yet.">
+            <p>Create one: campaign delivery or daily usage over a period.</p>
+          </EmptyState>
+        }
+        heading="Your reports"
+        caption="Your reports"
+        headers={['Kind', 'Scope', 'Period', 'Status', 'Rows', 'Created']}
+        actions
+        className="jobs-table"
+        onPage={setPage}
+        row={(report) => (
+          <tr key={report.id} aria-current={report.id === selected ? 'true' : undefined}>
+            <td>{REPORT_KIND_LABELS[report.kind] ?? report.kind}</td>
+            <td>{report.scope === 'tenant' ? 'Tenant' : 'Mine'}</td>
+            <td>{period(report)}</td>
+            <td>
+              <StatusBadge status={report.status} />
+            </td>
+            <td>{report.row_count ?? '—'}</td>
+            <td>{dateTime(report.created_at)}</td>
+            <td>
+              <div className="row-actions">
+                <Link
+                  className="btn jobs-linkbtn"
+                  to={`/reports?id=${report.id}`}
+                  aria-label={`View the ${REPORT_KIND_LABELS[report.kind] ?? report.kind} report of ${dateTime(report.created_at)}`}
+                >
+                  View
+                </Link>
+              </div>
+            </td>
+          </tr>
+        )}
+      />
 
       <Dialog open={creating} onOpenChange={setCreating} title="New report">
         <ReportForm

@@ -21,9 +21,9 @@ import { useMe } from '../../shared/auth.tsx';
 import { keys } from '../../shared/queryKeys.ts';
 import { ConfirmDialog, Dialog } from '../../shared/ui/Dialog.tsx';
 import { Field } from '../../shared/ui/Field.tsx';
+import { ListTable } from '../../shared/ui/ListTable.tsx';
 import { Page } from '../../shared/ui/Page.tsx';
-import { Pagination } from '../../shared/ui/Pagination.tsx';
-import { EmptyState, ErrorState, Loading } from '../../shared/ui/States.tsx';
+import { EmptyState } from '../../shared/ui/States.tsx';
 import './crud.css';
 
 export type Keys = ReturnType<typeof keys>;
@@ -183,94 +183,70 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
     </button>
   );
 
-  const rows = data?.data ?? [];
-  let body: ReactNode;
-  if (list.isPending) {
-    body = <Loading label={`Loading ${resource.plural}…`} />;
-  } else if (!data) {
-    body = <ErrorState error={list.error} retry={() => void list.refetch()} />;
-  } else if (data.total === 0 && rows.length === 0) {
-    body = filtered ? (
-      <EmptyState title={`No ${resource.plural} match these filters`}>
-        <button
-          type="button"
-          className="btn"
-          onClick={() =>
-            setParams(Object.fromEntries(['q', ...filters.map((f) => f.param)].map((p) => [p, ''])))
-          }
-        >
-          Clear filters
-        </button>
-      </EmptyState>
-    ) : (
-      <EmptyState title={`No ${resource.plural} yet`}>
-        {resource.emptyHint}
-        {newButton()}
-      </EmptyState>
-    );
-  } else {
-    body = (
-      <>
-        {list.isError && <ErrorState error={list.error} retry={() => void list.refetch()} />}
-        <div className="table-wrap" aria-busy={list.isFetching}>
-          <table className="crud-table">
-            <caption className="visually-hidden">{resource.title}</caption>
-            <thead>
-              <tr>
-                {resource.columns.map((column) => (
-                  <th
-                    key={column.header}
-                    scope="col"
-                    className={column.optional ? 'crud-optional' : undefined}
-                  >
-                    {column.header}
-                  </th>
-                ))}
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.id}>
-                  {resource.columns.map((column) => (
-                    <td key={column.header} className={column.optional ? 'crud-optional' : undefined}>
-                      {column.cell(row)}
-                    </td>
-                  ))}
-                  <td>
-                    <div className="row-actions">
-                      <button
-                        type="button"
-                        className="btn"
-                        aria-label={`Edit ${resource.label(row)}`}
-                        onClick={() => setEditing({ row })}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-danger"
-                        aria-label={`Delete ${resource.label(row)}`}
-                        onClick={() => {
-                          remove.reset();
-                          setDeleting(row);
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <Pagination list={data} onPage={(next) => setParams({ page: String(next) })} />
-      </>
-    );
-  }
+  const empty = filtered ? (
+    <EmptyState title={`No ${resource.plural} match these filters`}>
+      <button
+        type="button"
+        className="btn"
+        onClick={() =>
+          setParams(Object.fromEntries(['q', ...filters.map((f) => f.param)].map((p) => [p, ''])))
+        }
+      >
+        Clear filters
+      </button>
+    </EmptyState>
+  ) : (
+    <EmptyState title={`No ${resource.plural} yet`}>
+      {resource.emptyHint}
+      {newButton()}
+    </EmptyState>
+  );
+  const optional = (column: { optional?: boolean }) => (column.optional ? 'crud-optional' : undefined);
+  const body = (
+    <ListTable
+      list={list}
+      loading={`Loading ${resource.plural}…`}
+      // Past the last page the rows are empty but the list is not: the effect above moves on.
+      empty={data && data.total > 0 ? null : empty}
+      caption={resource.title}
+      headers={resource.columns.map((column) => ({ label: column.header, className: optional(column) }))}
+      actions
+      tableClassName="crud-table"
+      onPage={(next) => setParams({ page: String(next) })}
+      row={(row) => (
+        <tr key={row.id}>
+          {resource.columns.map((column) => (
+            <td key={column.header} className={optional(column)}>
+              {column.cell(row)}
+            </td>
+          ))}
+          <td>
+            <div className="row-actions">
+              <button
+                type="button"
+                className="btn"
+                aria-label={`Edit ${resource.label(row)}`}
+                onClick={() => setEditing({ row })}
+              >
+                Edit
+              </button>
+              <button
+                type="button"
+                className="btn btn-danger"
+                aria-label={`Delete ${resource.label(row)}`}
+                onClick={() => {
+                  remove.reset();
+                  setDeleting(row);
+                }}
+              >
+                Delete
+              </button>
+            </div>
+          </td>
+        </tr>
+      )}
+    />
+  );
 
   const editingRow = editing?.row ?? null;
   return (
