@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateToken, hashSecret, parseToken, secretMatches } from '../../src/daemon/auth/tokens.ts';
+import { bearerToken, generateToken, hashSecret, parseToken, secretMatches } from '../../src/daemon/auth/tokens.ts';
 
 describe('API tokens', () => {
   it('generates distinct tokens that parse back to their prefix and secret', () => {
@@ -38,5 +38,16 @@ describe('API tokens', () => {
     "wuz_0123456789ab_' OR 1=1 --aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
   ])('refuses the malformed token %j', (token) => {
     expect(parseToken(token)).toBeNull();
+  });
+
+  it('reads the token of an Authorization header, in any case of "Bearer", and nothing else', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('  bearer   abc  ')).toBe('abc');
+    expect(bearerToken(undefined)).toBeNull();
+    expect(bearerToken('')).toBeNull();
+    expect(bearerToken('Basic abc')).toBeNull();
+    expect(bearerToken('Bearer')).toBeNull();
+    expect(bearerToken('Bearer a b')).toBeNull();
+    expect(bearerToken('Bearerabc')).toBeNull();
   });
 });

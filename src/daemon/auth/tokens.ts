@@ -25,6 +25,12 @@ export function parseToken(token: string): { prefix: string; secret: string } | 
   return match ? { prefix: match[1] as string, secret: match[2] as string } : null;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer +(\S+)$/i.exec(header?.trim() ?? '');
+  return match ? (match[1] as string) : null;
+}
+
 export function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }

@@ -1,14 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { isIP } from 'node:net';
+import { bearerToken, hashSecret, secretMatches } from '../auth/tokens.ts';
 
 export interface AccessRefusal {
   status: 401 | 403;
   code: string;
   message: string;
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Loopback in every spelling a socket reports: 127.0.0.0/8, ::1 and IPv4-mapped 127.x. */
 export function isLoopback(address: string | undefined): boolean {
@@ -27,7 +25,7 @@ export function isLoopback(address: string | undefined): boolean {
 export function metricsAccess(
   token: string | undefined,
 ): (req: http.IncomingMessage) => AccessRefusal | null {
-  const expected = token ? digest(token) : null;
+  const expected = token ? hashSecret(token) : null;
   return (req) => {
     if (!expected) {
       if (isLoopback(req.socket.remoteAddress)) return null;
@@ -37,8 +35,8 @@ export function metricsAccess(
         message: 'metrics are served to loopback clients only; set METRICS_TOKEN to allow remote scrapers',
       };
     }
-    const match = /^Bearer +(\S+)$/i.exec(req.headers.authorization?.trim() ?? '');
-    if (match && timingSafeEqual(digest(match[1] as string), expected)) return null;
+    const presented = bearerToken(req.headers.authorization);
+    if (presented && secretMatches(presented, expected)) return null;
     return { status: 401, code: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' };
   };
 }

@@ -43,23 +43,24 @@ export interface GaugeSources {
  */
 export function registerSupervisorGauges(registry: Registry, sources: () => GaugeSources): void {
   const registers = [registry];
-  new Gauge({
-    name: 'redis_up',
-    help: '1 when the supervisor can PING Redis within 1 s',
-    registers,
-    async collect() {
-      const { redis } = sources();
-      this.set(redis && !(await redisHealthy(redis)) ? 1 : 0);
-    },
+  // 1 when the probe answers within its timeout (it returns what went wrong, or null).
+  const upGauge = (name: string, help: string, probe: () => Promise<string | null> | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const problem = probe();
+        this.set(problem && (await problem) === null ? 1 : 0);
+      },
+    });
+  upGauge('redis_up', '1 when the supervisor can PING Redis within 1 s', () => {
+    const { redis } = sources();
+    return redis && redisHealthy(redis);
   });
-  new Gauge({
-    name: 'database_up',
-    help: '1 when the supervisor can run SELECT 1 within 1 s',
-    registers,
-    async collect() {
-      const { pool } = sources();
-      this.set(pool && !(await databaseHealthy(pool)) ? 1 : 0);
-    },
+  upGauge('database_up', '1 when the supervisor can run SELECT 1 within 1 s', () => {
+    const { pool } = sources();
+    return pool && databaseHealthy(pool);
   });
   new Gauge({
     name: 'queue_jobs',

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { cacheOwner, readCachedOwner } from '../../auth/authCache.ts';
-import { parseToken, secretMatches } from '../../auth/tokens.ts';
+import { bearerToken, parseToken, secretMatches } from '../../auth/tokens.ts';
 import type { Queryable } from '../../db/queryable.ts';
 import type { Owner } from '../../db/repositories/owned.ts';
 import type { TenantPlan } from '../../db/repositories/tenants.ts';
@@ -49,8 +49,8 @@ export function authenticate(
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) return refuse(req, res, 'send Authorization: Bearer <token>', false);
-    const match = /^Bearer +(\S+)$/i.exec(header.trim());
-    const parsed = match ? parseToken(match[1] as string) : null;
+    const presented = bearerToken(header);
+    const parsed = presented ? parseToken(presented) : null;
     if (!parsed) return refuse(req, res, 'malformed bearer token', true);
     const owner = await lookupOwner(db, redis, log, parsed.prefix, () => failures?.check(req, res));
     // Always compare, even without a row, so a miss and a wrong secret take the same time.
