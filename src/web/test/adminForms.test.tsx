@@ -6,9 +6,10 @@ import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Component as PlansPage } from '../src/admin/PlansPage.tsx';
 import { Component as StripeSettingsPage } from '../src/admin/StripeSettingsPage.tsx';
-import type { Plan, StripeSettings } from '../src/admin/types.ts';
+import type { StripeSettings } from '../src/admin/types.ts';
 import { AuthProvider, type Me } from '../src/shared/auth.tsx';
 import { keys } from '../src/shared/queryKeys.ts';
+import type { Plan } from '../src/shared/types.ts';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 const ME: Me = {

@@ -4,11 +4,12 @@ import { api } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { money, percent } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
+import type { SubscriptionStatus } from '../shared/types.ts';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
 import { BarChart } from './chart.tsx';
 import { StatusBadge } from './status.tsx';
-import type { StripeAnalytics, SubscriptionStatus } from './types.ts';
+import type { StripeAnalytics } from './types.ts';
 import './admin.css';
 
 const STATUSES: SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'canceled'];

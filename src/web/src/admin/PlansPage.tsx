@@ -7,13 +7,14 @@ import { api, type Page as List } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { dateTime, money } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
+import type { Plan } from '../shared/types.ts';
 import { Dialog } from '../shared/ui/Dialog.tsx';
 import { Field } from '../shared/ui/Field.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
 import { PLAN_FIELDS, type PlanFormValues, planSchema, toNewPlan } from './planSchema.ts';
 import { showServerError } from './serverErrors.ts';
-import type { Plan, StripeSettings } from './types.ts';
+import type { StripeSettings } from './types.ts';
 import './admin.css';
 
 const PLANS = '/api/admin/plans';

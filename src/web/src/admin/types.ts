@@ -1,4 +1,5 @@
 /** The admin API's response shapes (docs/API.md, "Admin (role admin)"). */
+import type { Plan, SubscriptionStatus } from '../shared/types.ts';
 
 export interface StripeSettings {
   configured: boolean;
@@ -18,8 +19,6 @@ export interface StripeSettingsInput {
   currency: string;
 }
 
-export type SubscriptionStatus = 'active' | 'trialing' | 'past_due' | 'canceled';
-
 export interface StripeAnalytics {
   currency: string;
   mrr_cents: number;
@@ -28,18 +27,6 @@ export interface StripeAnalytics {
   churn_rate_30d: number;
   revenue_by_plan: Array<{ plan_id: string; plan: string; subscriptions: number; mrr_cents: number }>;
   new_subscriptions_per_day: Array<{ date: string; count: number }>;
-}
-
-export interface Plan {
-  id: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  interval: 'month' | 'year';
-  limits: { max_agents: number; messages_per_month: number };
-  stripe_price_id: string | null;
-  trial_days: number;
-  created_at: string;
 }
 
 export type NewPlan = Omit<Plan, 'id' | 'created_at' | 'stripe_price_id' | 'trial_days'> & {

@@ -7,12 +7,13 @@ import { ApiError, api, type Page as ListPage, query } from '../shared/api.ts';
 import { type Me, useMe } from '../shared/auth.tsx';
 import { dateTime, money } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
+import type { Plan } from '../shared/types.ts';
 import { ConfirmDialog, Dialog } from '../shared/ui/Dialog.tsx';
 import { Field } from '../shared/ui/Field.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
 import { ErrorText } from './crud/CrudPage.tsx';
-import { type Plan, type PlanValues, planForm, type Subscription } from './crud/resources.ts';
+import { type PlanValues, planForm, type Subscription } from './crud/resources.ts';
 import { useSubscription } from './crud/useSubscription.ts';
 import './crud/crud.css';
 

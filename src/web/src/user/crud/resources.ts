@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Plan, SubscriptionStatus } from '../../shared/types.ts';
 
 /**
  * The shapes of the caller's agents, teams, roles and subscription (docs/API.md) and the
@@ -52,21 +53,9 @@ export interface Agent {
   updated_at: string;
 }
 
-export interface Plan {
-  id: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  interval: 'month' | 'year';
-  limits: { max_agents: number; messages_per_month: number };
-  stripe_price_id?: string | null;
-  trial_days?: number;
-  created_at?: string;
-}
-
 export interface Subscription {
   id: string;
-  status: 'active' | 'trialing' | 'past_due' | 'canceled';
+  status: SubscriptionStatus;
   cancel_at_period_end: boolean;
   current_period_start: string;
   current_period_end: string;
