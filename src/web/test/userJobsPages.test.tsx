@@ -134,6 +134,23 @@ const report = (status: string) => ({
   finished_at: null,
 });
 
+describe('the campaigns page', () => {
+  it('lists the campaigns and filters them by status through the URL', async () => {
+    const api = fakeApi({
+      'GET /api/campaigns': json(page([campaign('running', { sent: 3, total: 10 })])),
+      'GET /api/campaigns?status=failed&page=1&per_page=20': json(page([])),
+    });
+    renderAt('/campaigns');
+    const table = within(await screen.findByRole('table', { name: 'Campaigns' }));
+    expect(table.getByRole('link', { name: 'Black Friday' })).toHaveAttribute('href', `/campaigns/${ID}`);
+    expect(table.getByText('3 / 0 / 10')).toBeInTheDocument();
+    await userEvent.selectOptions(screen.getByLabelText('Status'), 'failed');
+    expect(await screen.findByText('No failed campaigns.')).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent('/campaigns?status=failed');
+    expect(api.calls.at(-1)?.url).toBe('/api/campaigns?status=failed&page=1&per_page=20');
+  });
+});
+
 describe('the reports page', () => {
   it('offers users no subscriptions report nor scope; admins both', async () => {
     fakeApi({ 'GET /api/reports': json(page([])) });

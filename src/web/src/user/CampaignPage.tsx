@@ -10,7 +10,7 @@ import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import './jobs/jobs.css';
-import { ProgressBar, StatusBadge } from './jobs/Progress.tsx';
+import { ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
   type Campaign,
@@ -253,24 +253,16 @@ function Recipients({ campaign }: { campaign: Campaign }) {
     <section aria-labelledby="recipients-title">
       <div className="jobs-panel-head">
         <h2 id="recipients-title">Recipients</h2>
-        <div className="field jobs-inline">
-          <label htmlFor="recipient-status">Status</label>
-          <select
-            id="recipient-status"
-            value={status}
-            onChange={(event) => {
-              setStatus(event.target.value as RecipientStatus | '');
-              setPage(1);
-            }}
-          >
-            <option value="">All</option>
-            {RECIPIENT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter
+          id="recipient-status"
+          className="field jobs-inline"
+          value={status}
+          statuses={RECIPIENT_STATUSES}
+          onChange={(next) => {
+            setStatus(next);
+            setPage(1);
+          }}
+        />
       </div>
       <ListTable
         list={list}

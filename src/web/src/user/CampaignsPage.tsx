@@ -10,7 +10,7 @@ import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState } from '../shared/ui/States.tsx';
 import { CampaignForm } from './jobs/CampaignForm.tsx';
 import './jobs/jobs.css';
-import { ProgressBar, StatusBadge } from './jobs/Progress.tsx';
+import { ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
   CAMPAIGN_STATUSES,
@@ -70,21 +70,12 @@ export function Component() {
       }
     >
       <div className="jobs-toolbar">
-        <div className="field">
-          <label htmlFor="campaign-status">Status</label>
-          <select
-            id="campaign-status"
-            value={status}
-            onChange={(event) => update({ status: event.target.value || null, page: null })}
-          >
-            <option value="">All</option>
-            {CAMPAIGN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter
+          id="campaign-status"
+          value={status}
+          statuses={CAMPAIGN_STATUSES}
+          onChange={(next) => update({ status: next || null, page: null })}
+        />
       </div>
 
       <ListTable

@@ -126,3 +126,32 @@ export function JobStatusCard({ jobId, heading = 'Job status' }: { jobId: string
     </section>
   );
 }
+
+/** "Status: All | …" for a list filtered by status; "" is All. */
+export function StatusFilter<S extends string>({
+  id,
+  value,
+  statuses,
+  onChange,
+  className = 'field',
+}: {
+  id: string;
+  value: S | '';
+  statuses: readonly S[];
+  onChange: (status: S | '') => void;
+  className?: string;
+}) {
+  return (
+    <div className={className}>
+      <label htmlFor={id}>Status</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value as S | '')}>
+        <option value="">All</option>
+        {statuses.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
