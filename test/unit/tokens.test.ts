@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, generateToken, hashSecret, parseToken, secretMatches } from '../../src/daemon/auth/tokens.ts';
+import {
+  bearerToken,
+  generateToken,
+  hashSecret,
+  parseToken,
+  secretMatches,
+} from '../../src/daemon/auth/tokens.ts';
 
 describe('API tokens', () => {
   it('generates distinct tokens that parse back to their prefix and secret', () => {
