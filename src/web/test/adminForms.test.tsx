@@ -1,15 +1,14 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ReactNode } from 'react';
-import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Component as PlansPage } from '../src/admin/PlansPage.tsx';
 import { Component as StripeSettingsPage } from '../src/admin/StripeSettingsPage.tsx';
 import type { StripeSettings } from '../src/admin/types.ts';
-import { AuthProvider, type Me } from '../src/shared/auth.tsx';
+import type { Me } from '../src/shared/auth.tsx';
 import { keys } from '../src/shared/queryKeys.ts';
 import type { Plan } from '../src/shared/types.ts';
+import { renderRoutes } from './renderRoutes.tsx';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 const ME: Me = {
@@ -49,16 +48,7 @@ const apiError = (status: number, code: string, message: string, details?: unkno
   Response.json({ error: { code, message, details } }, { status });
 
 function renderAt(path: string, element: ReactNode) {
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const router = createMemoryRouter([{ path, element }], { initialEntries: [path] });
-  render(
-    <QueryClientProvider client={queryClient}>
-      <AuthProvider>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>,
-  );
-  return queryClient;
+  return renderRoutes([{ path, element }], path).queryClient;
 }
 
 beforeEach(() => {

@@ -1,14 +1,12 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ReactNode } from 'react';
-import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Component as AnalyticsPage } from '../src/admin/AnalyticsPage.tsx';
 import type { AdminUser, StripeAnalytics } from '../src/admin/types.ts';
 import { Component as UsersPage } from '../src/admin/UsersPage.tsx';
 import type { Me } from '../src/shared/auth.tsx';
-import { AuthProvider } from '../src/shared/auth.tsx';
+import { renderRoutes } from './renderRoutes.tsx';
 
 const ME: Me = {
   user: { id: 'u1', email: 'admin@demo-1.example', role: 'admin' },
@@ -29,15 +27,7 @@ function fakeGets(answer: (url: string) => Response) {
 }
 
 function renderAt(path: string, initial: string, element: ReactNode) {
-  const router = createMemoryRouter([{ path, element }], { initialEntries: [initial] });
-  render(
-    <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
-      <AuthProvider>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>,
-  );
-  return router;
+  return renderRoutes([{ path, element }], initial).router;
 }
 
 beforeEach(() => {

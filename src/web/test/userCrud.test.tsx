@@ -1,12 +1,11 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuthProvider, type Me } from '../src/shared/auth.tsx';
+import type { Me } from '../src/shared/auth.tsx';
 import { Component as AgentsPage } from '../src/user/AgentsPage.tsx';
 import { Component as RolesPage } from '../src/user/RolesPage.tsx';
 import { Component as TeamsPage } from '../src/user/TeamsPage.tsx';
+import { renderRoutes } from './renderRoutes.tsx';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 const ME: Me = {
@@ -120,23 +119,15 @@ function fakeApi(seed: { teams?: Row[]; roles?: Row[]; agents?: Row[]; maxAgents
 function renderPage(path: string) {
   localStorage.setItem('wuz.token', TOKEN);
   localStorage.setItem('wuz.me', JSON.stringify(ME));
-  const router = createMemoryRouter(
+  return renderRoutes(
     [
       { path: '/agents', element: <AgentsPage /> },
       { path: '/teams', element: <TeamsPage /> },
       { path: '/roles', element: <RolesPage /> },
       { path: '/subscription', element: <p>subscription page</p> },
     ],
-    { initialEntries: [path] },
-  );
-  render(
-    <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
-      <AuthProvider>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>,
-  );
-  return router;
+    path,
+  ).router;
 }
 
 const team = (n: number, name: string): Row => ({ id: uuid(n), name, created_at: NOW, updated_at: NOW });

@@ -1,10 +1,9 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuthProvider, type Me } from '../src/shared/auth.tsx';
+import type { Me } from '../src/shared/auth.tsx';
 import { Component as SubscriptionPage } from '../src/user/SubscriptionPage.tsx';
+import { renderRoutes } from './renderRoutes.tsx';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -78,19 +77,12 @@ function stubApi(routes: Record<string, Reply | Reply[]>) {
 function renderPage(who: Me) {
   localStorage.setItem('wuz.token', TOKEN);
   localStorage.setItem('wuz.me', JSON.stringify(who));
-  const router = createMemoryRouter(
+  renderRoutes(
     [
       { path: '/subscription', element: <SubscriptionPage /> },
       { path: '/agents', element: <p>agents page</p> },
     ],
-    { initialEntries: ['/subscription'] },
-  );
-  render(
-    <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
-      <AuthProvider>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>,
+    '/subscription',
   );
 }
 

@@ -1,13 +1,12 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render } from '@testing-library/react';
-import { createMemoryRouter, RouterProvider, useLocation } from 'react-router';
+import { useLocation } from 'react-router';
 import { vi } from 'vitest';
-import { AuthProvider, type Me } from '../src/shared/auth.tsx';
+import type { Me } from '../src/shared/auth.tsx';
 import { Component as CampaignPage } from '../src/user/CampaignPage.tsx';
 import { Component as CampaignsPage } from '../src/user/CampaignsPage.tsx';
 import { Component as ContactsPage } from '../src/user/ContactsPage.tsx';
 import { Component as JobsPage } from '../src/user/JobsPage.tsx';
 import { Component as ReportsPage } from '../src/user/ReportsPage.tsx';
+import { renderRoutes } from './renderRoutes.tsx';
 
 export const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;
 export const USER: Me = {
@@ -86,7 +85,7 @@ export function renderAt(path: string, me: Me = USER) {
       <Where />
     </>
   );
-  const router = createMemoryRouter(
+  return renderRoutes(
     [
       { path: '/contacts', element: withWhere(<ContactsPage />) },
       { path: '/campaigns', element: withWhere(<CampaignsPage />) },
@@ -94,17 +93,8 @@ export function renderAt(path: string, me: Me = USER) {
       { path: '/jobs', element: withWhere(<JobsPage />) },
       { path: '/reports', element: withWhere(<ReportsPage />) },
     ],
-    { initialEntries: [path] },
+    path,
   );
-  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={queryClient}>
-      <AuthProvider>
-        <RouterProvider router={router} />
-      </AuthProvider>
-    </QueryClientProvider>,
-  );
-  return { router, queryClient };
 }
 
 /** navigator.onLine → false until the returned function is called. */
