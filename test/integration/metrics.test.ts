@@ -1,7 +1,10 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the assertions read arbitrary JSON bodies
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/daemon/services/freePort.ts';
+import { ACTIVE_TOKENS_KEY, FLUSH_EVERY_MS } from '../../src/daemon/telemetry/activeSessions.ts';
 import {
   cleanupDaemons,
   type Daemon,
@@ -208,5 +211,33 @@ describe('a separate metrics port with METRICS_TOKEN', () => {
     expect(((await statusJson(other.dataDir)) as any).metricsUrl).toBe(url);
     expect(other.stdout()).not.toContain(token);
     expect(other.stderr()).not.toContain(token);
+  });
+});
+
+describe('--metrics off', () => {
+  it('serves no /metrics and records nothing for it, while the API works', async () => {
+    const off = await startDaemon({
+      env: embeddedEnv,
+      args: ['--metrics', 'off'],
+      apiWorkers: 1,
+      queueWorkers: 0,
+    });
+    const seeded = await wuzctl(['seed', '--demo', '--tenants', '1', '--json', '--data-dir', off.dataDir], {
+      env: embeddedEnv,
+    });
+    expect(seeded.exitCode, seeded.stderr).toBe(0);
+    const token = JSON.parse(seeded.stdout).tenants[0].admin_token as string;
+    const metrics = await get(`${off.url}/metrics`);
+    expect(metrics.status).toBe(404);
+    expect(JSON.parse(metrics.text).error.code).toBe('not_found');
+    expect((await get(`${off.url}/api/session/agents`, { authorization: `Bearer ${token}` })).status).toBe(
+      200,
+    );
+    // Past the interval at which a worker writes the tokens it saw, had it kept any.
+    await sleep(FLUSH_EVERY_MS + 1000);
+    const address = ((await statusJson(off.dataDir)) as any).redis.address as string;
+    const [host, port] = address.split(':') as [string, string];
+    const exists = await execa('redis-cli', ['-h', host, '-p', port, 'EXISTS', ACTIVE_TOKENS_KEY]);
+    expect(exists.stdout.trim()).toBe('0');
   });
 });

@@ -37,7 +37,8 @@ export async function startApiWorker(
   const cache = new ResponseCache(redis, log, config.cacheEnabled);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = openQueues(redis, config.queue.retention);
-  const activeSessions = new ActiveSessions(redis);
+  // Only fed when something reads it: with metrics off, requests write nothing for it.
+  const activeSessions = config.metrics.enabled ? new ActiveSessions(redis) : undefined;
   const web = config.webDir ? await loadWebApp(config.webDir) : null;
   if (config.webDir && !web) log.debug({ dir: config.webDir }, 'web app not built; serving the API only');
   for (const queue of Object.values(queues)) {
@@ -104,7 +105,7 @@ export async function startApiWorker(
         await closed;
       }
       clearInterval(sweep);
-      await activeSessions.flush();
+      await activeSessions?.flush();
       await closeQueues(queues);
       await Promise.allSettled([redis.quit(), pool.end()]);
     },

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 /** Token ids seen recently, scored by when: shared by every API worker (and daemon) on the Redis. */
 export const ACTIVE_TOKENS_KEY = 'wuz:metrics:active-tokens';
 export const ACTIVE_WINDOW_MS = 5 * 60_000;
-const FLUSH_EVERY_MS = 5000;
+export const FLUSH_EVERY_MS = 5000;
 
 /**
  * Feeds `active_sessions_total`: the API tokens that made an authenticated request in the
