@@ -5,12 +5,12 @@ import yoctoSpinner, { type Spinner } from 'yocto-spinner';
 import { QUEUE_NAMES, type QueueName } from '../../daemon/config.ts';
 import type { JobData, Queues } from '../../daemon/queues/index.ts';
 import {
-  foldState,
   fromJob,
   isQueueName,
   type JobState,
   type JobStatus,
   jobStatus,
+  liveJob,
 } from '../../daemon/queues/jobStatus.ts';
 import { withDatabase } from '../database.ts';
 import { parseDuration } from '../duration.ts';
@@ -321,12 +321,8 @@ async function findJob(
   id: string,
 ): Promise<{ queue: QueueName; job: Job<JobData>; state: JobState } | null> {
   for (const name of QUEUE_NAMES) {
-    // State first (see liveStatus in queues/jobStatus.ts): a finished job's hash is final.
-    const state = await queues[name].getJobState(id);
-    if (state === 'unknown') continue;
-    const job = (await queues[name].getJob(id)) as Job<JobData> | undefined;
-    // Removed between the two reads.
-    if (job) return { queue: name, job, state: foldState(state) };
+    const live = await liveJob(queues[name], id);
+    if (live) return { queue: name, ...live };
   }
   return null;
 }

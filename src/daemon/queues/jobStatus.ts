@@ -28,16 +28,25 @@ export function foldState(state: string): JobState {
 }
 
 /**
- * A job as BullMQ holds it, or null when Redis no longer does (retention, removal). The
- * state is read before the job: a job read first and found completed after would lack
- * the return value it got in between (a finished job's hash no longer changes).
+ * A job and its state as BullMQ holds them, or null when Redis no longer does (retention,
+ * removal). The state is read before the job: a job read first and found completed after
+ * would lack the return value it got in between (a finished job's hash no longer changes).
  */
-export async function liveStatus(queue: Queue, id: string): Promise<JobStatus | null> {
+export async function liveJob(
+  queue: Queue,
+  id: string,
+): Promise<{ job: Job<JobData>; state: JobState } | null> {
   const state = await queue.getJobState(id);
   if (state === 'unknown') return null;
   const job = (await queue.getJob(id)) as Job<JobData> | undefined;
-  if (!job) return null;
-  return fromJob(job, foldState(state));
+  // Removed between the two reads.
+  return job ? { job, state: foldState(state) } : null;
+}
+
+/** liveJob as the status the API and the CLI show. */
+export async function liveStatus(queue: Queue, id: string): Promise<JobStatus | null> {
+  const live = await liveJob(queue, id);
+  return live ? fromJob(live.job, live.state) : null;
 }
 
 export function fromJob(job: Job<JobData>, state: JobState): JobStatus {
