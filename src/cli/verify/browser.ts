@@ -1,5 +1,5 @@
-import { access, constants } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
+import { isExecutable } from '../../daemon/services/executables.ts';
 import { GateCannotRun } from './gate.ts';
 
 /**
@@ -23,11 +23,7 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 export async function findChromium(): Promise<string> {
   const candidates = process.env.CHROMIUM_BIN ? [process.env.CHROMIUM_BIN] : CANDIDATES;
   for (const candidate of candidates) {
-    const ok = await access(candidate, constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return candidate;
+    if (await isExecutable(candidate)) return candidate;
   }
   throw new GateCannotRun(
     'Chromium is not installed',

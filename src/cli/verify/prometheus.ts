@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { findExecutable } from '../../daemon/services/executables.ts';
 import { freePort } from '../../daemon/services/freePort.ts';
 import { GateCannotRun } from './gate.ts';
 
@@ -10,23 +10,6 @@ const run = promisify(execFile);
 
 const INSTALL_HINT =
   'install Prometheus: `sudo apt-get install prometheus` (Debian/Ubuntu; brings promtool), or set PROMETHEUS_BIN and PROMTOOL_BIN';
-
-/** An executable on PATH (or the path given), else null. */
-async function which(name: string, given: string | undefined): Promise<string | null> {
-  const candidates = given
-    ? [given]
-    : (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name));
-  for (const candidate of candidates) {
-    if (
-      await access(candidate, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return candidate;
-  }
-  return null;
-}
 
 export interface PrometheusBinaries {
   prometheus: string;
@@ -36,8 +19,8 @@ export interface PrometheusBinaries {
 
 /** Finds prometheus and promtool, or says how to install them. */
 export async function findPrometheus(): Promise<PrometheusBinaries> {
-  const prometheus = await which('prometheus', process.env.PROMETHEUS_BIN);
-  const promtool = await which('promtool', process.env.PROMTOOL_BIN);
+  const prometheus = await findExecutable('prometheus', process.env.PROMETHEUS_BIN);
+  const promtool = await findExecutable('promtool', process.env.PROMTOOL_BIN);
   if (!prometheus || !promtool) {
     throw new GateCannotRun(`${prometheus ? 'promtool' : 'prometheus'} is not installed`, INSTALL_HINT);
   }

@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logger.ts';
+import { findOnPath } from './executables.ts';
 import { freePort } from './freePort.ts';
 import { connectRedis } from './redis.ts';
 
@@ -13,18 +14,6 @@ export class RedisNotInstalledError extends Error {
         '  or point wuzctl at one: REDIS_URL=redis://host:6379 wuzctl serve',
     );
   }
-}
-
-export async function findOnPath(binary: string): Promise<string | null> {
-  const { access, constants } = await import('node:fs/promises');
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, binary);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {}
-  }
-  return null;
 }
 
 /**
