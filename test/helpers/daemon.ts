@@ -114,6 +114,25 @@ export async function wuzctl(
   };
 }
 
+export interface SeededTenant {
+  slug: string;
+  admin_token: string;
+  /** The demo seeds several token-holding users (TOKEN_HOLDERS in db/seed/demo.ts). */
+  user_tokens: [string, string, ...string[]];
+}
+
+/** `wuzctl seed --demo` into a daemon's data: its tenants with their tokens; throws with stderr on failure. */
+export async function seedDemo(
+  dataDir: string,
+  tenants: number,
+  env: Env = embeddedEnv,
+): Promise<SeededTenant[]> {
+  const args = ['seed', '--demo', '--tenants', String(tenants), '--json', '--data-dir', dataDir];
+  const result = await wuzctl(args, { env });
+  if (result.exitCode !== 0) throw new Error(`wuzctl seed failed (${result.exitCode}): ${result.stderr}`);
+  return JSON.parse(result.stdout).tenants as SeededTenant[];
+}
+
 export interface ChildStatus {
   role: 'api' | 'queue';
   index: number;

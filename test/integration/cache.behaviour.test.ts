@@ -11,10 +11,10 @@ import {
   cleanupDaemons,
   type Daemon,
   embeddedEnv,
+  seedDemo,
   startDaemon,
   statusJson,
   waitFor,
-  wuzctl,
 } from '../helpers/daemon.ts';
 import { ownRedis } from '../helpers/redis.ts';
 
@@ -86,11 +86,7 @@ beforeAll(async () => {
     WUZ_CACHE_TTL: 'roles=2',
   };
   daemon = await startDaemon({ env, apiWorkers: 3, queueWorkers: 0 });
-  const seeded = await wuzctl(['seed', '--demo', '--tenants', '2', '--json', '--data-dir', daemon.dataDir], {
-    env,
-  });
-  expect(seeded.exitCode, seeded.stderr).toBe(0);
-  for (const tenant of JSON.parse(seeded.stdout).tenants) {
+  for (const tenant of await seedDemo(daemon.dataDir, 2, env)) {
     admin[tenant.slug] = tenant.admin_token;
     user[tenant.slug] = tenant.user_tokens[0];
   }

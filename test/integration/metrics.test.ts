@@ -9,10 +9,11 @@ import {
   cleanupDaemons,
   type Daemon,
   embeddedEnv,
+  type SeededTenant,
+  seedDemo,
   startDaemon,
   statusJson,
   waitFor,
-  wuzctl,
 } from '../helpers/daemon.ts';
 import { parseExposition, type Sample, total } from '../helpers/metrics.ts';
 
@@ -51,11 +52,7 @@ beforeAll(async () => {
     apiWorkers: 2,
     queueWorkers: 1,
   });
-  const seeded = await wuzctl(['seed', '--demo', '--tenants', '2', '--json', '--data-dir', daemon.dataDir], {
-    env: embeddedEnv,
-  });
-  expect(seeded.exitCode, seeded.stderr).toBe(0);
-  for (const tenant of JSON.parse(seeded.stdout).tenants) {
+  for (const tenant of await seedDemo(daemon.dataDir, 2)) {
     admins.push(tenant.admin_token);
     users.push(tenant.user_tokens[0]);
   }
@@ -222,11 +219,8 @@ describe('--metrics off', () => {
       apiWorkers: 1,
       queueWorkers: 0,
     });
-    const seeded = await wuzctl(['seed', '--demo', '--tenants', '1', '--json', '--data-dir', off.dataDir], {
-      env: embeddedEnv,
-    });
-    expect(seeded.exitCode, seeded.stderr).toBe(0);
-    const token = JSON.parse(seeded.stdout).tenants[0].admin_token as string;
+    const [tenant] = (await seedDemo(off.dataDir, 1)) as [SeededTenant];
+    const token = tenant.admin_token;
     const metrics = await get(`${off.url}/metrics`);
     expect(metrics.status).toBe(404);
     expect(JSON.parse(metrics.text).error.code).toBe('not_found');

@@ -5,10 +5,11 @@ import {
   cleanupDaemons,
   type Daemon,
   embeddedEnv,
+  type SeededTenant,
+  seedDemo,
   startDaemon,
   statusJson,
   waitFor,
-  wuzctl,
 } from '../helpers/daemon.ts';
 
 // One embedded daemon (its own redis-server and PGlite, so a restart keeps the queues),
@@ -94,11 +95,7 @@ beforeAll(async () => {
     queueWorkers: 2,
     args: ['--wuzapi-url', fake.url, '--job-lock', '2', '--import-limit', '64kb', '--shutdown-timeout', '10'],
   });
-  const seeded = await wuzctl(['seed', '--demo', '--tenants', '2', '--json', '--data-dir', daemon.dataDir], {
-    env: embeddedEnv,
-  });
-  expect(seeded.exitCode, seeded.stderr).toBe(0);
-  const [first, second] = JSON.parse(seeded.stdout).tenants;
+  const [first, second] = (await seedDemo(daemon.dataDir, 2)) as [SeededTenant, SeededTenant];
   tokens.admin = first.admin_token;
   tokens.user = first.user_tokens[0];
   tokens.user2 = first.user_tokens[1];

@@ -10,6 +10,7 @@ import {
   cleanupDaemons,
   type Daemon,
   embeddedEnv,
+  seedDemo,
   startDaemon,
   statusJson,
   waitFor,
@@ -70,11 +71,7 @@ beforeAll(async () => {
   redis = (await ownRedis(redisPort, redisDir)).server;
   env = { ...embeddedEnv, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ...LIMITS };
   daemon = await startDaemon({ env, apiWorkers: 3, queueWorkers: 0 });
-  const seeded = await wuzctl(['seed', '--demo', '--tenants', '5', '--json', '--data-dir', daemon.dataDir], {
-    env,
-  });
-  expect(seeded.exitCode, seeded.stderr).toBe(0);
-  for (const tenant of JSON.parse(seeded.stdout).tenants) tokens[tenant.slug] = tenant.admin_token;
+  for (const tenant of await seedDemo(daemon.dataDir, 5, env)) tokens[tenant.slug] = tenant.admin_token;
 });
 
 afterAll(async () => {
