@@ -89,8 +89,10 @@ describe('the shared list table', () => {
   });
 
   it('shows the empty state and no table when the list has no rows', async () => {
-    renderList(async () => page([]));
+    const onPage = vi.fn();
+    renderList(async () => page([]), onPage);
     expect(await screen.findByText('No rows yet.')).toBeInTheDocument();
+    expect(onPage).not.toHaveBeenCalled();
     expect(screen.queryByRole('table')).toBeNull();
     expect(screen.queryByText('per page')).toBeNull();
   });
@@ -117,5 +119,13 @@ describe('the shared list table', () => {
     await client.refetchQueries({ queryKey: ['rows'] });
     await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('The database is away.'));
     expect(screen.getByRole('button', { name: 'Delete Ana' })).toBeInTheDocument();
+  });
+
+  it('moves an address past the last page to the last page, replacing it, without claiming the list is empty', async () => {
+    const onPage = vi.fn();
+    renderList(async () => page([], 3, 4), onPage);
+    await waitFor(() => expect(onPage).toHaveBeenCalledWith(2, { replace: true }));
+    expect(screen.queryByText('No rows yet.')).toBeNull();
+    expect(screen.getByRole('status')).toHaveTextContent('Loading rows…');
   });
 });

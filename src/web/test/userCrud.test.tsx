@@ -244,6 +244,17 @@ describe('teams', () => {
     expect(await screen.findByRole('cell', { name: 'Team 30' })).toBeInTheDocument();
     expect(api.calls.some((call) => call.search === '?page=2&per_page=25')).toBe(true);
   });
+
+  it('deleting the only row of the last page goes back to the page before it, in place', async () => {
+    fakeApi({ teams: Array.from({ length: 26 }, (_, i) => team(i + 1, `Team ${i + 1}`)) });
+    const router = renderPage('/teams?page=2');
+    await userEvent.click(await screen.findByRole('button', { name: 'Delete Team 26' }));
+    await userEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    expect(await screen.findByRole('cell', { name: 'Team 25' })).toBeInTheDocument();
+    expect(router.state.location.search).toBe('');
+    // Replaced, not pushed: going back does not return to the page that no longer exists.
+    expect(router.state.historyAction).toBe('REPLACE');
+  });
 });
 
 describe('roles', () => {

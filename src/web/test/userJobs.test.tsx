@@ -257,6 +257,42 @@ describe('the CSV import', () => {
   });
 });
 
+describe('the contacts list', () => {
+  it('deleting the only contact of the last page shows the page before it', async () => {
+    const contacts = Array.from({ length: 26 }, (_, i) => ({
+      id: `c${i + 1}`,
+      phone: `+5511911110${String(i + 1).padStart(3, '0')}`,
+      name: `Contact ${i + 1}`,
+      variables: {},
+      created_at: '2026-11-01T10:00:00.000Z',
+    }));
+    fakeApi({
+      'GET /api/contacts': ({ url }) => {
+        const at = Number(new URL(url, 'http://x').searchParams.get('page') ?? 1);
+        return Response.json({
+          data: contacts.slice((at - 1) * 25, at * 25),
+          page: at,
+          per_page: 25,
+          total: contacts.length,
+        });
+      },
+      'DELETE /api/contacts/c26': () => {
+        contacts.pop();
+        return new Response(null, { status: 204 });
+      },
+    });
+    renderAt('/contacts');
+    await screen.findByRole('cell', { name: 'Contact 25' });
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Delete Contact 26' }));
+    const dialog = within(await screen.findByRole('dialog', { name: 'Delete this contact?' }));
+    await userEvent.click(dialog.getByRole('button', { name: 'Delete' }));
+    expect(await screen.findByRole('cell', { name: 'Contact 25' })).toBeInTheDocument();
+    expect(screen.queryByText('No contacts yet.')).toBeNull();
+    expect(screen.queryByRole('navigation', { name: 'Pagination' })).toBeNull();
+  });
+});
+
 describe('offline changes', () => {
   it('an import attempted offline says so and sends nothing', async () => {
     const api = fakeApi({ 'GET /api/contacts': json(page([])) });

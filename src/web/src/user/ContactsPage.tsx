@@ -1,6 +1,6 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { Link } from 'react-router';
 import { api, type Page as ListPage, query } from '../shared/api.ts';
@@ -36,12 +36,6 @@ export function Component() {
     placeholderData: keepPreviousData,
     retry: retryTransient,
   });
-
-  // Deleting the last contact of the last page: show the page before it.
-  const emptyPage = list.data?.data.length === 0 && page > 1;
-  useEffect(() => {
-    if (emptyPage) setPage((current) => Math.max(1, current - 1));
-  }, [emptyPage]);
 
   return (
     <Page

@@ -1,5 +1,5 @@
 import type { UseQueryResult } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import type { Page } from '../api.ts';
 import { Pagination } from './Pagination.tsx';
 import { ErrorState, Loading } from './States.tsx';
@@ -68,12 +68,23 @@ export function ListTable<T>({
   tableClassName?: string;
   /** One `<tr>` per item, with its key. */
   row: (item: T) => ReactNode;
-  onPage: (page: number) => void;
+  /** Go to a page; `replace` when the list corrects an address past its end. */
+  onPage: (page: number, how?: { replace: boolean }) => void;
   /** Shown beside the pagination (a page-size choice). */
   footer?: ReactNode;
 }) {
+  // Past the last page (its last row was just deleted, or an old link): go to the last one.
+  // The answer names its own page, so a previous page shown while the next one loads
+  // (keepPreviousData) is never mistaken for it.
+  const data = list.data;
+  const lastPage = data ? Math.max(1, Math.ceil(data.total / Math.max(1, data.per_page))) : 1;
+  const pastTheEnd = Boolean(data && data.data.length === 0 && data.page > lastPage);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: onPage is recreated every render
+  useEffect(() => {
+    if (pastTheEnd) onPage(lastPage, { replace: true });
+  }, [pastTheEnd, lastPage]);
   return (
-    <ListStates list={list} loading={loading} empty={empty}>
+    <ListStates list={list} loading={loading} empty={pastTheEnd ? <Loading label={loading} /> : empty}>
       {(page) => (
         <>
           {heading && <h2>{heading}</h2>}

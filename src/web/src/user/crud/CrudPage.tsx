@@ -6,7 +6,7 @@ import {
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
-import { type ReactNode, type RefObject, useEffect, useRef, useState } from 'react';
+import { type ReactNode, type RefObject, useRef, useState } from 'react';
 import {
   type DefaultValues,
   type FieldValues,
@@ -150,15 +150,6 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
       { replace },
     );
 
-  // Past the last page (its last row was just deleted, or an old link): go to the last one.
-  const data = list.data;
-  const lastPage = data ? Math.max(1, Math.ceil(data.total / perPage)) : 1;
-  const pastTheEnd = Boolean(data && !list.isPlaceholderData && data.data.length === 0 && page > lastPage);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: setParams is recreated every render
-  useEffect(() => {
-    if (pastTheEnd) setParams({ page: String(lastPage) }, true);
-  }, [pastTheEnd, lastPage]);
-
   const [editing, setEditing] = useState<{ row: T | null } | null>(null);
   const [deleting, setDeleting] = useState<T | null>(null);
   const createButton = useRef<HTMLButtonElement>(null);
@@ -206,13 +197,12 @@ export function CrudPage<T extends { id: string }, V extends FieldValues>({
     <ListTable
       list={list}
       loading={`Loading ${resource.plural}…`}
-      // Past the last page the rows are empty but the list is not: the effect above moves on.
-      empty={data && data.total > 0 ? null : empty}
+      empty={empty}
       caption={resource.title}
       headers={resource.columns.map((column) => ({ label: column.header, className: optional(column) }))}
       actions
       tableClassName="crud-table"
-      onPage={(next) => setParams({ page: String(next) })}
+      onPage={(next, how) => setParams({ page: String(next) }, how?.replace)}
       row={(row) => (
         <tr key={row.id}>
           {resource.columns.map((column) => (
