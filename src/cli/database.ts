@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { fromDatabaseError } from '../daemon/api/errors.ts';
@@ -7,6 +6,8 @@ import { dataPaths, resolveDataDir } from '../daemon/config.ts';
 import { migrate } from '../daemon/db/migrate.ts';
 import { connectDatabase } from '../daemon/db/pool.ts';
 import { createLogger } from '../daemon/logger.ts';
+import { dataDirCredential } from '../daemon/security/credentials.ts';
+import { preparePrivateDir } from '../daemon/security/privateFiles.ts';
 import { EmbeddedPostgres } from '../daemon/services/embeddedPostgres.ts';
 import { connectRedis } from '../daemon/services/redis.ts';
 import { AlreadyRunningError, acquirePidLock, isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
@@ -36,7 +37,7 @@ export async function withDatabase<T>(
   }
   const dataDir = resolveDataDir(dataDirFlag);
   const paths = dataPaths(dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await preparePrivateDir(dataDir);
   let release: (() => Promise<void>) | undefined;
   try {
     release = await acquirePidLock(paths.pidFile);
@@ -45,7 +46,8 @@ export async function withDatabase<T>(
     return onPool(await daemonDatabaseUrl(dataDir, paths.pidFile), work, false);
   }
   const log = createLogger('cli', 'error');
-  const embedded = new EmbeddedPostgres(paths.pgDir, log);
+  const password = await dataDirCredential(dataDir, 'database.password');
+  const embedded = new EmbeddedPostgres(paths.pgDir, password, log);
   try {
     note(`opening the embedded database in ${paths.pgDir} (no daemon is running)…`);
     await embedded.start().catch((error: Error) => {

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../paths.ts';
+import { parseTrustProxy, type TrustProxy } from './api/trustProxy.ts';
 
 /**
  * One table drives the CLI flags, the environment variables and docs/CONFIGURATION.md,
@@ -244,8 +245,43 @@ export const serveOptions = [
     default: '127.0.0.1',
     help: 'address the --metrics-port listener binds to',
   },
+  {
+    key: 'trustProxy',
+    flag: '--trust-proxy <proxies>',
+    env: 'WUZ_TRUST_PROXY',
+    default: 'off',
+    help: 'proxies allowed to name the client (X-Forwarded-For) for per-address limits and /metrics: off, a hop count, or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
+  },
+  {
+    key: 'hsts',
+    flag: '--hsts <mode>',
+    env: 'WUZ_HSTS',
+    default: 'off',
+    help: 'send Strict-Transport-Security (on only when TLS terminates in front of the daemon, for every host name it serves)',
+  },
   // Secrets and connection URLs (which may hold passwords): environment only, never flags
   // (visible in `ps`).
+  {
+    key: 'secretKey',
+    flag: null,
+    env: 'WUZ_SECRET_KEY',
+    default: '(generated into <data-dir>/secrets/secret.key)',
+    help: 'the 32-byte key (base64 or hex) that encrypts secrets at rest and signs the auth cache; every node of one database needs the same',
+  },
+  {
+    key: 'secretKeyFile',
+    flag: null,
+    env: 'WUZ_SECRET_KEY_FILE',
+    default: '(none)',
+    help: 'a file holding the secret key instead (one key per line: the first is current, the others are read-only previous keys)',
+  },
+  {
+    key: 'secretKeyPrevious',
+    flag: null,
+    env: 'WUZ_SECRET_KEY_PREVIOUS',
+    default: '(none)',
+    help: 'older secret keys, comma-separated, still accepted for reading while secrets are re-encrypted (key rotation)',
+  },
   {
     key: 'metricsToken',
     flag: null,
@@ -343,7 +379,20 @@ const schema = z.object({
   metrics: z.enum(['on', 'off'], 'must be on or off'),
   metricsPort: integer(0, 65535).optional(),
   metricsHost: z.string().min(1, 'must not be empty'),
+  trustProxy: z.string().transform((value, ctx) => {
+    try {
+      return parseTrustProxy(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  hsts: z.enum(['on', 'off'], 'must be on or off'),
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Decoded (and checked) by security/keyring.ts, which also reads them in CLI commands.
+  secretKey: z.string().optional(),
+  secretKeyFile: z.string().optional(),
+  secretKeyPrevious: z.string().optional(),
   redisUrl: urlWithProtocol(['redis:', 'rediss:'], 'Redis').optional(),
   databaseUrl: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -365,6 +414,10 @@ export interface ServeConfig {
   metrics: MetricsConfig;
   /** The built web app to serve; null: API only. */
   webDir: string | null;
+  /** Proxies allowed to name the client (false: none, the socket's peer is the client). */
+  trustProxy: TrustProxy;
+  /** Send Strict-Transport-Security: TLS terminates in front of the daemon. */
+  hsts: boolean;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
@@ -412,6 +465,9 @@ function defaultFor(key: ServeOptionKey): string | undefined {
     key === 'databaseUrl' ||
     key === 'metricsPort' ||
     key === 'metricsToken' ||
+    key === 'secretKey' ||
+    key === 'secretKeyFile' ||
+    key === 'secretKeyPrevious' ||
     key === 'web'
   )
     return undefined;
@@ -419,7 +475,7 @@ function defaultFor(key: ServeOptionKey): string | undefined {
 }
 
 /** Values never echoed back in an error message. */
-const SECRET_KEYS = new Set(['redisUrl', 'databaseUrl', 'metricsToken']);
+const SECRET_KEYS = new Set(['redisUrl', 'databaseUrl', 'metricsToken', 'secretKey', 'secretKeyPrevious']);
 
 /** Merges flags, environment and defaults, and validates everything at once. */
 export function loadServeConfig(
@@ -489,6 +545,8 @@ export function loadServeConfig(
       token: value.metricsToken,
     },
     webDir: value.web === 'off' ? null : path.resolve(value.web ?? path.join(packageRoot, 'dist', 'web')),
+    trustProxy: value.trustProxy,
+    hsts: value.hsts === 'on',
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
     logLevel: value.logLevel,

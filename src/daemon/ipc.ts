@@ -1,6 +1,8 @@
+import type { TrustProxy } from './api/trustProxy.ts';
 import type { CacheStats } from './cache/responseCache.ts';
 import type { CacheTtlName, QueueConfig, RateLimitConfig } from './config.ts';
 import type { RateLimitStats } from './ratelimit/store.ts';
+import type { KeyringText } from './security/keyring.ts';
 import type { MetricsSnapshot } from './telemetry/metrics.ts';
 /** Messages between the supervisor and its children over the Node IPC channel. */
 export type ChildRole = 'api' | 'queue';
@@ -33,6 +35,8 @@ export type FromChild =
 /** What a child needs to start: the resolved addresses of Redis and the database. */
 export interface ChildConfig {
   role: ChildRole;
+  /** Shown on the child's command line only (see children.ts). */
+  dataDir: string;
   host: string;
   port: number;
   redisUrl: string;
@@ -48,6 +52,10 @@ export interface ChildConfig {
   metrics: ChildMetricsConfig;
   /** The built web app the API workers serve (null: API only). */
   webDir: string | null;
+  /** The secret keys (encryption at rest, auth cache seal). */
+  keyring: KeyringText;
+  trustProxy: TrustProxy;
+  hsts: boolean;
 }
 
 export interface ChildMetricsConfig {

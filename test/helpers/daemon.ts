@@ -375,3 +375,14 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
   }
   return { status: response.status, body, contentType: response.headers.get('content-type') ?? '' };
 }
+
+/** A password the daemon generated for its embedded Redis or database (`<data-dir>/secrets/`). */
+export async function embeddedPassword(dataDir: string, service: 'redis' | 'database'): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(path.join(dataDir, 'secrets', `${service}.password`), 'utf8')).trim();
+}
+
+/** A connection URL of the daemon's embedded database, password included. */
+export async function embeddedDatabaseUrl(dataDir: string, address: string): Promise<string> {
+  return `postgres://postgres:${encodeURIComponent(await embeddedPassword(dataDir, 'database'))}@${address}`;
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupDaemons,
   type Daemon,
+  embeddedDatabaseUrl,
   embeddedEnv,
   startDaemon,
   statusJson,
@@ -132,7 +133,7 @@ describe('authentication and authorization', () => {
 
   it('stores tokens only as hashes', async () => {
     const { address } = (await statusJson(daemon.dataDir)).database;
-    const client = new pg.Client({ connectionString: `postgres://postgres@${address}` });
+    const client = new pg.Client({ connectionString: await embeddedDatabaseUrl(daemon.dataDir, address) });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT prefix, encode(secret_hash, $1) AS hash FROM api_tokens', [
@@ -439,7 +440,7 @@ describe('analytics', () => {
   it('matches a hand-computed data set', async () => {
     const t = await tenantWithUsers('tenant-analytics');
     const { address } = (await statusJson(daemon.dataDir)).database;
-    const db = new pg.Client({ connectionString: `postgres://postgres@${address}` });
+    const db = new pg.Client({ connectionString: await embeddedDatabaseUrl(daemon.dataDir, address) });
     await db.connect();
     try {
       const tenantId = (await db.query('SELECT id FROM tenants WHERE slug = $1', [t.slug])).rows[0].id;

@@ -9,6 +9,7 @@ import {
   cleanupDaemons,
   type Daemon,
   embeddedEnv,
+  embeddedPassword,
   type SeededTenant,
   seedDemo,
   startDaemon,
@@ -231,7 +232,18 @@ describe('--metrics off', () => {
     await sleep(FLUSH_EVERY_MS + 1000);
     const address = ((await statusJson(off.dataDir)) as any).redis.address as string;
     const [host, port] = address.split(':') as [string, string];
-    const exists = await execa('redis-cli', ['-h', host, '-p', port, 'EXISTS', ACTIVE_TOKENS_KEY]);
+    const password = await embeddedPassword(off.dataDir, 'redis');
+    const exists = await execa('redis-cli', [
+      '-h',
+      host,
+      '-p',
+      port,
+      '--no-auth-warning',
+      '-a',
+      password,
+      'EXISTS',
+      ACTIVE_TOKENS_KEY,
+    ]);
     expect(exists.stdout.trim()).toBe('0');
   });
 });

@@ -12,13 +12,14 @@ import { EmbeddedPostgres } from '../../src/daemon/services/embeddedPostgres.ts'
  * transactions — and check that no connection ever sees another's statement, parameters
  * or open transaction (pglite-socket interleaved them: electric-sql/pglite#1046).
  */
+const PASSWORD = 'correct horse battery staple';
 let dir: string;
 let database: EmbeddedPostgres;
 let pool: pg.Pool;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'wuzpg-'));
-  database = new EmbeddedPostgres(dir, createLogger('test', 'silent'));
+  database = new EmbeddedPostgres(dir, PASSWORD, createLogger('test', 'silent'));
   await database.start();
   pool = new pg.Pool({ connectionString: database.url, max: 16 });
   await pool.query('CREATE TABLE items (id serial PRIMARY KEY, owner int NOT NULL, label text NOT NULL)');
@@ -125,5 +126,70 @@ describe('embedded database: many connections on one PGlite session', () => {
         expect((result as PromiseFulfilledResult<pg.QueryResult>).value.rows[0].n).toBe(i);
       }
     });
+  });
+});
+
+describe('embedded database: password (SCRAM-SHA-256)', () => {
+  const withPassword = (password: string | null) => {
+    const url = new URL(database.url);
+    url.password = password ?? '';
+    return url.toString();
+  };
+
+  it('lets a client in with the password, and never sees it on the wire', async () => {
+    const client = new pg.Client({ connectionString: withPassword(PASSWORD) });
+    await client.connect();
+    expect((await client.query<{ n: number }>('SELECT 41 + 1 AS n')).rows[0]?.n).toBe(42);
+    await client.end();
+  });
+
+  it.each([
+    ['a wrong password', 'guess'],
+    ['no password', null],
+  ])('refuses %s with 28P01, and the refused client cannot read or block anything', async (_, password) => {
+    const client = new pg.Client({
+      connectionString: withPassword(password),
+      password: password ?? undefined,
+    });
+    client.on('error', () => {});
+    const refused = await client.connect().then(
+      () => null,
+      (error: { code?: string; message: string }) => error,
+    );
+    expect(refused).not.toBeNull();
+    if (password !== null) expect(refused?.code).toBe('28P01');
+    await client.end().catch(() => {});
+    // The session stayed free for authenticated clients.
+    expect((await pool.query<{ n: number }>('SELECT 1 AS n')).rows[0]?.n).toBe(1);
+  });
+
+  it('drops a raw client that sends its startup and never authenticates, without holding the session', async () => {
+    const net = await import('node:net');
+    const url = new URL(database.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const user = Buffer.from('user\0postgres\0database\0postgres\0\0');
+    const startup = Buffer.alloc(8 + user.length);
+    startup.writeInt32BE(startup.length, 0);
+    startup.writeInt32BE(196608, 4);
+    user.copy(startup, 8);
+    socket.write(startup);
+    const reply = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    // 'R' with kind 10: AuthenticationSASL, offering SCRAM-SHA-256 — not AuthenticationOk.
+    expect(String.fromCharCode(reply[0] as number)).toBe('R');
+    expect(reply.readInt32BE(5)).toBe(10);
+    expect(reply.subarray(9).toString()).toContain('SCRAM-SHA-256');
+    // A query sent anyway is refused, not run.
+    const sql = Buffer.from('SELECT 1\0');
+    const query = Buffer.alloc(5 + sql.length);
+    query.write('Q', 0);
+    query.writeInt32BE(4 + sql.length, 1);
+    sql.copy(query, 5);
+    socket.write(query);
+    const refusal = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    expect(String.fromCharCode(refusal[0] as number)).toBe('E');
+    expect(refusal.toString()).toContain('28P01');
+    socket.destroy();
+    expect((await pool.query<{ n: number }>('SELECT 2 AS n')).rows[0]?.n).toBe(2);
   });
 });

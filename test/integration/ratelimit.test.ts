@@ -41,6 +41,8 @@ let redisPort: number;
 let redisDir: string;
 let env: Record<string, string | undefined>;
 const tokens: Record<string, string> = {};
+/** A user token per tenant that no test sends before the auth-failure test: never in the auth cache. */
+const unusedTokens: Record<string, string> = {};
 
 function get(path: string, token: string | null): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -71,7 +73,10 @@ beforeAll(async () => {
   redis = (await ownRedis(redisPort, redisDir)).server;
   env = { ...embeddedEnv, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ...LIMITS };
   daemon = await startDaemon({ env, apiWorkers: 3, queueWorkers: 0 });
-  for (const tenant of await seedDemo(daemon.dataDir, 5, env)) tokens[tenant.slug] = tenant.admin_token;
+  for (const tenant of await seedDemo(daemon.dataDir, 5, env)) {
+    tokens[tenant.slug] = tenant.admin_token;
+    unusedTokens[tenant.slug] = tenant.user_tokens[0];
+  }
 });
 
 afterAll(async () => {
@@ -139,7 +144,7 @@ describe('per-tenant rate limits', () => {
     expect(unknown.stderr).toMatch(/unknown plan "gold"/);
   });
 
-  it('limits failed authentications per address, without locking out a cached valid token', async () => {
+  it('limits failed authentications per address, without locking out any valid token', async () => {
     // demo-5 uses the API once: its token's lookup is now cached.
     expect((await get('/api/session/teams', tokens['demo-5'] as string)).status).toBe(200);
     const bad = `wuz_000000000000_${'a'.repeat(43)}`;
@@ -150,8 +155,10 @@ describe('per-tenant rate limits', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.message).toMatch(/too many failed authentications/);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    // From the same address, the cached valid token still passes.
+    // From the same address, the cached valid token still passes…
     expect((await get('/api/session/teams', tokens['demo-5'] as string)).status).toBe(200);
+    // …and so does one never used before (not in the auth cache): a token that verifies passes.
+    expect((await get('/api/session/teams', unusedTokens['demo-3'] as string)).status).toBe(200);
     // Probes are never limited.
     const probes = await Promise.all(Array.from({ length: 30 }, () => get('/healthz', null)));
     expect(probes.every((p) => p.status === 200 && p.headers['x-ratelimit-limit'] === undefined)).toBe(true);

@@ -7,6 +7,7 @@ import {
   cleanupDaemons,
   type Daemon,
   type DaemonStatus,
+  embeddedDatabaseUrl,
   embeddedEnv,
   getJson,
   pidGone,
@@ -25,7 +26,9 @@ const version = JSON.parse(await readFile(new URL('../../package.json', import.m
 
 /** Connects to the embedded PGlite through the address status reports. */
 async function embeddedDb(status: DaemonStatus): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: `postgres://postgres@${status.database.address}` });
+  const client = new pg.Client({
+    connectionString: await embeddedDatabaseUrl(status.dataDir, status.database.address),
+  });
   await client.connect();
   return client;
 }

@@ -96,6 +96,8 @@ describe('loadServeConfig', () => {
       wuzapi: { url: 'http://127.0.0.1:8080', timeoutMs: 15_000 },
       metrics: { enabled: true, port: undefined, host: '127.0.0.1', token: undefined },
       webDir: path.resolve(import.meta.dirname, '../../dist/web'),
+      trustProxy: false,
+      hsts: false,
       redisUrl: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
@@ -132,6 +134,8 @@ describe('loadServeConfig', () => {
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
         LOG_LEVEL: 'debug',
+        WUZ_TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        WUZ_HSTS: 'on',
         WUZ_METRICS: 'off',
         WUZ_METRICS_PORT: '9464',
         WUZ_METRICS_HOST: '0.0.0.0',
@@ -166,6 +170,8 @@ describe('loadServeConfig', () => {
       wuzapi: { url: 'https://wuzapi.example.com', timeoutMs: 3000 },
       metrics: { enabled: false, port: 9464, host: '0.0.0.0', token: 'a-token-of-sixteen+' },
       webDir: null,
+      trustProxy: ['loopback', '10.0.0.0/8'],
+      hsts: true,
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',
@@ -191,6 +197,8 @@ describe('loadServeConfig', () => {
         WUZ_QUEUE_WORKERS: '1',
         WUZ_SHUTDOWN_TIMEOUT: '5',
         LOG_LEVEL: 'debug',
+        WUZ_TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        WUZ_HSTS: 'on',
         WUZ_METRICS: 'off',
         WUZ_METRICS_PORT: '9464',
         WUZ_METRICS_HOST: '0.0.0.0',
@@ -300,5 +308,23 @@ describe('loadServeConfig', () => {
     expect(problems.join('\n')).not.toContain('short-secret');
     expect(problems.some((p) => p.startsWith('--metrics = "maybe": must be on or off'))).toBe(true);
     expect(problems.some((p) => p.startsWith('--metrics-port = "70000": must be at most 65535'))).toBe(true);
+  });
+
+  it('reads --trust-proxy as off, a hop count or addresses, and refuses what would let clients pick an address', () => {
+    expect(loadServeConfig({ trustProxy: 'off' }, {}).trustProxy).toBe(false);
+    expect(loadServeConfig({ trustProxy: '2' }, {}).trustProxy).toBe(2);
+    expect(loadServeConfig({}, { WUZ_TRUST_PROXY: '127.0.0.1,::1' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '::1',
+    ]);
+    for (const [value, reason] of [
+      ['true', /give a hop count or the proxy addresses/],
+      ['all', /give a hop count or the proxy addresses/],
+      ['0', /hop count must be 1 to 10/],
+      ['10.0.0.0/99', /invalid/i],
+      ['proxy.example.com', /invalid IP address/],
+    ] as const) {
+      expect(() => loadServeConfig({ trustProxy: value }, {}), value).toThrow(reason);
+    }
   });
 });

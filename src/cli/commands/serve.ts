@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
   ConfigError,
@@ -11,6 +11,7 @@ import {
   serveOptions,
 } from '../../daemon/config.ts';
 import { createLogger } from '../../daemon/logger.ts';
+import { preparePrivateDirSync } from '../../daemon/security/privateFiles.ts';
 import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
 import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
 import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';
@@ -130,8 +131,8 @@ function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: numbe
 /** Re-runs `serve` without --detach as a background session leader and waits for its verdict. */
 async function detach(config: ServeConfig): Promise<void> {
   const paths = dataPaths(config.dataDir);
-  mkdirSync(config.dataDir, { recursive: true });
-  const logFd = openSync(paths.log, 'a');
+  preparePrivateDirSync(config.dataDir);
+  const logFd = openSync(paths.log, 'a', 0o600);
   const args = process.argv.slice(1).filter((arg) => arg !== '--detach');
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,

@@ -8,6 +8,7 @@ import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/index.ts';
 import type { RateLimitCounters } from '../ratelimit/store.ts';
+import type { CacheSeal } from '../security/cacheSeal.ts';
 import { redisHealthy } from '../services/redis.ts';
 import type { ActiveSessions } from '../telemetry/activeSessions.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
@@ -19,6 +20,7 @@ import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
+import { apiContentSecurityPolicy, securityHeaders } from './middleware/securityHeaders.ts';
 import { tenantRateLimiter } from './middleware/tenantRateLimiter.ts';
 import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
@@ -34,6 +36,7 @@ import { roleRoutes } from './routes/session/roles.ts';
 import { teamRoutes } from './routes/session/teams.ts';
 import { userPlanRoutes } from './routes/user/plans.ts';
 import { subscriptionRoutes } from './routes/user/subscription.ts';
+import type { TrustProxy } from './trustProxy.ts';
 
 export interface AppDeps {
   redis: Redis;
@@ -46,6 +49,14 @@ export interface AppDeps {
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
   queues: Queues;
   importLimitBytes: number;
+  security: {
+    /** Signs and verifies the auth cache's entries. */
+    seal: CacheSeal;
+    /** Proxies allowed to name the client (`req.ip`). */
+    trustProxy: TrustProxy;
+    /** Send Strict-Transport-Security. */
+    hsts: boolean;
+  };
   /** The built web app (dist/web), or null when it was not built. */
   web?: WebIndex | null;
   metrics?: {
@@ -69,18 +80,22 @@ export function createApp({
   rateLimit,
   queues,
   importLimitBytes,
+  security,
   web,
   metrics,
 }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Per-address limits and the /metrics check read req.ip: off unless proxies are named.
+  app.set('trust proxy', security.trustProxy);
   app.set('etag', false);
 
   // 0. Metrics first, so they time (and count) every response, errors and 404s included.
   if (metrics?.http) installHttpMetrics(app, metrics.http);
 
-  // 1. Request id (kept when a proxy sent one) and drain signalling.
+  // 1. Security headers on everything, 404s and errors included; request id (kept when a
+  //    proxy sent one) and drain signalling.
+  app.use(securityHeaders({ hsts: security.hsts }));
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     res.setHeader('X-Request-Id', incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID());
@@ -106,7 +121,10 @@ export function createApp({
 
   // 2b. Prometheus (access: METRICS_TOKEN, else loopback clients only).
   if (metrics?.endpoint)
-    app.get('/metrics', metricsEndpoint(metrics.endpoint.token, metrics.endpoint.scrape));
+    app.get(
+      '/metrics',
+      metricsEndpoint(metrics.endpoint.token, metrics.endpoint.scrape, security.trustProxy),
+    );
 
   // 3. The API: auth → rate limit → body → (admin) → routes. Auth first: an anonymous
   //    caller costs one indexed lookup (and counts against its address), never the parsing
@@ -117,14 +135,16 @@ export function createApp({
     res.setHeader('Cache-Control', 'private, no-store');
     next();
   });
+  api.use(apiContentSecurityPolicy);
   const limits = rateLimit.config.enabled;
   api.use(
-    authenticate(
-      pool,
+    authenticate({
+      db: pool,
       redis,
+      seal: security.seal,
       log,
-      limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
-    ),
+      failures: limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
+    }),
   );
   const sessions = metrics?.activeSessions;
   if (sessions) {

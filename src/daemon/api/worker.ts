@@ -5,12 +5,16 @@ import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { closeQueues, openQueues } from '../queues/index.ts';
 import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
+import { CacheSeal } from '../security/cacheSeal.ts';
+import { keyringFromText } from '../security/keyring.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { ActiveSessions } from '../telemetry/activeSessions.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { scrapeViaSupervisor } from '../telemetry/metricsEndpoint.ts';
 import { loadWebApp } from '../web/webApp.ts';
 import { createApp } from './app.ts';
+import { answerClientError } from './clientErrors.ts';
+import { ConnectionDrain } from './connectionDrain.ts';
 
 export interface RunningChild {
   shutdown(): Promise<void>;
@@ -56,6 +60,11 @@ export async function startApiWorker(
       rateLimit: { config: config.rateLimit, counters: limiterCounters },
       queues,
       importLimitBytes: config.queue.importLimitBytes,
+      security: {
+        seal: new CacheSeal(keyringFromText(config.keyring)),
+        trustProxy: config.trustProxy,
+        hsts: config.hsts,
+      },
       web,
       metrics: {
         http: config.metrics.enabled ? processMetrics() : undefined,
@@ -66,6 +75,8 @@ export async function startApiWorker(
       },
     }),
   );
+  server.on('clientError', answerClientError);
+  const connections = new ConnectionDrain(server);
   // Above common proxy idle timeouts (60 s), so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -92,10 +103,10 @@ export async function startApiWorker(
     stats: () => ({ cache: cache.stats(), rateLimit: limiterCounters.stats }),
     async shutdown() {
       drain.active = true;
-      // close() stops accepting and ends idle sockets only; busy keep-alive sockets get
-      // `Connection: close` on their next response and are swept when they go idle.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      // Stop accepting; sockets close after a response that says `Connection: close`, or
+      // once quiet (connectionDrain.ts): never while a request may be on the wire.
+      const closed = connections.stopAccepting(server);
+      connections.start();
       const deadline = new Promise<'timeout'>((resolve) =>
         setTimeout(() => resolve('timeout'), Math.max(500, config.shutdownTimeoutMs - 1000)).unref(),
       );
@@ -104,7 +115,7 @@ export async function startApiWorker(
         server.closeAllConnections();
         await closed;
       }
-      clearInterval(sweep);
+      connections.stop();
       await activeSessions?.flush();
       await closeQueues(queues);
       await Promise.allSettled([redis.quit(), pool.end()]);

@@ -1,11 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { TokenOwner } from '../db/repositories/tokens.ts';
+import type { CacheSeal } from '../security/cacheSeal.ts';
 
 /**
  * Token lookups cached in Redis for a minute, so an authenticated request costs one Redis
  * GET instead of a database query. Only the secret's hash is cached, never the token.
  * A revocation deletes the entry (see forgetTokens); the short TTL bounds how long a
  * revocation made where no Redis is reachable can lag.
+ *
+ * An entry says who a token belongs to, so it is sealed (CacheSeal: a MAC under the
+ * daemon's secret key): one forged by whoever can write to Redis reads as a miss.
  */
 export const AUTH_CACHE_TTL_S = 60;
 export const AUTH_KEY_PATTERN = 'wuz:auth:*';
@@ -14,17 +18,29 @@ const keyOf = (prefix: string) => `wuz:auth:${prefix}`;
 
 type Cached = Omit<TokenOwner, 'secret_hash' | 'stale'> & { secret_hash: string };
 
-export async function readCachedOwner(redis: Redis, prefix: string): Promise<TokenOwner | null> {
-  const text = await redis.get(keyOf(prefix));
+export async function readCachedOwner(
+  redis: Redis,
+  seal: CacheSeal,
+  prefix: string,
+): Promise<TokenOwner | null> {
+  const key = keyOf(prefix);
+  const stored = await redis.get(key);
+  const text = stored === null ? null : seal.open(key, stored);
   if (!text) return null;
   const cached = JSON.parse(text) as Cached;
   return { ...cached, secret_hash: Buffer.from(cached.secret_hash, 'base64'), stale: false };
 }
 
-export async function cacheOwner(redis: Redis, prefix: string, owner: TokenOwner): Promise<void> {
+export async function cacheOwner(
+  redis: Redis,
+  seal: CacheSeal,
+  prefix: string,
+  owner: TokenOwner,
+): Promise<void> {
   const { stale: _stale, ...rest } = owner;
   const value: Cached = { ...rest, secret_hash: owner.secret_hash.toString('base64') };
-  await redis.set(keyOf(prefix), JSON.stringify(value), 'EX', AUTH_CACHE_TTL_S);
+  const key = keyOf(prefix);
+  await redis.set(key, seal.seal(key, JSON.stringify(value)), 'EX', AUTH_CACHE_TTL_S);
 }
 
 export async function forgetTokens(redis: Redis, prefixes: string[]): Promise<void> {

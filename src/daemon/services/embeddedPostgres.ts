@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.ts';
+import { makePrivate } from '../security/privateFiles.ts';
 import { freePort } from './freePort.ts';
 import { PgliteWireServer } from './pgliteWire.ts';
 
@@ -19,19 +20,22 @@ export class EmbeddedPostgres {
   port = 0;
 
   private readonly dir: string;
+  private readonly password: string;
   private readonly log: Logger;
 
-  constructor(dir: string, log: Logger) {
+  /** `password` (kept in the data dir) is what every connection must prove, by SCRAM. */
+  constructor(dir: string, password: string, log: Logger) {
     this.dir = dir;
+    this.password = password;
     this.log = log;
   }
 
   get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres?sslmode=disable`;
+    return `postgres://postgres:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/postgres?sslmode=disable`;
   }
 
   async start(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     try {
       this.db = await PGlite.create({ dataDir: this.dir });
     } catch (error) {
@@ -40,8 +44,9 @@ export class EmbeddedPostgres {
           '  Another process may hold it, or it was written by an incompatible version.',
       );
     }
+    await makePrivate(this.dir);
     this.port = await freePort();
-    this.server = new PgliteWireServer(this.db, this.log);
+    this.server = new PgliteWireServer(this.db, this.log, this.password);
     await this.server.listen('127.0.0.1', this.port);
     this.log.debug({ port: this.port }, 'embedded PGlite serving');
   }
@@ -52,5 +57,7 @@ export class EmbeddedPostgres {
       .catch((error) => this.log.warn({ err: error }, 'PGlite wire server close failed'));
     // close() checkpoints and flushes to the data dir: skipping it can lose the last writes.
     await this.db?.close().catch((error) => this.log.warn({ err: error }, 'PGlite close failed'));
+    // Files PostgreSQL created since the start (new relations, WAL) came in 0666 as well.
+    await makePrivate(this.dir);
   }
 }

@@ -1,6 +1,13 @@
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.ts';
+import {
+  SCRAM_MECHANISM,
+  ScramExchange,
+  ScramProtocolError,
+  type ScramVerifier,
+  scramVerifier,
+} from './scram.ts';
 
 /**
  * Serves one PGlite over the PostgreSQL wire protocol to many client connections.
@@ -15,6 +22,9 @@ import type { Logger } from '../logger.ts';
  * only inside an explicit transaction, so two connections' Parse/Bind/Execute/Sync
  * interleave and bind each other's parameters — wrong rows, "portal does not exist"
  * (electric-sql/pglite#1046, open). Our cache gate's stale-read check caught it.
+ *
+ * With a password, a client must pass SCRAM-SHA-256 before its startup message reaches
+ * PGlite (which trusts everyone): until then it cannot run anything or take the session.
  */
 
 const SSL_REQUEST = 80877103;
@@ -23,6 +33,8 @@ const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 /** A client that holds the session idle this long (an open transaction it forgot) loses it. */
 const IDLE_OWNER_MS = 30_000;
+/** A client that has not finished authenticating by then is dropped. */
+const AUTH_TIMEOUT_MS = 10_000;
 
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
 const ROLLBACK = (() => {
@@ -41,10 +53,13 @@ export class PgliteWireServer {
   private readonly connections = new Set<WireConnection>();
   private owner: WireConnection | null = null;
   private readonly waiting: Array<() => void> = [];
+  /** null: no password (a PGlite opened by a test of the wire protocol itself). */
+  readonly verifier: ScramVerifier | null;
 
-  constructor(db: PGlite, log: Logger) {
+  constructor(db: PGlite, log: Logger, password: string | null) {
     this.db = db;
     this.log = log;
+    this.verifier = password === null ? null : scramVerifier(password);
     this.server = net.createServer((socket) => {
       const connection = new WireConnection(socket, this);
       this.connections.add(connection);
@@ -116,6 +131,10 @@ class WireConnection {
   /** True between the first message of a cycle and the Sync/Query that ends it. */
   private midCycle = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** While set, the client is authenticating: its startup message waits here. */
+  private pendingStartup: Buffer | null = null;
+  private scram: ScramExchange | null = null;
+  private authTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: net.Socket, server: PgliteWireServer) {
     this.socket = socket;
@@ -147,7 +166,8 @@ class WireConnection {
           return;
         } else if (code === PROTOCOL_3) {
           this.started = true;
-          this.ready.push(Buffer.from(message));
+          if (this.server.verifier) this.askForPassword(Buffer.from(message));
+          else this.ready.push(Buffer.from(message));
         } else {
           this.socket.destroy();
           return;
@@ -163,9 +183,57 @@ class WireConnection {
         this.socket.end();
         return;
       }
+      if (this.pendingStartup) {
+        if (!this.authenticate(message)) return;
+        continue;
+      }
       this.ready.push(Buffer.from(message));
     }
     void this.pump();
+  }
+
+  private askForPassword(startup: Buffer): void {
+    this.pendingStartup = startup;
+    this.authTimer = setTimeout(() => this.socket.destroy(), AUTH_TIMEOUT_MS);
+    this.socket.write(authMessage(10, Buffer.from(`${SCRAM_MECHANISM}\0\0`)));
+  }
+
+  /** One message of the SCRAM exchange; false when the connection was refused. */
+  private authenticate(message: Buffer): boolean {
+    const verifier = this.server.verifier as ScramVerifier;
+    try {
+      if (message[0] !== 0x70 /* p */) throw new ScramProtocolError('expected a password message');
+      if (!this.scram) {
+        // SASLInitialResponse: mechanism name, NUL, Int32 length, client-first-message.
+        const nul = message.indexOf(0, 5);
+        if (nul < 0 || message.subarray(5, nul).toString() !== SCRAM_MECHANISM) {
+          throw new ScramProtocolError(`only ${SCRAM_MECHANISM} is supported`);
+        }
+        const length = message.readInt32BE(nul + 1);
+        const clientFirst = message.subarray(nul + 5, nul + 5 + length).toString();
+        this.scram = new ScramExchange(verifier);
+        this.socket.write(authMessage(11, Buffer.from(this.scram.first(clientFirst))));
+        return true;
+      }
+      const serverFinal = this.scram.final(message.subarray(5).toString());
+      if (!serverFinal) return this.refuse('password authentication failed');
+      this.socket.write(authMessage(12, Buffer.from(serverFinal)));
+      clearTimeout(this.authTimer);
+      // Authenticated: PGlite now sees the startup message and answers AuthenticationOk.
+      this.ready.push(this.pendingStartup as Buffer);
+      this.pendingStartup = null;
+      return true;
+    } catch (error) {
+      if (!(error instanceof ScramProtocolError)) throw error;
+      return this.refuse(error.message);
+    }
+  }
+
+  private refuse(message: string): false {
+    clearTimeout(this.authTimer);
+    this.pendingStartup = null;
+    this.socket.end(fatalError('28P01', message));
+    return false;
   }
 
   /** Runs what has arrived, as one batch per turn, holding the session until a safe point. */
@@ -209,6 +277,7 @@ class WireConnection {
   private async onClose(): Promise<void> {
     this.closed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.authTimer);
     this.ready.length = 0;
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
     if (!this.server.ownedBy(this)) return;
@@ -222,4 +291,24 @@ class WireConnection {
       this.server.release(this);
     }
   }
+}
+
+/** An Authentication ('R') message: its Int32 kind (10 SASL, 11 continue, 12 final) and data. */
+function authMessage(kind: number, data: Buffer): Buffer {
+  const message = Buffer.alloc(9 + data.length);
+  message.write('R', 0);
+  message.writeInt32BE(8 + data.length, 1);
+  message.writeInt32BE(kind, 5);
+  data.copy(message, 9);
+  return message;
+}
+
+/** An ErrorResponse of severity FATAL, as PostgreSQL sends before closing. */
+function fatalError(sqlState: string, text: string): Buffer {
+  const fields = Buffer.from(`SFATAL\0VFATAL\0C${sqlState}\0M${text}\0\0`);
+  const message = Buffer.alloc(5 + fields.length);
+  message.write('E', 0);
+  message.writeInt32BE(4 + fields.length, 1);
+  fields.copy(message, 5);
+  return message;
 }

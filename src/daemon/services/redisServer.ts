@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logger.ts';
 import { findOnPath } from './executables.ts';
 import { freePort } from './freePort.ts';
+import { canListProcesses, isAlive, type ProcessInfo, processesWorkingIn, terminate } from './processes.ts';
 import { connectRedis } from './redis.ts';
 
 export class RedisNotInstalledError extends Error {
@@ -16,11 +17,26 @@ export class RedisNotInstalledError extends Error {
   }
 }
 
+/** A redis-server on our data dir that would not stop: starting a second one would split the AOF. */
+export class RedisDirBusyError extends Error {}
+
+const LEFTOVER_GRACE_MS = 10_000;
+
 /**
  * The embedded default: a redis-server child on a free loopback port, data (AOF) in the
- * data dir, `noeviction` because BullMQ loses job locks under any eviction policy.
- * It runs in its own process group so a Ctrl-C in the terminal reaches only the
- * supervisor, which then stops Redis last, after the workers that use it.
+ * data dir, `noeviction` because BullMQ loses job locks under any eviction policy, and a
+ * password generated into the data dir, so no other local user can read or forge what it
+ * holds (job data, the auth cache).
+ *
+ * Its settings are a config file in its dir (0600: it holds the password, which must not
+ * appear in `ps`), and its process title names that file, so `pgrep -f <data-dir>` finds
+ * it. It runs in its own process group so a Ctrl-C in the terminal reaches only the
+ * supervisor, which then stops Redis last, after the workers that use it. Two guards keep
+ * it from outliving the supervisor unnoticed: on Linux it is started under
+ * `setpriv --pdeathsig TERM`, so the kernel sends it SIGTERM (a clean AOF flush) when
+ * the supervisor dies, even by SIGKILL; and every start first stops any redis-server
+ * still working in the dir, found by what it is (its working directory and binary), and
+ * refuses to start a second one if that one will not stop.
  */
 export class ManagedRedis {
   private child?: ResultPromise;
@@ -30,44 +46,44 @@ export class ManagedRedis {
   version = '';
 
   private readonly dir: string;
+  private readonly password: string;
   private readonly log: Logger;
   private readonly onUnexpectedExit: (reason: string) => void;
 
-  constructor(dir: string, log: Logger, onUnexpectedExit: (reason: string) => void) {
+  constructor(dir: string, password: string, log: Logger, onUnexpectedExit: (reason: string) => void) {
     this.dir = dir;
+    this.password = password;
     this.log = log;
     this.onUnexpectedExit = onUnexpectedExit;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
+  get configFile(): string {
+    return path.join(this.dir, 'redis.conf');
+  }
+
   async start(): Promise<void> {
     const binary = await findOnPath('redis-server');
     if (!binary) throw new RedisNotInstalledError();
-    await mkdir(this.dir, { recursive: true });
-    await this.killLeftover();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.stopLeftovers(binary);
     const { stdout } = await execa(binary, ['--version']);
     this.version = /v=([\d.]+)/.exec(stdout)?.[1] ?? 'unknown';
     // A restart keeps the port: every worker's client reconnects to the URL it was given.
     this.port ||= await freePort();
-    // biome-ignore format: one flag per line reads best
-    const args = [
-      '--bind', '127.0.0.1', '--port', String(this.port),
-      '--dir', this.dir,
-      '--appendonly', 'yes', '--appendfsync', 'everysec',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no',
-      '--pidfile', path.join(this.dir, 'redis.pid'),
-      '--logfile', path.join(this.dir, 'redis.log'),
-    ];
-    const child = execa(binary, args, { detached: true, stdio: 'ignore', reject: false, cleanup: true });
+    await writeFile(this.configFile, this.config(), { mode: 0o600 });
+    const setpriv = canListProcesses ? await findOnPath('setpriv') : null;
+    const [command, args] = setpriv
+      ? [setpriv, ['--pdeathsig', 'TERM', '--', binary, this.configFile]]
+      : [binary, [this.configFile]];
+    const child = execa(command, args, { detached: true, stdio: 'ignore', reject: false, cleanup: true });
     this.child = child;
     this.running = true;
     void child.then((result) => {
@@ -99,23 +115,58 @@ export class ManagedRedis {
     await rm(path.join(this.dir, 'redis.pid'), { force: true });
   }
 
-  /** A supervisor killed with SIGKILL cannot stop its redis-server: the next start does. */
-  private async killLeftover(): Promise<void> {
-    const pidFile = path.join(this.dir, 'redis.pid');
-    const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
-    if (!pid) return;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      // redis-server rewrites its title to "redis-server host:port", so the name is all we can match.
-      if (cmdline.startsWith('redis-server')) {
-        process.kill(pid, 'SIGTERM');
-        this.log.warn({ pid }, 'stopped a redis-server left over from a previous run');
-        for (let i = 0; i < 50; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          process.kill(pid, 0);
-        }
+  private config(): string {
+    const quote = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    return [
+      '# Written by wuzctl at every start: edits are overwritten.',
+      'bind 127.0.0.1',
+      `port ${this.port}`,
+      'protected-mode yes',
+      `requirepass ${quote(this.password)}`,
+      `dir ${quote(this.dir)}`,
+      'appendonly yes',
+      'appendfsync everysec',
+      'save ""',
+      'maxmemory-policy noeviction',
+      'daemonize no',
+      `pidfile ${quote(path.join(this.dir, 'redis.pid'))}`,
+      `logfile ${quote(path.join(this.dir, 'redis.log'))}`,
+      // The title carries the config file's path, so the process names its data dir.
+      'proc-title-template "{title} {listen-addr} {server-mode} {config-file}"',
+      '',
+    ].join('\n');
+  }
+
+  /**
+   * A supervisor that died (SIGKILL, OOM, crash) could not stop its redis-server. We hold
+   * the data dir's pid lock, so any redis-server still working in our dir is such a
+   * leftover: stop it (cleanly, so its AOF is complete) before starting ours.
+   */
+  private async stopLeftovers(binary: string): Promise<void> {
+    for (const leftover of await this.findLeftovers(binary)) {
+      this.log.warn({ pid: leftover }, 'stopping a redis-server left over from a previous run');
+      if (!(await terminate(leftover, LEFTOVER_GRACE_MS))) {
+        throw new RedisDirBusyError(
+          `a redis-server (pid ${leftover}) still runs on ${this.dir} and did not stop; ` +
+            'stop it before starting wuzctl, so that two servers never share one AOF',
+        );
       }
-    } catch {}
-    await writeFile(pidFile, '').catch(() => {});
+    }
+    await rm(path.join(this.dir, 'redis.pid'), { force: true });
+  }
+
+  private async findLeftovers(binary: string): Promise<number[]> {
+    if (canListProcesses) {
+      const ours = await realpath(binary).catch(() => binary);
+      const isRedis = (info: ProcessInfo) =>
+        info.exe === ours ||
+        /^redis-(server|check-rdb)$/.test(path.basename(info.argv[0]?.split(' ')[0] ?? ''));
+      return (await processesWorkingIn(this.dir)).filter(isRedis).map((info) => info.pid);
+    }
+    // Elsewhere, the pid file: its process is ours if its title names our config file.
+    const pid = Number.parseInt(await readFile(path.join(this.dir, 'redis.pid'), 'utf8').catch(() => ''), 10);
+    if (!pid || !isAlive(pid)) return [];
+    const { stdout } = await execa('ps', ['-o', 'args=', '-p', String(pid)], { reject: false });
+    return stdout.includes(this.configFile) ? [pid] : [];
   }
 }

@@ -20,9 +20,15 @@ interface ChildHandle {
 
 const childEntry = modulePath('daemon/childMain');
 
-function spawnApiWorker(env: Record<string, string>): ChildHandle {
+/**
+ * What a child's command line says (its configuration travels in the environment): the
+ * data dir and role, so `pgrep -f <data-dir>` finds every process of a daemon.
+ */
+const childArgs = (config: ChildConfig) => ['--data-dir', config.dataDir, '--role', config.role];
+
+function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
   // Every API worker is a cluster worker so that they share one listening port.
-  cluster.setupPrimary({ exec: childEntry, args: [], silent: false });
+  cluster.setupPrimary({ exec: childEntry, args, silent: false });
   const worker: Worker = cluster.fork(env);
   return {
     pid: worker.process.pid,
@@ -35,8 +41,8 @@ function spawnApiWorker(env: Record<string, string>): ChildHandle {
   };
 }
 
-function spawnQueueWorker(env: Record<string, string>): ChildHandle {
-  const child: ChildProcess = fork(childEntry, [], { env: { ...process.env, ...env }, stdio: 'inherit' });
+function spawnQueueWorker(env: Record<string, string>, args: string[]): ChildHandle {
+  const child: ChildProcess = fork(childEntry, args, { env: { ...process.env, ...env }, stdio: 'inherit' });
   return {
     pid: child.pid,
     send: (message) => {
@@ -132,7 +138,8 @@ export class ChildSlot {
     this.state = 'starting';
     this.startedAt = Date.now();
     const env = { [CHILD_CONFIG_ENV]: JSON.stringify(this.config), LOG_LEVEL: this.config.logLevel };
-    const handle = this.role === 'api' ? spawnApiWorker(env) : spawnQueueWorker(env);
+    const args = childArgs(this.config);
+    const handle = this.role === 'api' ? spawnApiWorker(env, args) : spawnQueueWorker(env, args);
     this.handle = handle;
     handle.onMessage((message) => {
       if (message.type === 'ready') {

@@ -1,4 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
+import { isAlive } from '../services/processes.ts';
+
+export { isAlive };
 
 export class AlreadyRunningError extends Error {
   readonly pid: number;
@@ -6,15 +9,6 @@ export class AlreadyRunningError extends Error {
   constructor(pid: number) {
     super(`already running (pid ${pid})`);
     this.pid = pid;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -30,7 +24,7 @@ export async function readPid(file: string): Promise<number | null> {
 export async function acquirePidLock(file: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await open(file, 'wx', 0o644);
+      const handle = await open(file, 'wx', 0o600);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
       return async () => {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type http from 'node:http';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
@@ -13,10 +13,13 @@ import type { ChildConfig, ChildRole } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { closeQueues, openQueues, type Queues } from '../queues/index.ts';
 import { type RateLimitStats, summarizeRateLimit } from '../ratelimit/store.ts';
+import { dataDirCredential } from '../security/credentials.ts';
+import { type Keyring, KeyringError, keyringToText, loadKeyring } from '../security/keyring.ts';
+import { preparePrivateDir } from '../security/privateFiles.ts';
 import { EmbeddedPostgres } from '../services/embeddedPostgres.ts';
 import { probeListen } from '../services/freePort.ts';
 import { connectRedis, redisHealthy, safeAddress } from '../services/redis.ts';
-import { ManagedRedis } from '../services/redisServer.ts';
+import { ManagedRedis, RedisNotInstalledError } from '../services/redisServer.ts';
 import { ClusterMetrics, type Exposition } from '../telemetry/clusterMetrics.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { startMetricsServer } from '../telemetry/metricsServer.ts';
@@ -91,6 +94,7 @@ export class Supervisor {
   private metricsPort?: number;
   private readonly clusterMetrics: ClusterMetrics;
   private releaseLock?: () => Promise<void>;
+  private keyring?: Keyring;
   private restartingRedis = false;
   private stopping?: Promise<void>;
   private startupFailure?: (error: Error) => void;
@@ -143,8 +147,12 @@ export class Supervisor {
 
   private async startServices(): Promise<void> {
     const { config, log } = this;
-    await mkdir(config.dataDir, { recursive: true });
+    // Private before anything is written: dirs 0700, files 0600 (also what an older version left).
+    await preparePrivateDir(config.dataDir);
     this.releaseLock = await acquirePidLock(this.paths.pidFile);
+    this.keyring = await loadKeyring(config.dataDir).catch((error: Error) => {
+      throw error instanceof KeyringError ? new StartupError(error.message, 2) : error;
+    });
 
     if (config.port !== 0) {
       const code = await probeListen(config.host, config.port);
@@ -159,8 +167,13 @@ export class Supervisor {
     if (config.redisUrl) {
       this.redisUrl = config.redisUrl;
     } else {
-      this.managedRedis = new ManagedRedis(this.paths.redisDir, log, (reason) => this.onRedisExit(reason));
-      await this.managedRedis.start();
+      const password = await dataDirCredential(config.dataDir, 'redis.password');
+      this.managedRedis = new ManagedRedis(this.paths.redisDir, password, log, (reason) =>
+        this.onRedisExit(reason),
+      );
+      await this.managedRedis.start().catch((error: Error) => {
+        throw error instanceof RedisNotInstalledError ? error : new StartupError(error.message);
+      });
       this.redisUrl = this.managedRedis.url;
     }
     this.redis = await connectRedis(this.redisUrl).catch((error: Error) => {
@@ -183,7 +196,8 @@ export class Supervisor {
     if (config.databaseUrl) {
       this.databaseUrl = config.databaseUrl;
     } else {
-      this.embeddedPostgres = new EmbeddedPostgres(this.paths.pgDir, log);
+      const password = await dataDirCredential(config.dataDir, 'database.password');
+      this.embeddedPostgres = new EmbeddedPostgres(this.paths.pgDir, password, log);
       await this.embeddedPostgres.start().catch((error: Error) => {
         throw new StartupError(error.message);
       });
@@ -226,6 +240,7 @@ export class Supervisor {
   private childConfig(role: ChildRole): ChildConfig {
     return {
       role,
+      dataDir: this.config.dataDir,
       host: this.config.host,
       port: this.config.port,
       redisUrl: this.redisUrl,
@@ -239,6 +254,9 @@ export class Supervisor {
       wuzapi: this.config.wuzapi,
       logLevel: this.config.logLevel,
       webDir: this.config.webDir,
+      keyring: keyringToText(this.keyring as Keyring),
+      trustProxy: this.config.trustProxy,
+      hsts: this.config.hsts,
       metrics: {
         enabled: this.config.metrics.enabled,
         onApiPort: this.config.metrics.enabled && this.config.metrics.port === undefined,
@@ -250,8 +268,12 @@ export class Supervisor {
   private async startMetricsServer(): Promise<void> {
     const { metrics } = this.config;
     if (!metrics.enabled || metrics.port === undefined) return;
-    this.metricsServer = await startMetricsServer(metrics.host, metrics.port, metrics.token, () =>
-      this.renderMetrics(),
+    this.metricsServer = await startMetricsServer(
+      metrics.host,
+      metrics.port,
+      metrics.token,
+      () => this.renderMetrics(),
+      this.config.trustProxy,
     ).catch((error: NodeJS.ErrnoException) => {
       throw listenFailure('metrics ', metrics.host, metrics.port as number, error.code ?? error.message);
     });

@@ -1,10 +1,11 @@
 import type http from 'node:http';
 import { isIP } from 'node:net';
+import { clientAddressOf, looksForwarded, type TrustProxy } from '../api/trustProxy.ts';
 import { bearerToken, hashSecret, secretMatches } from '../auth/tokens.ts';
 
 export interface AccessRefusal {
   status: 401 | 403;
-  code: string;
+  code: 'unauthorized' | 'forbidden';
   message: string;
 }
 
@@ -21,18 +22,27 @@ export function isLoopback(address: string | undefined): boolean {
  * token (compared on SHA-256 digests with timingSafeEqual, so neither the content nor the
  * length leaks through timing). Without one: only clients on this machine, so a daemon
  * bound to 0.0.0.0 does not publish its internals by accident.
+ *
+ * "On this machine" means the client, not the last hop: a reverse proxy on the same
+ * host connects from loopback for everyone. With --trust-proxy the client is the one the
+ * proxy names; without it, a loopback request that carries a forwarding header
+ * (X-Forwarded-For, Forwarded, X-Real-IP, CF-Connecting-IP) is a proxied one, and refused.
  */
 export function metricsAccess(
   token: string | undefined,
+  trustProxy: TrustProxy = false,
 ): (req: http.IncomingMessage) => AccessRefusal | null {
   const expected = token ? hashSecret(token) : null;
+  const clientOf = clientAddressOf(trustProxy);
   return (req) => {
     if (!expected) {
-      if (isLoopback(req.socket.remoteAddress)) return null;
+      const local = isLoopback(clientOf(req)) && (trustProxy !== false || !looksForwarded(req));
+      if (local) return null;
       return {
         status: 403,
         code: 'forbidden',
-        message: 'metrics are served to loopback clients only; set METRICS_TOKEN to allow remote scrapers',
+        message:
+          'metrics are served to clients on this machine only; set METRICS_TOKEN to allow remote scrapers',
       };
     }
     const presented = bearerToken(req.headers.authorization);

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { HttpError } from '../api/errors.ts';
+import type { TrustProxy } from '../api/trustProxy.ts';
 import { isToChild } from '../ipc.ts';
 import type { Exposition } from './clusterMetrics.ts';
 import { metricsAccess } from './metricsAccess.ts';
@@ -37,8 +38,9 @@ export function scrapeViaSupervisor(): () => Promise<Exposition> {
 export function metricsEndpoint(
   token: string | undefined,
   scrape: () => Promise<Exposition>,
+  trustProxy: TrustProxy,
 ): RequestHandler {
-  const refuse = metricsAccess(token);
+  const refuse = metricsAccess(token, trustProxy);
   return async (req, res) => {
     const refusal = refuse(req);
     if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);

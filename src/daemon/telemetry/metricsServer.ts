@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { TrustProxy } from '../api/trustProxy.ts';
 import type { Exposition } from './clusterMetrics.ts';
 import { metricsAccess } from './metricsAccess.ts';
 
@@ -12,8 +13,9 @@ export async function startMetricsServer(
   port: number,
   token: string | undefined,
   render: () => Promise<Exposition>,
+  trustProxy: TrustProxy,
 ): Promise<http.Server> {
-  const refuse = metricsAccess(token);
+  const refuse = metricsAccess(token, trustProxy);
   const server = http.createServer(async (req, res) => {
     const json = (status: number, code: string, message: string) => {
       res.writeHead(status, { 'content-type': 'application/json' });

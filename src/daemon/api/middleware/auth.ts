@@ -8,6 +8,7 @@ import type { TenantPlan } from '../../db/repositories/tenants.ts';
 import { findTokenOwner, type TokenOwner, touchToken } from '../../db/repositories/tokens.ts';
 import type { UserRole } from '../../db/repositories/users.ts';
 import type { Logger } from '../../logger.ts';
+import type { CacheSeal } from '../../security/cacheSeal.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthFailureLimiter } from './authFailureLimiter.ts';
 
@@ -30,17 +31,23 @@ declare module 'express-serve-static-core' {
 
 const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
 
+export interface AuthDeps {
+  db: Queryable;
+  redis: Redis;
+  /** Verifies the auth cache's entries: a forged one is a miss. */
+  seal: CacheSeal;
+  log: Logger;
+  /** Counts failures per client address; null: no limit (rate limits off). */
+  failures?: AuthFailureLimiter | null;
+}
+
 /**
- * Resolves the Bearer token to a Principal. With `failures`, each failed attempt counts
- * against the client's address, and an address over its limit is refused before the
- * database is asked (a cached valid token still passes).
+ * Resolves the Bearer token to a Principal. A token that verifies always passes: the
+ * failure limit only changes how a *failed* attempt is answered (429 instead of 401 once
+ * the client's address failed too often), so a flood of bad tokens from one address —
+ * or from everyone behind one proxy — never locks out a valid user.
  */
-export function authenticate(
-  db: Queryable,
-  redis: Redis,
-  log: Logger,
-  failures: AuthFailureLimiter | null = null,
-): RequestHandler {
+export function authenticate({ db, redis, seal, log, failures = null }: AuthDeps): RequestHandler {
   const refuse = async (req: Request, res: Response, message: string, invalidToken: boolean) => {
     if (invalidToken) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     await failures?.fail(req, res);
@@ -51,8 +58,9 @@ export function authenticate(
     if (!header) return refuse(req, res, 'send Authorization: Bearer <token>', false);
     const presented = bearerToken(header);
     const parsed = presented ? parseToken(presented) : null;
+    // Malformed tokens never reach Redis or the database.
     if (!parsed) return refuse(req, res, 'malformed bearer token', true);
-    const owner = await lookupOwner(db, redis, log, parsed.prefix, () => failures?.check(req, res));
+    const owner = await lookupOwner(db, redis, seal, log, parsed.prefix);
     // Always compare, even without a row, so a miss and a wrong secret take the same time.
     const matches = secretMatches(parsed.secret, owner?.secret_hash ?? null);
     if (!owner || !matches || owner.revoked) return refuse(req, res, 'invalid or revoked token', true);
@@ -72,21 +80,22 @@ export function authenticate(
   };
 }
 
-/** Redis first; on a miss (or Redis away) the database, then cached for the next request. */
+/** Redis first; on a miss (or Redis away, or an entry that fails its seal) the database. */
 async function lookupOwner(
   db: Queryable,
   redis: Redis,
+  seal: CacheSeal,
   log: Logger,
   prefix: string,
-  beforeDatabase: () => Promise<void> | undefined,
 ): Promise<TokenOwner | null> {
-  const cached = await readCachedOwner(redis, prefix).catch(() => null);
+  const cached = await readCachedOwner(redis, seal, prefix).catch(() => null);
   if (cached) return cached;
-  await beforeDatabase();
   const owner = await findTokenOwner(db, prefix);
   // Unknown prefixes are not cached: a flood of made-up tokens must not fill Redis.
   if (owner)
-    cacheOwner(redis, prefix, owner).catch((error) => log.debug({ err: error }, 'auth cache write failed'));
+    cacheOwner(redis, seal, prefix, owner).catch((error) =>
+      log.debug({ err: error }, 'auth cache write failed'),
+    );
   return owner;
 }
 

@@ -5,10 +5,12 @@ import { type RateLimitCounters, ResilientRedisStore } from '../../ratelimit/sto
 import { HttpError } from '../errors.ts';
 
 /**
- * Failed authentications per client IP per window. Only failures count, so a busy office
- * behind one address is never limited for its valid tokens; an address over the limit
- * gets 429 for anything that is not already a cached valid token, before the database is
- * asked: a flood of made-up tokens cannot starve the auth path.
+ * Failed authentications per client address per window. Only failures count, and only
+ * failures are refused: once an address is over the limit its next failed attempts are
+ * answered 429 (with Retry-After) instead of 401, which slows guessing down, while any
+ * token that verifies still passes — a valid user behind the same address (an office, a
+ * reverse proxy without --trust-proxy) is never locked out by someone else's flood.
+ * The address is `req.ip`: the socket's peer, or the client a trusted proxy names.
  */
 export class AuthFailureLimiter {
   private readonly store: ResilientRedisStore;
@@ -22,15 +24,9 @@ export class AuthFailureLimiter {
     this.store.init({ windowMs: config.windowMs } as never);
   }
 
-  /** Throws 429 when the caller's address has failed too often this window. */
-  async check(req: Request, res: Response): Promise<void> {
-    const info = await this.store.get(this.keyOf(req)).catch(() => undefined); // fail open
-    if (info && info.totalHits >= this.config.unauthenticated) this.reject(res, info.resetTime);
-  }
-
-  /** Counts a failure; the one that goes over the limit is already a 429. */
+  /** Counts a failure; from the one that goes over the limit on, failures are 429s. */
   async fail(req: Request, res: Response): Promise<void> {
-    const info = await this.store.increment(this.keyOf(req)).catch(() => undefined);
+    const info = await this.store.increment(this.keyOf(req)).catch(() => undefined); // fail open
     if (info && info.totalHits > this.config.unauthenticated) this.reject(res, info.resetTime);
   }
 

@@ -1,0 +1,48 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The data dir holds the database, the Redis AOF, credentials and the control socket:
+ * only the daemon's own user may read or write any of it. New files are private through
+ * the umask (PGlite and redis-server create theirs with 0666/0644 and inherit it), and a
+ * dir written by an earlier version, with 0755/0644 modes, is tightened on the way in.
+ */
+export const PRIVATE_UMASK = 0o077;
+
+/** Makes everything this process (and the children it starts) creates from now on private. */
+export function applyPrivateUmask(): void {
+  process.umask(PRIVATE_UMASK);
+}
+
+/** Creates `dir` (0700) and tightens what an earlier version left in it: dirs 0700, files 0600. */
+export async function preparePrivateDir(dir: string): Promise<void> {
+  applyPrivateUmask();
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makePrivate(dir);
+}
+
+/** The synchronous form, for `serve --detach`, which opens the log before anything is async. */
+export function preparePrivateDirSync(dir: string): void {
+  applyPrivateUmask();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/**
+ * Dirs 0700, files 0600 under `entry`. Also after PGlite opens its data: its file system
+ * layer sets the modes PostgreSQL asked for inside WebAssembly (0666) with chmod, which
+ * the umask does not cover.
+ */
+export async function makePrivate(entry: string): Promise<void> {
+  const stat = await lstat(entry).catch(() => null);
+  // Symlinks are left alone: chmod would follow them out of the data dir.
+  if (!stat || stat.isSymbolicLink()) return;
+  if (stat.isDirectory()) {
+    if ((stat.mode & 0o077) !== 0) await chmod(entry, 0o700).catch(() => {});
+    for (const name of await readdir(entry).catch(() => [])) await makePrivate(path.join(entry, name));
+  } else if ((stat.mode & 0o077) !== 0) {
+    // Sockets too: a unix socket's mode decides who may connect.
+    await chmod(entry, stat.mode & 0o700).catch(() => {});
+  }
+}
