@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { dataPaths } from '../daemon/config.ts';
+import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
 import { CliError, exitCodes } from './output.ts';
 
@@ -17,8 +18,9 @@ export class DaemonClient {
     return this.request('GET', '/status') as Promise<DaemonStatus>;
   }
 
-  database(): Promise<{ url: string }> {
-    return this.request('GET', '/database') as Promise<{ url: string }>;
+  /** The database URL and the secret keys (for commands that write encrypted columns). */
+  database(): Promise<{ url: string; keyring: KeyringText }> {
+    return this.request('GET', '/database') as Promise<{ url: string; keyring: KeyringText }>;
   }
 
   redis(): Promise<{ url: string }> {

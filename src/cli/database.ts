@@ -7,7 +7,9 @@ import { migrate } from '../daemon/db/migrate.ts';
 import { connectDatabase } from '../daemon/db/pool.ts';
 import { createLogger } from '../daemon/logger.ts';
 import { dataDirCredential } from '../daemon/security/credentials.ts';
+import { KeyringError, type KeyringText, keyringFromText, loadKeyring } from '../daemon/security/keyring.ts';
 import { preparePrivateDir } from '../daemon/security/privateFiles.ts';
+import { SecretBox } from '../daemon/security/secretBox.ts';
 import { EmbeddedPostgres } from '../daemon/services/embeddedPostgres.ts';
 import { connectRedis } from '../daemon/services/redis.ts';
 import { AlreadyRunningError, acquirePidLock, isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
@@ -26,16 +28,16 @@ const note = (text: string) => {
  */
 export async function withDatabase<T>(
   dataDirFlag: string | undefined,
-  work: (pool: pg.Pool) => Promise<T>,
+  work: (pool: pg.Pool, box: SecretBox) => Promise<T>,
 ): Promise<T> {
+  const dataDir = resolveDataDir(dataDirFlag);
   const external = process.env.DATABASE_URL;
   if (external) {
     if (!/^postgres(ql)?:\/\//.test(external)) {
       throw new CliError('DATABASE_URL must be a postgres:// or postgresql:// URL', exitCodes.usage);
     }
-    return onPool(external, work, true);
+    return onPool(external, await localBox(dataDir), work, true);
   }
-  const dataDir = resolveDataDir(dataDirFlag);
   const paths = dataPaths(dataDir);
   await preparePrivateDir(dataDir);
   let release: (() => Promise<void>) | undefined;
@@ -43,7 +45,9 @@ export async function withDatabase<T>(
     release = await acquirePidLock(paths.pidFile);
   } catch (error) {
     if (!(error instanceof AlreadyRunningError)) throw error;
-    return onPool(await daemonDatabaseUrl(dataDir, paths.pidFile), work, false);
+    // The daemon's keys, not ours: it may have WUZ_SECRET_KEY in its environment.
+    const daemon = await daemonDatabase(dataDir, paths.pidFile);
+    return onPool(daemon.url, new SecretBox(keyringFromText(daemon.keyring)), work, false);
   }
   const log = createLogger('cli', 'error');
   const password = await dataDirCredential(dataDir, 'database.password');
@@ -53,20 +57,31 @@ export async function withDatabase<T>(
     await embedded.start().catch((error: Error) => {
       throw new CliError(error.message);
     });
-    return await onPool(embedded.url, work, true);
+    return await onPool(embedded.url, await localBox(dataDir), work, true);
   } finally {
     await embedded.stop();
     await release();
   }
 }
 
-/** The running daemon's database URL; waits while a daemon that holds the lock is still starting. */
-async function daemonDatabaseUrl(dataDir: string, pidFile: string): Promise<string> {
+/** The secret keys as `serve` would load them here (WUZ_SECRET_KEY…, else the data dir's). */
+async function localBox(dataDir: string): Promise<SecretBox> {
+  const keyring = await loadKeyring(dataDir).catch((error: Error) => {
+    throw error instanceof KeyringError ? new CliError(error.message, exitCodes.usage) : error;
+  });
+  return new SecretBox(keyring);
+}
+
+/** The running daemon's database URL and keys; waits while a daemon that holds the lock is still starting. */
+async function daemonDatabase(
+  dataDir: string,
+  pidFile: string,
+): Promise<{ url: string; keyring: KeyringText }> {
   const client = new DaemonClient(dataDir);
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      return (await client.database()).url;
+      return await client.database();
     } catch (error) {
       const pid = await readPid(pidFile);
       const starting =
@@ -79,7 +94,8 @@ async function daemonDatabaseUrl(dataDir: string, pidFile: string): Promise<stri
 
 async function onPool<T>(
   url: string,
-  work: (pool: pg.Pool) => Promise<T>,
+  box: SecretBox,
+  work: (pool: pg.Pool, box: SecretBox) => Promise<T>,
   runMigrations: boolean,
 ): Promise<T> {
   const pool = await connectDatabase(url, 3).catch((error: Error) => {
@@ -92,7 +108,7 @@ async function onPool<T>(
   try {
     // The daemon migrates before it serves; a direct connection may find an older schema.
     if (runMigrations) await migrate(pool);
-    return await work(pool);
+    return await work(pool, box);
   } catch (error) {
     // A unique or foreign-key violation is the user's input, said in words (as the API does).
     const known = fromDatabaseError(error);

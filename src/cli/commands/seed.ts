@@ -17,7 +17,9 @@ export function seedCommand(): Command {
       }
       // Progress goes to stderr so that stdout stays the data (tokens or JSON).
       const progress = (line: string) => process.stderr.write(dim(`${line}\n`));
-      const tenants = await withDatabase(options.dataDir, (pool) => seedDemo(pool, count, progress));
+      const tenants = await withDatabase(options.dataDir, (pool, box) =>
+        seedDemo(pool, box, count, progress),
+      );
       await forgetCachedTokens(
         options.dataDir,
         tenants.flatMap((tenant) => tenant.revoked),

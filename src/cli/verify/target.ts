@@ -114,7 +114,7 @@ async function waitReady(
 }
 
 async function seed(dataDir: string | undefined, tenants: number, progress: (line: string) => void) {
-  const demo = await withDatabase(dataDir, (pool) => seedDemo(pool, tenants, progress));
+  const demo = await withDatabase(dataDir, (pool, box) => seedDemo(pool, box, tenants, progress));
   await forgetCachedTokens(
     dataDir,
     demo.flatMap((tenant) => tenant.revoked),

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/index.ts';
 import type { RateLimitCounters } from '../ratelimit/store.ts';
 import type { CacheSeal } from '../security/cacheSeal.ts';
+import type { SecretBox } from '../security/secretBox.ts';
 import { redisHealthy } from '../services/redis.ts';
 import type { ActiveSessions } from '../telemetry/activeSessions.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   security: {
     /** Signs and verifies the auth cache's entries. */
     seal: CacheSeal;
+    /** Encrypts and decrypts secrets at rest. */
+    box: SecretBox;
     /** Proxies allowed to name the client (`req.ip`). */
     trustProxy: TrustProxy;
     /** Send Strict-Transport-Security. */
@@ -159,7 +162,7 @@ export function createApp({
   api.use(jsonBody(bodyLimitBytes));
   api.use('/me', meRoutes());
   api.use('/admin', requireAdmin);
-  api.use('/admin/stripe', stripeRoutes(pool, cache));
+  api.use('/admin/stripe', stripeRoutes(pool, cache, security.box));
   api.use('/admin/plans', planRoutes(pool, cache));
   api.use('/admin/users', userAdminRoutes(pool));
   api.use('/user/subscription', subscriptionRoutes(pool, cache));
@@ -168,7 +171,7 @@ export function createApp({
   api.use('/session/teams', teamRoutes(pool, cache));
   api.use('/session/roles', roleRoutes(pool, cache));
   api.use('/contacts', contactRoutes(pool));
-  api.use('/campaigns', campaignRoutes(pool, queues));
+  api.use('/campaigns', campaignRoutes(pool, queues, security.box));
   api.use('/reports', reportRoutes(pool, queues));
   api.use('/jobs', jobRoutes(pool, queues));
   app.use('/api', api);

@@ -7,6 +7,7 @@ import { closeQueues, openQueues } from '../queues/index.ts';
 import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { CacheSeal } from '../security/cacheSeal.ts';
 import { keyringFromText } from '../security/keyring.ts';
+import { SecretBox } from '../security/secretBox.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { ActiveSessions } from '../telemetry/activeSessions.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
@@ -49,6 +50,7 @@ export async function startApiWorker(
     queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
   }
 
+  const keyring = keyringFromText(config.keyring);
   const server = http.createServer(
     createApp({
       redis,
@@ -61,7 +63,8 @@ export async function startApiWorker(
       queues,
       importLimitBytes: config.queue.importLimitBytes,
       security: {
-        seal: new CacheSeal(keyringFromText(config.keyring)),
+        seal: new CacheSeal(keyring),
+        box: new SecretBox(keyring),
         trustProxy: config.trustProxy,
         hsts: config.hsts,
       },

@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { z } from 'zod';
+import type { KeyringText } from '../security/keyring.ts';
 
 export interface ControlHandlers {
   status(): Promise<object>;
-  /** The database URL, for CLI commands that read or write data while the daemon runs. */
-  database(): { url: string };
+  /** The database URL and secret keys, for CLI commands that read or write data while the daemon runs. */
+  database(): { url: string; keyring: KeyringText };
   /** The Redis URL, for CLI commands that inspect the queues (`wuzctl jobs`). */
   redis(): { url: string };
   /** Drops revoked tokens from the auth cache (the CLI revokes in the database). */
@@ -44,7 +45,7 @@ export async function startControlServer(
     };
     try {
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
-      // The socket is 0600: only the daemon's own user can read this URL (it may hold a password).
+      // The socket is 0600: only the daemon's own user can read this (a password, the keys).
       if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
       if (req.method === 'GET' && req.url === '/redis') return send(200, handlers.redis());
       if (req.method === 'POST' && req.url === '/auth/forget') {

@@ -16,6 +16,8 @@ import { type RateLimitStats, summarizeRateLimit } from '../ratelimit/store.ts';
 import { dataDirCredential } from '../security/credentials.ts';
 import { type Keyring, KeyringError, keyringToText, loadKeyring } from '../security/keyring.ts';
 import { preparePrivateDir } from '../security/privateFiles.ts';
+import { resealSecrets } from '../security/reseal.ts';
+import { SecretBox } from '../security/secretBox.ts';
 import { EmbeddedPostgres } from '../services/embeddedPostgres.ts';
 import { probeListen } from '../services/freePort.ts';
 import { connectRedis, redisHealthy, safeAddress } from '../services/redis.ts';
@@ -212,6 +214,7 @@ export class Supervisor {
       throw new StartupError(error.message);
     });
     if (applied.length > 0) log.info({ applied }, 'database migrations applied');
+    await resealSecrets(this.pool, new SecretBox(this.keyring as Keyring), log);
     await this.pool.query('INSERT INTO daemon_runs (version, hostname, pid) VALUES ($1, $2, $3)', [
       version,
       os.hostname(),
@@ -220,7 +223,7 @@ export class Supervisor {
 
     this.control = await startControlServer(this.paths.socket, {
       status: () => this.status(),
-      database: () => ({ url: this.databaseUrl }),
+      database: () => ({ url: this.databaseUrl, keyring: keyringToText(this.keyring as Keyring) }),
       redis: () => ({ url: this.redisUrl }),
       forgetTokens: async (prefixes) => {
         if (this.redis) await forgetTokens(this.redis, prefixes);

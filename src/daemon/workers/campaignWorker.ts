@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, type Job, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type pg from 'pg';
 import * as campaigns from '../db/repositories/campaigns.ts';
 import type { Logger } from '../logger.ts';
 import type { JobData } from '../queues/index.ts';
+import { type SecretBox, SecretUnreadableError } from '../security/secretBox.ts';
 import { renderTemplate } from './template.ts';
 import type { TenantSlots } from './tenantSlots.ts';
 import type { SendOutcome, WuzapiClient } from './wuzapiClient.ts';
@@ -11,6 +12,8 @@ import type { SendOutcome, WuzapiClient } from './wuzapiClient.ts';
 export interface CampaignWorkerDeps {
   pool: pg.Pool;
   log: Logger;
+  /** Opens the campaign's session token (encrypted at rest). */
+  box: SecretBox;
   wuzapi: WuzapiClient;
   slots: TenantSlots;
   /** Sends in flight at once for a campaign without pacing. */
@@ -51,7 +54,12 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
   return async (job: Job<JobData>, token?: string): Promise<CampaignResult> => {
     const { tenantId, subjectId: campaignId } = job.data;
     const jobId = String(job.id);
-    const campaign = await campaigns.loadForWorker(pool, tenantId, campaignId);
+    const campaign = await campaigns
+      .loadForWorker(pool, deps.box, tenantId, campaignId)
+      .catch((error: unknown) => {
+        // No retry reads a token this daemon has no key for: fail the campaign, saying why.
+        throw error instanceof SecretUnreadableError ? new UnrecoverableError(error.message) : error;
+      });
     if (!campaign || campaign.job_id !== jobId || !['scheduled', 'running'].includes(campaign.status)) {
       // Cancelled, paused, finished or resumed by a newer job while this one waited.
       return result('skipped', await campaigns.campaignCounters(pool, tenantId, campaignId));

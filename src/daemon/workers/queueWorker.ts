@@ -9,6 +9,8 @@ import { failReport } from '../db/repositories/reports.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { QUEUE_PREFIX, workerConnection } from '../queues/index.ts';
+import { keyringFromText } from '../security/keyring.ts';
+import { SecretBox } from '../security/secretBox.ts';
 import { campaignProcessor } from './campaignWorker.ts';
 import { importProcessor } from './importWorker.ts';
 import { countJobs } from './jobMetrics.ts';
@@ -43,6 +45,7 @@ export async function startQueueWorker(
       campaignProcessor({
         pool,
         log,
+        box: new SecretBox(keyringFromText(config.keyring)),
         wuzapi: wuzapiClient(config.wuzapi.url, config.wuzapi.timeoutMs),
         slots,
         burst: config.queue.campaignBurst,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type SecretBox, secretContext } from '../../security/secretBox.ts';
 import { pageWithTotal, type Queryable } from '../queryable.ts';
 import type { Owner } from './owned.ts';
 
@@ -32,7 +33,7 @@ export interface NewCampaign {
 
 // The session token is a secret: only its last 4 characters leave the database.
 const COLUMNS = `id, name, template, status, scheduled_at, min_delay_ms, max_delay_ms,
-  '…' || right(session_token, 4) AS session_token_hint,
+  '…' || session_token_last4 AS session_token_hint,
   CASE WHEN audience ? 'contact_ids' THEN jsonb_build_object('contact_ids', jsonb_array_length(audience->'contact_ids'))
        ELSE audience END AS audience,
   total, sent, failed, cancelled, greatest(total - sent - failed - cancelled, 0) AS pending,
@@ -50,27 +51,30 @@ export interface CampaignRow {
   [key: string]: unknown;
 }
 
+/** The session token is stored encrypted (SecretBox), bound to the campaign's tenant. */
 export async function insertCampaign(
   db: Queryable,
+  box: SecretBox,
   owner: Owner,
   campaign: NewCampaign,
 ): Promise<CampaignRow> {
   const { rows } = await db.query(
     `INSERT INTO campaigns (tenant_id, owner_id, name, template, audience, session_token, min_delay_ms,
-                            max_delay_ms, scheduled_at, status, job_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+                            max_delay_ms, scheduled_at, status, job_id, session_token_last4)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
     [
       owner.tenantId,
       owner.userId,
       campaign.name,
       campaign.template,
       JSON.stringify(campaign.audience),
-      campaign.session_token,
+      box.seal(campaign.session_token, secretContext('campaign.session_token', owner.tenantId)),
       campaign.min_delay_ms,
       campaign.max_delay_ms,
       campaign.scheduled_at,
       campaign.status,
       campaign.job_id,
+      campaign.session_token.slice(-4),
     ],
   );
   return rows[0] as CampaignRow;
@@ -182,8 +186,10 @@ export interface WorkerCampaign {
   job_id: string | null;
 }
 
+/** The campaign as its job needs it, the session token decrypted. */
 export async function loadForWorker(
   db: Queryable,
+  box: SecretBox,
   tenantId: string,
   id: string,
 ): Promise<WorkerCampaign | null> {
@@ -192,7 +198,12 @@ export async function loadForWorker(
        FROM campaigns WHERE tenant_id = $1 AND id = $2`,
     [tenantId, id],
   );
-  return (rows[0] as WorkerCampaign) ?? null;
+  const row = rows[0] as WorkerCampaign | undefined;
+  if (!row) return null;
+  return {
+    ...row,
+    session_token: box.open(row.session_token, secretContext('campaign.session_token', tenantId)),
+  };
 }
 
 /** scheduled → running when the job that owns the campaign starts. */

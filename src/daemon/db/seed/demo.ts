@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { prng } from '../../../random.ts';
+import type { SecretBox } from '../../security/secretBox.ts';
 import { type Queryable, withTransaction } from '../queryable.ts';
 import { createPlan, type Plan } from '../repositories/plans.ts';
 import { saveStripeSettings } from '../repositories/stripeSettings.ts';
@@ -60,6 +61,7 @@ const CITIES = ['São Paulo', 'Rio de Janeiro', 'Belo Horizonte', 'Curitiba', 'R
 
 export async function seedDemo(
   pool: pg.Pool,
+  box: SecretBox,
   tenants: number,
   progress: (message: string) => void = () => {},
 ): Promise<DemoTenant[]> {
@@ -72,7 +74,7 @@ export async function seedDemo(
       await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`seed:${slug}`]);
       if (await findTenantBySlug(db, slug)) return false;
       progress(`${slug}: creating (${plan})`);
-      await seedTenant(db, slug, i, plan);
+      await seedTenant(db, box, slug, i, plan);
       return true;
     });
     if (!created) progress(`${slug}: exists, kept as it is`);
@@ -114,7 +116,13 @@ async function rotateTokens(
   });
 }
 
-async function seedTenant(db: Queryable, slug: string, index: number, plan: TenantPlan): Promise<void> {
+async function seedTenant(
+  db: Queryable,
+  box: SecretBox,
+  slug: string,
+  index: number,
+  plan: TenantPlan,
+): Promise<void> {
   const random = prng(slug);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const tenant = await createTenant(db, { name: `Demo Reseller ${index}`, slug, plan });
@@ -156,7 +164,7 @@ async function seedTenant(db: Queryable, slug: string, index: number, plan: Tena
     Array.from({ length: n }, () =>
       pick([...'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789']),
     ).join('');
-  await saveStripeSettings(db, tenant.id, {
+  await saveStripeSettings(db, box, tenant.id, {
     publishable_key: `pk_test_${key(24)}`,
     secret_key: `sk_test_${key(24)}`,
     webhook_secret: `whsec_${key(32)}`,

@@ -5,7 +5,12 @@ import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cach
 import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { stripeAnalytics } from '../../../db/repositories/analytics.ts';
-import { readStripeSettings, saveStripeSettings, toView } from '../../../db/repositories/stripeSettings.ts';
+import {
+  readStripeSettings,
+  readStripeView,
+  saveStripeSettings,
+} from '../../../db/repositories/stripeSettings.ts';
+import type { SecretBox } from '../../../security/secretBox.ts';
 import { unprocessable } from '../../errors.ts';
 import { principalOf } from '../../middleware/auth.ts';
 import { currency, parseInput } from '../../validate.ts';
@@ -22,13 +27,13 @@ const settingsBody = z.strictObject({
 
 const modeOf = (key: string) => (key.includes('_live_') ? 'live' : 'test');
 
-export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
+export function stripeRoutes(pool: pg.Pool, layer: CacheLayer, box: SecretBox): Router {
   const router = Router();
 
   router.get(
     '/settings',
     cachedJson(layer, '/api/admin/stripe/settings', async (req) =>
-      toView(await readStripeSettings(pool, principalOf(req).tenantId)),
+      readStripeView(pool, principalOf(req).tenantId),
     ),
   );
 
@@ -36,7 +41,7 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     const { tenantId } = principalOf(req);
     const body = parseInput(settingsBody, req.body, 'body');
     const saved = await withTransaction(pool, async (db) => {
-      const stored = await readStripeSettings(db, tenantId, { forUpdate: true });
+      const stored = await readStripeSettings(db, box, tenantId, { forUpdate: true });
       const secretKey = body.secret_key ?? stored?.secret_key;
       const webhookSecret = body.webhook_secret ?? stored?.webhook_secret;
       if (!secretKey || !webhookSecret) {
@@ -45,7 +50,7 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       if (modeOf(body.publishable_key) !== modeOf(secretKey)) {
         throw unprocessable('publishable_key and secret_key must both be test keys or both be live keys');
       }
-      return saveStripeSettings(db, tenantId, {
+      return saveStripeSettings(db, box, tenantId, {
         publishable_key: body.publishable_key,
         secret_key: secretKey,
         webhook_secret: webhookSecret,
@@ -54,7 +59,7 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     });
     // The currency shows in analytics too.
     await invalidateAndRefresh(layer, req, '/api/admin/stripe/settings', tags.stripe, tags.analytics);
-    res.json(toView(saved));
+    res.json(saved);
   });
 
   router.get(

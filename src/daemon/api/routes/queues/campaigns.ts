@@ -5,6 +5,7 @@ import { z } from 'zod';
 import * as campaigns from '../../../db/repositories/campaigns.ts';
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
+import type { SecretBox } from '../../../security/secretBox.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import { listBody, name, pageOf, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
@@ -54,7 +55,7 @@ const recipientsQuery = z.object({
  * job id, whatever the size); the queue worker expands the audience and sends. Pause,
  * resume and cancel are state changes the worker sees before its next send.
  */
-export function campaignRoutes(pool: pg.Pool, queues: Queues): Router {
+export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -85,7 +86,7 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues): Router {
     const owner = ownerOf(req);
     const scheduledAt = body.schedule_at ? new Date(body.schedule_at) : null;
     const jobId = body.draft ? null : randomUUID();
-    const created = await campaigns.insertCampaign(pool, owner, {
+    const created = await campaigns.insertCampaign(pool, box, owner, {
       name: body.name,
       template: body.template,
       audience: body.audience,
