@@ -1,4 +1,5 @@
-import { parse } from 'csv-parse';
+import { pipeline, Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
 import { type ContactRow, MAX_IMPORT_ROWS } from '../db/repositories/imports.ts';
 
 /**
@@ -11,6 +12,45 @@ export type CsvRow = { line: number; contact: ContactRow } | { line: number; rea
 
 export class CsvHeaderError extends Error {}
 
+/**
+ * The file cannot be read as a contacts CSV: final (no retry changes a file), and said in
+ * words with a line number, never with the file's content (csv-parse's own messages and
+ * properties quote the offending cells, which would land in the log and the job row).
+ */
+export class CsvUnreadableError extends Error {}
+
+/** A row is phone + name + at most 50 variables of 1,000 characters: 64 KiB is far above any. */
+export const MAX_LINE_BYTES = 64 * 1024;
+/** What one file may cost in parsing, whatever its shape. */
+export const MAX_PARSE_MS = 120_000;
+/** The parser is fed this much at a time, yielding to the event loop in between. */
+const CHUNK_CHARS = 64 * 1024;
+
+const CSV_PROBLEMS: Record<string, string> = {
+  CSV_MAX_RECORD_SIZE: `is longer than ${MAX_LINE_BYTES / 1024} KiB`,
+  CSV_QUOTE_NOT_CLOSED: 'opens a quoted field that is never closed',
+  INVALID_OPENING_QUOTE:
+    'has a quote in the middle of a field (quote the whole field, doubling inner quotes)',
+  CSV_INVALID_CLOSING_QUOTE: 'has text right after a closing quote',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'has text right after a closing quote',
+};
+
+/** csv-parse's error → what the customer is told (line number and problem; no cell content). */
+export function describeCsvError(error: CsvError): CsvUnreadableError {
+  const line = (error as CsvError & { lines?: number }).lines;
+  const problem = CSV_PROBLEMS[error.code] ?? 'is not valid CSV';
+  return new CsvUnreadableError(`${line ? `line ${line}` : 'the file'} ${problem}`);
+}
+
+export interface ReadOptions {
+  /** Checked between chunks: true stops the read (the job is handed back or cancelled). */
+  shouldStop?: () => boolean;
+  maxParseMs?: number;
+}
+
+/** Thrown when `shouldStop` said so: not a failure of the file. */
+export class CsvReadStopped extends Error {}
+
 const PHONE_HEADERS = new Set(['phone', 'telefone', 'celular', 'whatsapp']);
 const NAME_HEADERS = new Set(['name', 'nome']);
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -22,16 +62,51 @@ export function normalizePhone(raw: string): string | null {
   return /^\+[1-9]\d{7,14}$/.test(withPlus) ? withPlus : null;
 }
 
-export async function* readContactsCsv(source: string): AsyncGenerator<CsvRow> {
-  const parser = parse(source, {
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    info: true,
-    // A semicolon is the usual separator of spreadsheets in pt-BR locales.
-    delimiter: detectDelimiter(source),
-  });
+/** The source in chunks, each in its own turn of the event loop, until `shouldStop`. */
+async function* chunksOf(source: string, options: ReadOptions): AsyncGenerator<string> {
+  const deadline = Date.now() + (options.maxParseMs ?? MAX_PARSE_MS);
+  for (let at = 0; at < source.length; at += CHUNK_CHARS) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (options.shouldStop?.()) throw new CsvReadStopped('stopped');
+    if (Date.now() > deadline) {
+      throw new CsvUnreadableError(
+        `the file took more than ${Math.round((options.maxParseMs ?? MAX_PARSE_MS) / 1000)} s to read; split it`,
+      );
+    }
+    yield source.slice(at, at + CHUNK_CHARS);
+  }
+}
+
+/**
+ * Every way a file can be costly is bounded: a line over MAX_LINE_BYTES fails the read
+ * at once; parsing is fed in chunks, so the event loop keeps renewing the job's lock and
+ * hears a shutdown; a wall-clock budget bounds the rest.
+ */
+export async function* readContactsCsv(source: string, options: ReadOptions = {}): AsyncGenerator<CsvRow> {
+  try {
+    yield* readRows(source, options);
+  } catch (error) {
+    if (error instanceof CsvError) throw describeCsvError(error);
+    throw error;
+  }
+}
+
+async function* readRows(source: string, options: ReadOptions): AsyncGenerator<CsvRow> {
+  // pipeline, not pipe: an error of the feeding side (stop, time budget) reaches the reader.
+  const parser = pipeline(
+    Readable.from(chunksOf(source, options), { objectMode: false }),
+    parse({
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+      max_record_size: MAX_LINE_BYTES,
+      // A semicolon is the usual separator of spreadsheets in pt-BR locales.
+      delimiter: detectDelimiter(source),
+    }),
+    () => {}, // errors surface in the for-await below
+  );
   let header: { phone: number; name: number; variables: Array<[number, string]> } | null = null;
   let rows = 0;
   const seen = new Set<string>();
@@ -102,7 +177,8 @@ function readHeader(record: string[]) {
     if (index === phone || index === name || cell === '') return;
     const key = cell.replace(/\s+/g, '_');
     if (!VARIABLE_NAME.test(key)) {
-      throw new CsvHeaderError(`column "${cell.slice(0, 64)}": variable names are letters, digits and _`);
+      // By position, not by name: the "header" may be a customer's data row.
+      throw new CsvHeaderError(`header column ${index + 1}: variable names are letters, digits and _`);
     }
     variables.push([index, key]);
   });
@@ -111,7 +187,8 @@ function readHeader(record: string[]) {
 }
 
 function detectDelimiter(source: string): string {
+  // The first line, at most one line's worth: a file of one huge line is not scanned whole.
   const end = source.indexOf('\n');
-  const firstLine = end < 0 ? source : source.slice(0, end);
+  const firstLine = source.slice(0, Math.min(end < 0 ? source.length : end, MAX_LINE_BYTES));
   return (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
 }

@@ -3,9 +3,11 @@ import type pg from 'pg';
 import * as imports from '../db/repositories/imports.ts';
 import type { Logger } from '../logger.ts';
 import type { JobData } from '../queues/index.ts';
-import { CsvHeaderError, readContactsCsv } from './csvContacts.ts';
+import { CsvHeaderError, CsvReadStopped, CsvUnreadableError, readContactsCsv } from './csvContacts.ts';
 
 const BATCH = 1000;
+/** Progress is reported at least this often, also while a file yields no accepted row. */
+const PROGRESS_EVERY_MS = 1000;
 
 /**
  * One import job: reads the stored CSV, upserts valid rows as the owner's contacts in
@@ -29,25 +31,33 @@ export function importProcessor(deps: { pool: pg.Pool; log: Logger; closing: { v
       rejected_by_reason: {},
     };
     let batch: imports.ContactRow[] = [];
+    let reportedAt = Date.now();
+    const report = async () => {
+      reportedAt = Date.now();
+      await job.updateProgress({
+        rows: outcome.total_rows,
+        accepted: outcome.accepted,
+        rejected: outcome.rejected,
+      });
+    };
+    const handBack = async () => {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    };
     const flush = async () => {
       const { created, updated } = await imports.upsertContacts(deps.pool, owner, batch);
       outcome.accepted += batch.length;
       outcome.created += created;
       outcome.updated += updated;
       batch = [];
-      await job.updateProgress({
-        rows: outcome.total_rows,
-        accepted: outcome.accepted,
-        rejected: outcome.rejected,
-      });
-      if (deps.closing.value) {
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
+      await report();
+      if (deps.closing.value) await handBack();
     };
     try {
-      for await (const item of readContactsCsv(row.source)) {
+      const rows = readContactsCsv(row.source, { shouldStop: () => deps.closing.value });
+      for await (const item of rows) {
         outcome.total_rows += 1;
+        if (Date.now() - reportedAt >= PROGRESS_EVERY_MS) await report();
         if ('contact' in item) {
           batch.push(item.contact);
           if (batch.length >= BATCH) await flush();
@@ -65,7 +75,12 @@ export function importProcessor(deps: { pool: pg.Pool; log: Logger; closing: { v
       }
       await flush();
     } catch (error) {
-      if (error instanceof CsvHeaderError || (error as { code?: string }).code?.startsWith('CSV_')) {
+      // Shutting down mid-file: rows so far are upserted, the rest is read again later.
+      if (error instanceof CsvReadStopped) {
+        await flush();
+        return handBack();
+      }
+      if (error instanceof CsvHeaderError || error instanceof CsvUnreadableError) {
         // The file itself is unreadable: no retry will change that.
         throw new UnrecoverableError(`the CSV could not be read: ${(error as Error).message}`);
       }

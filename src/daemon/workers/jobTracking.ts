@@ -41,8 +41,17 @@ export function tracked<R>(
       }
       const message = (error as Error)?.message ?? String(error);
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // An UnrecoverableError is an expected verdict with a clean message (an unreadable
+      // file, a missing key): no stack, and no error properties that may quote the input.
+      const expected = error instanceof UnrecoverableError;
       log.warn(
-        { jobId: job.id, queue: job.queueName, attempt: job.attemptsMade + 1, final, err: error },
+        {
+          jobId: job.id,
+          queue: job.queueName,
+          attempt: job.attemptsMade + 1,
+          final,
+          ...(expected ? { reason: message } : { err: error }),
+        },
         'job failed',
       );
       await pool

@@ -90,8 +90,10 @@ async function readLimited(req: Request, limitBytes: number): Promise<string> {
   return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks));
 }
 
-function countLines(text: string): number {
+/** Lines of text: a final newline ends the last line, it does not start another (\n and \r\n). */
+export function countLines(text: string): number {
+  if (text === '') return 0;
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  return lines;
+  return text.endsWith('\n') ? lines - 1 : lines;
 }

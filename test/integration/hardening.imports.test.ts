@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cleanupDaemons,
+  type Daemon,
+  embeddedEnv,
+  seedDemo,
+  startDaemon,
+  waitFor,
+} from '../helpers/daemon.ts';
+
+/**
+ * CSV imports a customer can make costly or unreadable: each is bounded, fails at once
+ * with a reason that quotes nothing of the file, and never holds a slot or a shutdown.
+ */
+let daemon: Daemon;
+let token: string;
+
+beforeAll(async () => {
+  daemon = await startDaemon({
+    env: embeddedEnv,
+    apiWorkers: 1,
+    queueWorkers: 1,
+    args: ['--import-limit', '20mb', '--shutdown-timeout', '10', '--queue-concurrency', 'import=1'],
+  });
+  token = (await seedDemo(daemon.dataDir, 1))[0]?.user_tokens[0] ?? '';
+});
+afterAll(cleanupDaemons);
+
+async function upload(csv: string) {
+  const response = await fetch(`${daemon.url}/api/imports`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  return { status: response.status, body: JSON.parse(await response.text()) };
+}
+
+async function finished(jobId: string) {
+  return waitFor(
+    async () => {
+      const response = await fetch(`${daemon.url}/api/jobs/${jobId}/status`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = JSON.parse(await response.text());
+      return ['completed', 'failed'].includes(body.state) ? body : null;
+    },
+    60_000,
+    `job ${jobId} to finish`,
+  );
+}
+
+const phone = (i: number) => `+55119${String(i).padStart(8, '0')}`;
+
+describe('imports that would cost too much or cannot be read', () => {
+  it('a single 5 MB line fails at once with the line-length reason, and the next import runs', async () => {
+    const huge = await upload(`phone,name\n${phone(1)},${'x'.repeat(5_000_000)}`);
+    expect(huge.status).toBe(202);
+    const normal = await upload(`phone,name\n${phone(2)},Ana\n${phone(3)},Bia\n`);
+    const failed = await finished(huge.body.job_id);
+    expect(failed).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(failed.error).toBe('the CSV could not be read: line 2 is longer than 64 KiB');
+    expect((await finished(normal.body.job_id)).result).toMatchObject({ accepted: 2, rejected: 0 });
+  });
+
+  it('a stray quote fails after one attempt, and neither the reason nor the log quotes the file', async () => {
+    const csv = `phone,name\n${phone(4)},Carla "Confidential\n${phone(5)},Dani\n`;
+    const job = await finished((await upload(csv)).body.job_id);
+    expect(job).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(job.error).toMatch(/^the CSV could not be read: line 2 /);
+    expect(job.error).not.toMatch(/Confidential|Carla|5511/);
+    const log = daemon.stdout() + daemon.stderr();
+    expect(log).toMatch(/job failed/);
+    expect(log).not.toMatch(/Confidential/);
+    expect(log).not.toMatch(/at .*csv-parse/);
+  });
+
+  it('exactly 100,000 rows with the usual trailing newline are accepted; 100,001 are refused with 413', async () => {
+    const rows = (n: number) =>
+      `phone,name\n${Array.from({ length: n }, (_, i) => `${phone(100_000 + i)},N${i}`).join('\n')}\n`;
+    const over = await upload(rows(100_001));
+    expect(over.status).toBe(413);
+    expect(over.body.error.code).toBe('payload_too_large');
+    const exact = await upload(rows(100_000).replace(/\n/g, '\r\n'));
+    expect(exact.status, JSON.stringify(exact.body)).toBe(202);
+    // Stopped while that import runs: the job is handed back and the daemon exits 0 in time.
+    await waitFor(
+      async () => {
+        const response = await fetch(`${daemon.url}/api/jobs/${exact.body.job_id}/status`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return JSON.parse(await response.text()).state === 'active';
+      },
+      30_000,
+      'the 100,000-row import to start',
+    );
+    const began = Date.now();
+    expect(await daemon.stop()).toBe(0);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(daemon.stdout() + daemon.stderr()).not.toMatch(/did not stop in time|deadline passed/);
+  });
+});
