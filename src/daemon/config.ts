@@ -159,7 +159,7 @@ export const serveOptions = [
     flag: null,
     env: 'RATE_LIMIT_UNAUTHENTICATED',
     default: '30',
-    help: 'failed authentications per window per client IP before it gets 429s',
+    help: 'failed authentications per window per client address; past it, failures get 429 (a valid token always passes)',
   },
   {
     key: 'queueConcurrency',
