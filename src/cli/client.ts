@@ -2,7 +2,7 @@ import http from 'node:http';
 import { dataPaths } from '../daemon/config.ts';
 import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
-import { CliError, exitCodes } from './output.ts';
+import { CliError, exitCodes, suggest } from './output.ts';
 
 /** Talks to a running daemon over its control socket in the data dir. */
 export class DaemonClient {
@@ -63,7 +63,7 @@ export class DaemonClient {
             new CliError(
               `not running (no daemon at ${this.dataDir})`,
               exitCodes.notRunning,
-              'start it with: wuzctl serve',
+              `start it with: ${suggest('wuzctl serve', this.dataDir)}`,
             ),
           );
         } else reject(error instanceof CliError ? error : new CliError(`control socket: ${error.message}`));

@@ -10,13 +10,23 @@ import { tenantsCommand } from './commands/tenants.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { usersCommand } from './commands/users.ts';
 import { verifyCommand } from './commands/verify.ts';
-import { CliError, exitCodes, printError } from './output.ts';
+import { CliError, exitCodes, printError, wantsJson } from './output.ts';
 
 const program = new Command('wuzctl')
   .description('WUZAPI Manager ops runtime: run the daemon, control it, and verify it')
   .version(version, '-v, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+// With --json, commander's own usage errors become one JSON error too (printed below).
+let usageText = '';
+if (wantsJson()) {
+  program.configureOutput({
+    writeErr: (text) => {
+      usageText += text;
+    },
+  });
+}
 
 /** addCommand() does not pass exitOverride() and friends down: copy them, all the way down. */
 function inherit(command: Command, parent: Command): Command {
@@ -47,6 +57,10 @@ try {
     // commander has printed the message already; help and version are not failures.
     const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
     process.exitCode = benign ? exitCodes.ok : exitCodes.usage;
+    if (!benign && wantsJson()) {
+      const message = (usageText.split('\n')[0] ?? error.message).replace(/^error: /, '');
+      printError(new CliError(message, exitCodes.usage, 'run with --help for usage'));
+    }
   } else if (error instanceof CliError) {
     printError(error);
     process.exitCode = error.exitCode;

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /** Exit codes shared by every command. */
 export const exitCodes = {
   ok: 0,
@@ -6,16 +8,39 @@ export const exitCodes = {
   notRunning: 3,
 } as const;
 
+/** The `code` of a JSON error, from the exit code when the error names none. */
+const CODES: Record<number, string> = { 1: 'failed', 2: 'usage', 3: 'not_running' };
+
 /** A failure the user can act on: printed as `error: …` plus a hint, never a stack trace. */
 export class CliError extends Error {
   readonly exitCode: number;
   readonly hint?: string;
+  readonly code: string;
 
-  constructor(message: string, exitCode: number = exitCodes.failure, hint?: string) {
+  constructor(message: string, exitCode: number = exitCodes.failure, hint?: string, code?: string) {
     super(message);
     this.exitCode = exitCode;
     this.hint = hint;
+    this.code = code ?? CODES[exitCode] ?? 'failed';
   }
+}
+
+/** True when the command line asks for machine-readable output: errors follow it. */
+export const wantsJson = (argv: string[] = process.argv): boolean => argv.includes('--json');
+
+/** A shell word as typed: quoted only when it has to be, so a pasted hint runs as is. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A `wuzctl …` command to suggest, with the data dir the user is working on: a hint that
+ * drops `--data-dir` would address another daemon (or none) when pasted.
+ */
+export function suggest(command: string, dataDir: string | undefined): string {
+  const implicit = path.resolve(process.env.WUZ_DATA_DIR || './.wuzctl');
+  if (!dataDir || path.resolve(dataDir) === implicit) return command;
+  return `${command} --data-dir ${shellWord(path.resolve(dataDir))}`;
 }
 
 export const useColor = (): boolean => !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
@@ -27,7 +52,16 @@ export const yellow = paint(33);
 export const dim = paint(2);
 export const bold = paint(1);
 
-export function printError(error: CliError): void {
+/**
+ * On stderr, always: stdout carries only data. With --json, the error is one JSON object
+ * `{"error":{"code","message","hint"}}` a script can parse (its exit code says the same).
+ */
+export function printError(error: CliError, json = wantsJson()): void {
+  if (json) {
+    const body = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    process.stderr.write(`${JSON.stringify({ error: body })}\n`);
+    return;
+  }
   process.stderr.write(`${red('error:')} ${error.message}\n`);
   if (error.hint) process.stderr.write(`${dim('hint:')} ${error.hint}\n`);
 }

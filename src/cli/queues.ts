@@ -5,10 +5,10 @@ import { closeQueues, openQueues, producerConnection, type Queues } from '../dae
 import { safeAddress } from '../daemon/services/redis.ts';
 import { isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
 import { DaemonClient } from './client.ts';
-import { CliError, exitCodes } from './output.ts';
+import { CliError, exitCodes, suggest } from './output.ts';
 
-const NOT_RUNNING_HINT =
-  'the embedded Redis runs with the daemon: start it with wuzctl serve, or set REDIS_URL';
+const notRunningHint = (dataDir: string) =>
+  `the embedded Redis runs with the daemon: start it with ${suggest('wuzctl serve', dataDir)}, or set REDIS_URL`;
 
 /**
  * The CLI never enqueues, so the retention of these queue handles is never applied; the
@@ -44,7 +44,7 @@ export async function withQueues<T>(
       exitCodes.failure,
       process.env.REDIS_URL
         ? 'check REDIS_URL, or unset it to use the daemon of the data dir'
-        : 'check the daemon with wuzctl status',
+        : `check the daemon with ${suggest('wuzctl status', dataDirFlag)}`,
     );
   }
   const queues = openQueues(redis, UNUSED_RETENTION);
@@ -76,7 +76,11 @@ async function redisUrl(dataDirFlag: string | undefined): Promise<string> {
       if (!(error instanceof CliError) || error.exitCode !== exitCodes.notRunning) throw error;
       const pid = await readPid(pidFile);
       if (!pid || !isAlive(pid) || Date.now() > deadline) {
-        throw new CliError(`not running (no daemon at ${dataDir})`, exitCodes.notRunning, NOT_RUNNING_HINT);
+        throw new CliError(
+          `not running (no daemon at ${dataDir})`,
+          exitCodes.notRunning,
+          notRunningHint(dataDir),
+        );
       }
       await sleep(250);
     }

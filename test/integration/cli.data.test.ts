@@ -58,6 +58,10 @@ describe('data commands without a daemon', () => {
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/no tenant with slug "nope"/);
     expect(unknown.stderr).toMatch(/hint: .*tenants list/);
+    // The hint names this data dir, so it works when pasted.
+    const hint = /hint: list them with: wuzctl (.*)$/m.exec(unknown.stderr)?.[1] ?? '';
+    expect(hint).toBe(`tenants list --data-dir ${dataDir}`);
+    expect((await wuzctl(hint.split(' '), { env: embeddedEnv })).exitCode).toBe(0);
 
     const badEmail = await run(['users', 'create', '--tenant', 'acai-resellers', '--email', 'not-an-email']);
     expect(badEmail.exitCode).toBe(2);
@@ -86,6 +90,9 @@ describe('data commands through a running daemon', () => {
     const firstToken = first.tenants[1].user_tokens[0];
     expect((await agents(firstToken)).status).toBe(200);
 
+    const plain = await run(['seed', '--demo', '--tenants', '3']);
+    // The curl hint is the running daemon's URL, whatever port it listens on.
+    expect(plain.stderr).toContain(`${daemon.url}/api/session/agents`);
     const second = JSON.parse((await run(['seed', '--demo', '--tenants', '3', '--json'])).stdout);
     expect(await counts()).toEqual(before);
     expect((await agents(firstToken)).status).toBe(401);

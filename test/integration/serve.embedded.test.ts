@@ -319,11 +319,22 @@ describe('serve --detach', () => {
 describe('status and stop without a daemon', () => {
   afterAll(cleanupDaemons);
 
-  it('status exits 3 with "not running"', async () => {
+  it('status --json exits 3 with a JSON error whose hint, pasted, starts that data dir’s daemon', async () => {
     const dataDir = await tempDataDir();
     const result = await wuzctl(['status', '--data-dir', dataDir, '--json']);
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toMatch(/not running/);
+    expect(result.stdout).toBe('');
+    const { error } = JSON.parse(result.stderr);
+    expect(error).toMatchObject({ code: 'not_running', message: expect.stringMatching(/not running/) });
+    expect(error.hint).toBe(`start it with: wuzctl serve --data-dir ${dataDir}`);
+    // Plain text without --json.
+    expect((await wuzctl(['status', '--data-dir', dataDir])).stderr).toMatch(/^error: not running/);
+  });
+
+  it('a usage error with --json is a JSON error too', async () => {
+    const result = await wuzctl(['tenants', 'create', '--json', '--plan', 'gold']);
+    expect(result.exitCode).toBe(2);
+    expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'usage' });
   });
 
   it('stop exits 3 with "not running"', async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../daemon/queues/jobStatus.ts';
 import { withDatabase } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { bold, CliError, dim, exitCodes, green, printJson, red, table, yellow } from '../output.ts';
+import { bold, CliError, dim, exitCodes, green, printJson, red, suggest, table, yellow } from '../output.ts';
 import { withQueues } from '../queues.ts';
 
 const JOB_STATES = [
@@ -275,7 +275,7 @@ async function resolveTenant(dataDir: string | undefined, value: string): Promis
     throw new CliError(
       `no tenant with slug "${value}"`,
       exitCodes.failure,
-      'see them with `wuzctl tenants list`',
+      `see them with \`${suggest('wuzctl tenants list', dataDir)}\``,
     );
   }
   return id;

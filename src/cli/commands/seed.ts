@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { resolveDataDir } from '../../daemon/config.ts';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
+import { DaemonClient } from '../client.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
-import { bold, CliError, dim, exitCodes, printJson, table } from '../output.ts';
+import { bold, CliError, dim, exitCodes, printJson, suggest, table } from '../output.ts';
 
 export function seedCommand(): Command {
   return new Command('seed')
@@ -37,8 +39,15 @@ export function seedCommand(): Command {
       }
       process.stdout.write(`${table(rows)}\n`);
       process.stderr.write(
-        `${bold('demo data ready.')} Tokens of earlier runs are revoked. Try:\n` +
-          `  curl -H "Authorization: Bearer ${tenants[0]?.admin_token}" http://127.0.0.1:3000/api/session/agents\n`,
+        `${bold('demo data ready.')} Tokens of earlier runs are revoked. ${await tryHint(options.dataDir, tenants[0]?.admin_token ?? '')}\n`,
       );
     });
+}
+
+/** A curl line against the daemon of this data dir, at the URL it really listens on. */
+async function tryHint(dataDir: string | undefined, token: string): Promise<string> {
+  const status = await new DaemonClient(resolveDataDir(dataDir)).status().catch(() => null);
+  const url = status?.url;
+  if (!url) return `Start the daemon (${suggest('wuzctl serve', dataDir)}), then try the token on its URL.`;
+  return `Try:\n  curl -H "Authorization: Bearer ${token}" ${url}/api/session/agents`;
 }

@@ -5,7 +5,6 @@ import {
   ConfigError,
   dataPaths,
   loadServeConfig,
-  resolveDataDir,
   type ServeConfig,
   type ServeOptionKey,
   serveOptions,
@@ -16,7 +15,7 @@ import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
 import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
 import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';
 import { version } from '../../paths.ts';
-import { bold, CliError, dim, exitCodes, green } from '../output.ts';
+import { bold, CliError, dim, exitCodes, green, suggest } from '../output.ts';
 
 const DETACHED_ENV = 'WUZCTL_DETACHED';
 
@@ -79,7 +78,7 @@ async function runForeground(config: ServeConfig): Promise<void> {
   try {
     await supervisor.start();
   } catch (error) {
-    const cliError = toCliError(error);
+    const cliError = toCliError(error, config.dataDir);
     await tellParent({ type: 'failed', message: cliError.message, exitCode: cliError.exitCode });
     throw cliError;
   }
@@ -90,13 +89,13 @@ async function runForeground(config: ServeConfig): Promise<void> {
   await tellParent({ type: 'ready', banner });
 }
 
-function toCliError(error: unknown): CliError {
+function toCliError(error: unknown, dataDir: string): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof AlreadyRunningError) {
     return new CliError(
       error.message,
       exitCodes.failure,
-      'see it with `wuzctl status`, stop it with `wuzctl stop`',
+      `see it with \`${suggest('wuzctl status', dataDir)}\`, stop it with \`${suggest('wuzctl stop', dataDir)}\``,
     );
   }
   if (error instanceof RedisNotInstalledError) return new CliError(error.message, exitCodes.failure);
@@ -106,7 +105,6 @@ function toCliError(error: unknown): CliError {
 
 function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: number): string {
   const info = supervisor.describe();
-  const defaultDir = config.dataDir === resolveDataDir(undefined);
   const rows: [string, string][] = [
     ['url', bold(supervisor.url)],
     [
@@ -120,7 +118,7 @@ function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: numbe
     ['database', info.database],
     ['workers', `${config.apiWorkers} api, ${config.queueWorkers} queue`],
     ['logs', process.env[DETACHED_ENV] ? dataPaths(config.dataDir).log : 'this terminal'],
-    ['control', `wuzctl status | wuzctl stop${defaultDir ? '' : ` --data-dir ${config.dataDir}`}`],
+    ['control', `${suggest('wuzctl status', config.dataDir)} | ${suggest('wuzctl stop', config.dataDir)}`],
   ];
   return [
     `${green('●')} wuzctl ${version} ready in ${(tookMs / 1000).toFixed(1)} s`,

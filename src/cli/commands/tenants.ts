@@ -9,7 +9,7 @@ import {
   type TenantPlan,
 } from '../../daemon/db/repositories/tenants.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
-import { CliError, dim, exitCodes, green, printJson, table } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, suggest, table } from '../output.ts';
 
 export function tenantsCommand(): Command {
   const tenants = new Command('tenants').description('create and list tenants (reseller accounts)');
@@ -109,7 +109,7 @@ export function tenantsCommand(): Command {
         throw new CliError(
           `no tenant with slug "${slug}"`,
           exitCodes.failure,
-          'see them with `wuzctl tenants list`',
+          `see them with \`${suggest('wuzctl tenants list', options.dataDir)}\``,
         );
       }
       // Cached token lookups carry the plan: drop them so the new limit applies now.

@@ -5,17 +5,18 @@ import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createToken, revokeToken } from '../../daemon/db/repositories/tokens.ts';
 import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
-import { CliError, dim, exitCodes, green, printJson, yellow } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, shellWord, suggest, yellow } from '../output.ts';
 import { checkEmail, unknownTenant } from './users.ts';
 
 async function findUser(
   pool: pg.Pool,
   email: string,
-  tenantSlug?: string,
+  tenantSlug: string | undefined,
+  dataDir: string | undefined,
 ): Promise<User & { tenant_slug: string }> {
   if (tenantSlug) {
     const tenant = await findTenantBySlug(pool, tenantSlug);
-    if (!tenant) throw unknownTenant(tenantSlug);
+    if (!tenant) throw unknownTenant(tenantSlug, dataDir);
     const user = await findUserByEmail(pool, tenant.id, email);
     if (!user) throw new CliError(`no user ${email} in tenant ${tenantSlug}`);
     return { ...user, tenant_slug: tenant.slug };
@@ -25,7 +26,7 @@ async function findUser(
     throw new CliError(
       `no user with email ${email}`,
       exitCodes.failure,
-      'create one with: wuzctl users create',
+      `create one with: ${suggest(`wuzctl users create --tenant <slug> --email ${shellWord(email)}`, dataDir)}`,
     );
   if (matches.length > 1) {
     throw new CliError(
@@ -55,7 +56,7 @@ export function tokensCommand(): Command {
         if (!label || label.length > 100)
           throw new CliError('--name must be 1 to 100 characters', exitCodes.usage);
         const { user, token } = await withDatabase(options.dataDir, async (pool) => {
-          const user = await findUser(pool, email, options.tenant);
+          const user = await findUser(pool, email, options.tenant, options.dataDir);
           return {
             user,
             token: await createToken(pool, { tenantId: user.tenant_id, userId: user.id, name: label }),

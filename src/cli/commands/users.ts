@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createUser, type UserRole } from '../../daemon/db/repositories/users.ts';
 import { withDatabase } from '../database.ts';
-import { CliError, dim, exitCodes, green, printJson } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, suggest } from '../output.ts';
 
 const emailSchema = z.email();
 
@@ -15,11 +15,11 @@ export function checkEmail(value: string): string {
   return email;
 }
 
-export function unknownTenant(slug: string): CliError {
+export function unknownTenant(slug: string, dataDir: string | undefined): CliError {
   return new CliError(
     `no tenant with slug "${slug}"`,
     exitCodes.failure,
-    'list them with: wuzctl tenants list',
+    `list them with: ${suggest('wuzctl tenants list', dataDir)}`,
   );
 }
 
@@ -53,7 +53,7 @@ export function usersCommand(): Command {
         if (name.length > 100) throw new CliError('--name must be at most 100 characters', exitCodes.usage);
         const user = await withDatabase(options.dataDir, async (pool) => {
           const tenant = await findTenantBySlug(pool, options.tenant);
-          if (!tenant) throw unknownTenant(options.tenant);
+          if (!tenant) throw unknownTenant(options.tenant, options.dataDir);
           return createUser(pool, { tenantId: tenant.id, email, name, role: options.role });
         });
         if (options.json)
