@@ -2,8 +2,8 @@
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { embeddedEnv, wuzctl } from '../helpers/daemon.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupDaemons, embeddedEnv, seedDemo, startDaemon, wuzctl } from '../helpers/daemon.ts';
 
 // `wuzctl verify metrics` end to end: a real Prometheus (Debian's package) scrapes an
 // ephemeral daemon with the repository's monitoring/ config. CI installs prometheus.
@@ -82,5 +82,45 @@ describe('wuzctl verify metrics', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/prometheus is not installed/);
     expect(result.stdout).toMatch(/hint: .*apt-get install prometheus/);
+  });
+});
+
+describe('gates against a live daemon touch only what they need', () => {
+  afterAll(cleanupDaemons);
+
+  it('verify metrics leaves the failure limit of this machine alone; verify bundle seeds and rotates nothing', async () => {
+    const daemon = await startDaemon({ env: embeddedEnv, apiWorkers: 1, queueWorkers: 1 });
+    const [tenant] = await seedDemo(daemon.dataDir, 1);
+    const metrics = await wuzctl(
+      ['verify', 'metrics', '--json', '--data-dir', daemon.dataDir, '--config', await configFile({})],
+      { env: embeddedEnv, timeoutMs: 180_000 },
+    );
+    expect(metrics.exitCode, metrics.stderr + metrics.stdout).toBe(0);
+    const [gate] = JSON.parse(metrics.stdout).gates;
+    expect(gate.details.workload.status['401']).toBeGreaterThan(0);
+    // Its few 401s stayed under the failure limit: no failed authentication was refused.
+    const status = JSON.parse((await wuzctl(['status', '--json', '--data-dir', daemon.dataDir])).stdout);
+    expect(status.rateLimit.rejectedUnauthenticated).toBe(0);
+    // A mistyped token from this machine is still told 401, not locked out with a 429.
+    const typo = await fetch(`${daemon.url}/api/session/agents`, {
+      headers: { authorization: `Bearer wuz_${'0'.repeat(12)}_${'x'.repeat(43)}` },
+    });
+    expect(typo.status).toBe(401);
+
+    // The gate seeded for itself (rotating the demo tokens); the bundle gate must not.
+    const [seeded] = await seedDemo(daemon.dataDir, 1);
+    const bundle = await wuzctl(['verify', 'bundle', '--json', '--data-dir', daemon.dataDir], {
+      env: embeddedEnv,
+      timeoutMs: 180_000,
+    });
+    expect(bundle.exitCode, bundle.stderr + bundle.stdout).toBe(0);
+    expect(bundle.stderr).not.toMatch(/seeding/);
+    const stillValid = await fetch(`${daemon.url}/api/session/agents`, {
+      headers: { authorization: `Bearer ${seeded?.admin_token}` },
+    });
+    // Authenticated (the metrics gate's load may have spent demo-1's plan budget: 429 then).
+    expect(stillValid.status, await stillValid.text()).not.toBe(401);
+    expect(stillValid.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(tenant?.slug).toBe('demo-1');
   });
 });

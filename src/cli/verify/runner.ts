@@ -42,16 +42,23 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
   const config = await loadVerifyConfig(options.config, gates);
   const outcomes = new Map<Gate, Outcome>();
   if (options.url || options.dataDir) {
-    await onTarget(
-      async () => ({
-        ...(await attach(options, config.tenants, progress.line)),
-        fakeWuzapi: options.wuzapi ?? null,
-      }),
-      gates,
-      config,
-      progress,
-      outcomes,
-    );
+    // A gate touches only what it needs: one that needs no daemon (the bundle) does not
+    // seed or rotate the demo tokens of the live daemon named.
+    const standalone = gates.filter((gate) => gate.needsDaemon === false);
+    const attached = gates.filter((gate) => gate.needsDaemon !== false);
+    if (standalone.length > 0) await onTarget(async () => noDaemon, standalone, config, progress, outcomes);
+    if (attached.length > 0) {
+      await onTarget(
+        async () => ({
+          ...(await attach(options, config.tenants, progress.line)),
+          fakeWuzapi: options.wuzapi ?? null,
+        }),
+        attached,
+        config,
+        progress,
+        outcomes,
+      );
+    }
   } else {
     // One ephemeral daemon per distinct set of daemon settings the gates ask for.
     const groups = new Map<string, Gate[]>();
