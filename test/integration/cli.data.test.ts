@@ -127,5 +127,34 @@ describe('data commands through a running daemon', () => {
     const human = await run(['tenants', 'list']);
     expect(human.stdout).toMatch(/SLUG\s+NAME\s+PLAN/);
     expect(human.stdout).toMatch(/demo-3\s+Demo Reseller 3\s+enterprise/);
+
+    // users list / tokens list: a token can be found and revoked without its creation output.
+    const users = JSON.parse((await run(['users', 'list', '--tenant', 'demo-2', '--json'])).stdout);
+    expect(users.map((u: { email: string }) => u.email)).toContain('admin@demo-2.example');
+    expect(users.every((u: { tenant: string }) => u.tenant === 'demo-2')).toBe(true);
+    expect(users.find((u: { email: string }) => u.email === 'admin@demo-2.example').live_tokens).toBe(1);
+    const token = second.tenants[1].admin_token as string;
+    const tokenList = await run(['tokens', 'list', '--user', 'admin@demo-2.example', '--json']);
+    const [entry, ...others] = JSON.parse(tokenList.stdout);
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({ tenant: 'demo-2', email: 'admin@demo-2.example', revoked_at: null });
+    expect(entry.prefix).toBe(token.slice(4, 16));
+    // Never the secret, nor its hash.
+    expect(tokenList.stdout).not.toContain(token.slice(17));
+    expect(Object.keys(entry)).not.toContain('secret_hash');
+    expect((await agents(token)).status).toBe(200);
+    expect((await run(['tokens', 'revoke', entry.id])).exitCode).toBe(0);
+    expect((await agents(token)).status).toBe(401);
+    expect(
+      JSON.parse((await run(['tokens', 'list', '--user', 'admin@demo-2.example', '--json'])).stdout),
+    ).toEqual([]);
+    const all = JSON.parse(
+      (await run(['tokens', 'list', '--user', 'admin@demo-2.example', '--all', '--json'])).stdout,
+    );
+    expect(all.find((t: { id: string }) => t.id === entry.id).revoked_at).not.toBeNull();
+    const table = await run(['tokens', 'list', '--tenant', 'demo-1']);
+    expect(table.stdout).toMatch(/ID\s+TOKEN\s+TENANT\s+USER/);
+    expect(table.stdout).toMatch(/wuz_[0-9a-f]{12}_…/);
+    expect((await run(['users', 'list', '--tenant', 'nope'])).stderr).toMatch(/no tenant with slug "nope"/);
   });
 });

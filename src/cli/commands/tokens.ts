@@ -2,10 +2,10 @@ import { Command } from 'commander';
 import type pg from 'pg';
 import { isUuid } from '../../daemon/api/validate.ts';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
-import { createToken, revokeToken } from '../../daemon/db/repositories/tokens.ts';
+import { createToken, listTokens, revokeToken } from '../../daemon/db/repositories/tokens.ts';
 import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
-import { CliError, dim, exitCodes, green, printJson, shellWord, suggest, yellow } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, shellWord, suggest, table, yellow } from '../output.ts';
 import { checkEmail, unknownTenant } from './users.ts';
 
 async function findUser(
@@ -94,6 +94,61 @@ export function tokensCommand(): Command {
       if (options.json) printJson({ id: revoked.id, revoked: true, user: revoked.email });
       else process.stdout.write(`${green('revoked')} token ${revoked.id} of ${revoked.email}\n`);
     });
+
+  tokens
+    .command('list')
+    .description('list tokens (id, owner, name, created, last used, revoked) — never their secret')
+    .option('--user <email>', "only this user's tokens")
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--all', 'revoked tokens too')
+    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print a JSON array')
+    .action(
+      async (options: {
+        user?: string;
+        tenant?: string;
+        all?: boolean;
+        dataDir?: string;
+        json?: boolean;
+      }) => {
+        const email = options.user === undefined ? undefined : checkEmail(options.user);
+        const rows = await withDatabase(options.dataDir, async (pool) => {
+          if (options.tenant && !(await findTenantBySlug(pool, options.tenant)))
+            throw unknownTenant(options.tenant, options.dataDir);
+          return listTokens(pool, {
+            tenantSlug: options.tenant,
+            email,
+            includeRevoked: Boolean(options.all),
+          });
+        });
+        if (options.json) return printJson(rows);
+        if (rows.length === 0) {
+          process.stdout.write(
+            `no tokens ${dim(`(${suggest('wuzctl tokens create --user <email>', options.dataDir)})`)}\n`,
+          );
+          return;
+        }
+        const day = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace('T', ' ') : '-');
+        process.stdout.write(
+          `${table([
+            ['ID', 'TOKEN', 'TENANT', 'USER', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'].map(dim),
+            ...rows.map((t) => [
+              t.id,
+              `wuz_${t.prefix}_…`,
+              t.tenant,
+              t.email,
+              t.name,
+              day(t.created_at),
+              day(t.last_used_at),
+              day(t.revoked_at),
+            ]),
+          ])}\n`,
+        );
+        process.stderr.write(
+          dim(`revoke one with: ${suggest('wuzctl tokens revoke <id>', options.dataDir)}\n`),
+        );
+      },
+    );
 
   return tokens;
 }

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
-import { createUser, type UserRole } from '../../daemon/db/repositories/users.ts';
+import { createUser, listUsersOverview, type UserRole } from '../../daemon/db/repositories/users.ts';
 import { withDatabase } from '../database.ts';
-import { CliError, dim, exitCodes, green, printJson, suggest } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, suggest, table } from '../output.ts';
 
 const emailSchema = z.email();
 
@@ -64,6 +64,40 @@ export function usersCommand(): Command {
           );
       },
     );
+
+  users
+    .command('list')
+    .description('list users (every tenant, or one) with their count of live tokens')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
+    .option('--json', 'print a JSON array')
+    .action(async (options: { tenant?: string; dataDir?: string; json?: boolean }) => {
+      const rows = await withDatabase(options.dataDir, async (pool) => {
+        if (options.tenant && !(await findTenantBySlug(pool, options.tenant)))
+          throw unknownTenant(options.tenant, options.dataDir);
+        return listUsersOverview(pool, options.tenant);
+      });
+      if (options.json) return printJson(rows);
+      if (rows.length === 0) {
+        process.stdout.write(
+          `no users yet ${dim(`(${suggest('wuzctl users create', options.dataDir)} …)`)}\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `${table([
+          ['TENANT', 'EMAIL', 'NAME', 'ROLE', 'TOKENS', 'CREATED'].map(dim),
+          ...rows.map((u) => [
+            u.tenant,
+            u.email,
+            u.name,
+            u.role,
+            String(u.live_tokens),
+            u.created_at.toISOString().slice(0, 10),
+          ]),
+        ])}\n`,
+      );
+    });
 
   return users;
 }

@@ -92,3 +92,36 @@ export async function touchToken(db: Queryable, tokenId: string): Promise<void> 
     [tokenId],
   );
 }
+
+/** A token as an operator may see it: never its secret or hash (the prefix is public). */
+export interface TokenListItem {
+  id: string;
+  prefix: string;
+  name: string;
+  tenant: string;
+  email: string;
+  role: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** Tokens, newest first, of one tenant and/or one user email; revoked ones only when asked. */
+export async function listTokens(
+  db: Queryable,
+  filter: { tenantSlug?: string; email?: string; includeRevoked: boolean },
+): Promise<TokenListItem[]> {
+  const { rows } = await db.query<TokenListItem>(
+    `SELECT t.id, t.prefix, t.name, tn.slug AS tenant, u.email, u.role, t.created_at, t.last_used_at, t.revoked_at
+       FROM api_tokens t
+       JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+       JOIN tenants tn ON tn.id = t.tenant_id
+      WHERE ($1::text IS NULL OR tn.slug = $1)
+        AND ($2::text IS NULL OR lower(u.email) = lower($2))
+        AND ($3 OR t.revoked_at IS NULL)
+      ORDER BY t.created_at DESC, t.id
+      LIMIT 10000`,
+    [filter.tenantSlug ?? null, filter.email ?? null, filter.includeRevoked],
+  );
+  return rows;
+}

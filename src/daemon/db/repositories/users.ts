@@ -81,3 +81,28 @@ export async function listUsers(
   ]);
   return { rows: list.rows, total: count.rows[0]?.total ?? 0 };
 }
+
+/** A user as the CLI lists them, across tenants: with the count of live tokens. */
+export interface UserOverview {
+  id: string;
+  tenant: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  created_at: Date;
+  live_tokens: number;
+}
+
+export async function listUsersOverview(db: Queryable, tenantSlug?: string): Promise<UserOverview[]> {
+  const { rows } = await db.query<UserOverview>(
+    `SELECT u.id, tn.slug AS tenant, u.email, u.name, u.role, u.created_at,
+            (SELECT count(*)::int FROM api_tokens t
+              WHERE t.tenant_id = u.tenant_id AND t.user_id = u.id AND t.revoked_at IS NULL) AS live_tokens
+       FROM users u JOIN tenants tn ON tn.id = u.tenant_id
+      WHERE ($1::text IS NULL OR tn.slug = $1)
+      ORDER BY tn.slug, u.role, u.email
+      LIMIT 10000`,
+    [tenantSlug ?? null],
+  );
+  return rows;
+}
