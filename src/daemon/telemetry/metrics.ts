@@ -36,6 +36,7 @@ export interface ProcessMetrics {
   redisErrors: Counter<'component'>;
   rateLimitRejections: Counter<'limiter' | 'plan'>;
   queueJobs: Counter<'queue' | 'state'>;
+  campaignsFinished: Counter<'outcome'>;
   queueJobDuration: Histogram<'queue'>;
 }
 
@@ -88,6 +89,12 @@ export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
       labelNames: ['queue', 'state'],
       registers,
     }),
+    campaignsFinished: new Counter({
+      name: 'campaigns_finished_total',
+      help: 'Campaigns that finished: outcome "delivered" (every message sent), "partial" (some failed) or "failed" (none delivered)',
+      labelNames: ['outcome'],
+      registers,
+    }),
     queueJobDuration: new Histogram({
       name: 'queue_job_duration_seconds',
       help: 'Processing time of jobs that completed, by queue',
@@ -101,6 +108,7 @@ export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
   for (const plan of TENANT_PLANS) metrics.rateLimitRejections.inc({ limiter: 'tenant', plan }, 0);
   metrics.rateLimitRejections.inc({ limiter: 'auth_failure', plan: 'none' }, 0);
   for (const component of REDIS_ERROR_COMPONENTS) metrics.redisErrors.inc({ component }, 0);
+  for (const outcome of ['delivered', 'partial', 'failed']) metrics.campaignsFinished.inc({ outcome }, 0);
   for (const queue of QUEUE_NAMES) {
     for (const state of QUEUE_COUNTER_STATES) metrics.queueJobs.inc({ queue, state }, 0);
     metrics.queueJobDuration.zero({ queue });

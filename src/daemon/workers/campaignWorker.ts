@@ -5,6 +5,7 @@ import * as campaigns from '../db/repositories/campaigns.ts';
 import type { Logger } from '../logger.ts';
 import type { JobData } from '../queues/index.ts';
 import { type SecretBox, SecretUnreadableError } from '../security/secretBox.ts';
+import { processMetrics } from '../telemetry/metrics.ts';
 import { renderTemplate } from './template.ts';
 import type { TenantSlots } from './tenantSlots.ts';
 import type { SendOutcome, WuzapiClient } from './wuzapiClient.ts';
@@ -130,9 +131,18 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
 
     /** Nothing left to claim: finished, stopped, or another send still settling. */
     async function whyNothingClaimed(ownJobId: string): Promise<CampaignResult | null> {
-      if (await campaigns.completeIfDone(pool, tenantId, campaignId, ownJobId)) {
+      const finished = await campaigns.completeIfDone(pool, tenantId, campaignId, ownJobId);
+      if (finished) {
         const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);
-        log.info({ campaignId, tenantId, ...progressOf(counters) }, 'campaign completed');
+        processMetrics().campaignsFinished.inc({ outcome: finished.outcome });
+        const details = { campaignId, tenantId, ...progressOf(counters) };
+        if (finished.outcome === 'failed') {
+          log.warn({ ...details, reason: finished.error }, 'campaign failed: no message was delivered');
+          // The job fails too (wuzctl jobs, the job status): the campaign row says why already.
+          throw new UnrecoverableError(finished.error ?? 'no message was delivered');
+        }
+        if (finished.outcome === 'partial') log.warn(details, 'campaign completed with failed messages');
+        else log.info(details, 'campaign completed');
         return result('completed', counters);
       }
       const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);

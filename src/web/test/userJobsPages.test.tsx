@@ -64,9 +64,27 @@ describe('the campaign page', () => {
 
     await waitFor(() => expect(bar).toHaveAttribute('aria-valuenow', '10'), { timeout: 4000 });
     expect(screen.queryByRole('button', { name: 'Pause' })).not.toBeInTheDocument();
+    // 9 of 10 sent is not the green "completed" of a full delivery.
+    const badge = screen.getByText('completed with failures');
+    expect(badge).toHaveClass('badge-warn');
+    expect(screen.queryByText(/^completed$/)).not.toBeInTheDocument();
     const polls = api.of('GET', `/api/campaigns/${ID}`).length;
     await new Promise((resolve) => setTimeout(resolve, 2300));
     expect(api.of('GET', `/api/campaigns/${ID}`)).toHaveLength(polls);
+  });
+
+  it('shows a campaign that delivered nothing as failed, with the reason', async () => {
+    fakeApi({
+      [`GET /api/campaigns/${ID}`]: json({
+        ...campaign('failed', { sent: 0, failed: 10, total: 10 }),
+        error: 'no message was delivered: WuzAPI unreachable: connect ECONNREFUSED',
+      }),
+      [`GET /api/campaigns/${ID}/recipients`]: json(page([recipient(0, 'failed')], 10)),
+    });
+    renderAt(`/campaigns/${ID}`);
+    expect(await screen.findByText(/no message was delivered: WuzAPI unreachable/)).toBeInTheDocument();
+    const badges = screen.getAllByText('failed').filter((node) => node.classList.contains('badge'));
+    expect(badges[0]).toHaveClass('badge-bad');
   });
 
   it("shows the server's 409 when an action is no longer allowed", async () => {

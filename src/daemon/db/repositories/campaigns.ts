@@ -37,6 +37,9 @@ const COLUMNS = `id, name, template, status, scheduled_at, min_delay_ms, max_del
   CASE WHEN audience ? 'contact_ids' THEN jsonb_build_object('contact_ids', jsonb_array_length(audience->'contact_ids'))
        ELSE audience END AS audience,
   total, sent, failed, cancelled, greatest(total - sent - failed - cancelled, 0) AS pending,
+  CASE WHEN status = 'failed' THEN 'failed'
+       WHEN status = 'completed' AND failed > 0 THEN 'partial'
+       WHEN status = 'completed' THEN 'delivered' END AS outcome,
   job_id, error, created_at, updated_at, started_at, finished_at`;
 
 export interface CampaignRow {
@@ -388,20 +391,39 @@ export async function campaignCounters(
 }
 
 /** running → completed once nothing is pending or in flight; false otherwise. */
+/** How a finished campaign went: every message out, some failed, or none delivered. */
+export type CampaignOutcome = 'delivered' | 'partial' | 'failed';
+
+/**
+ * running → completed once nothing is pending, or → failed when not one message was
+ * delivered (every send failed): the campaign's truth, with the most common reason of
+ * its recipients ("WuzAPI unreachable: …"), not a green "completed". Null: not done yet.
+ */
 export async function completeIfDone(
   db: Queryable,
   tenantId: string,
   id: string,
   jobId: string,
-): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE campaigns SET status = 'completed', finished_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = 'running'
+): Promise<{ outcome: CampaignOutcome; error: string | null } | null> {
+  const { rows } = await db.query<{ outcome: CampaignOutcome; error: string | null }>(
+    `WITH reason AS (
+       SELECT error FROM campaign_recipients
+        WHERE campaign_id = $2 AND status = 'failed' AND error IS NOT NULL
+        GROUP BY error ORDER BY count(*) DESC, error LIMIT 1)
+     UPDATE campaigns c
+        SET status = CASE WHEN c.sent = 0 AND c.failed > 0 THEN 'failed' ELSE 'completed' END,
+            error = CASE WHEN c.sent = 0 AND c.failed > 0
+                         THEN 'no message was delivered: ' || coalesce((SELECT error FROM reason), 'every send failed')
+                         ELSE NULL END,
+            finished_at = now(), updated_at = now()
+      WHERE c.tenant_id = $1 AND c.id = $2 AND c.job_id = $3 AND c.status = 'running'
         AND NOT EXISTS (SELECT 1 FROM campaign_recipients
-                         WHERE campaign_id = $2 AND status IN ('pending', 'sending'))`,
+                         WHERE campaign_id = $2 AND status IN ('pending', 'sending'))
+     RETURNING CASE WHEN c.status = 'failed' THEN 'failed' WHEN c.failed > 0 THEN 'partial' ELSE 'delivered' END AS outcome,
+               c.error`,
     [tenantId, id, jobId],
   );
-  return (rowCount ?? 0) > 0;
+  return rows[0] ?? null;
 }
 
 /** running/scheduled → paused by the worker (WuzAPI said "No session"), with the reason. */

@@ -10,7 +10,7 @@ import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import './jobs/jobs.css';
-import { ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
+import { CampaignBadge, ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
   type Campaign,
@@ -155,7 +155,7 @@ function Details({ campaign: c }: { campaign: Campaign }) {
     <section className="card jobs-panel" aria-labelledby="campaign-progress">
       <div className="jobs-panel-head">
         <h2 id="campaign-progress">
-          Progress <StatusBadge status={c.status} />
+          Progress <CampaignBadge campaign={c} />
         </h2>
         {active && (
           <span className="field-hint" aria-hidden="true">

@@ -10,7 +10,7 @@ import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState } from '../shared/ui/States.tsx';
 import { CampaignForm } from './jobs/CampaignForm.tsx';
 import './jobs/jobs.css';
-import { ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
+import { CampaignBadge, ProgressBar, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
   CAMPAIGN_STATUSES,
@@ -96,7 +96,7 @@ export function Component() {
               <Link to={`/campaigns/${campaign.id}`}>{campaign.name}</Link>
             </td>
             <td>
-              <StatusBadge status={campaign.status} />
+              <CampaignBadge campaign={campaign} />
             </td>
             <td className="jobs-progress-cell">
               <ProgressBar

@@ -39,6 +39,17 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge${tone}`}>{status}</span>;
 }
 
+/**
+ * A campaign's badge: its status, except that a completed campaign with failed messages
+ * says so in words and amber — it is not the green "completed" of a full delivery.
+ */
+export function CampaignBadge({ campaign }: { campaign: { status: string; failed: number } }) {
+  if (campaign.status === 'completed' && campaign.failed > 0) {
+    return <span className="badge badge-warn">completed with failures</span>;
+  }
+  return <StatusBadge status={campaign.status} />;
+}
+
 const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 /** A job's progress in the words of its queue. */

@@ -41,6 +41,8 @@ export interface Campaign {
   pending: number;
   job_id: string | null;
   error: string | null;
+  /** Once finished: every message sent, some failed, or none delivered. */
+  outcome?: 'delivered' | 'partial' | 'failed' | null;
   created_at: string;
   updated_at: string;
   started_at: string | null;
