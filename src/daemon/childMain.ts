@@ -50,6 +50,11 @@ process.on('disconnect', () => void shutdown('supervisor disconnected'));
 process.on('message', (message) => {
   if (!isToChild(message)) return;
   if (message.type === 'shutdown') void shutdown('supervisor request');
+  if (message.type === 'stop-accepting') {
+    void (running?.stopAccepting?.() ?? Promise.resolve()).then(() =>
+      report({ type: 'not-accepting', requestId: message.requestId }),
+    );
+  }
   if (message.type === 'stats') {
     const memory = process.memoryUsage();
     void report({

@@ -9,6 +9,8 @@ export type ChildRole = 'api' | 'queue';
 
 export type ToChild =
   | { type: 'shutdown' }
+  /** Phase 1 of a stop: close the listener, keep serving open connections as before. */
+  | { type: 'stop-accepting'; requestId: number }
   | { type: 'stats'; requestId: number }
   /** The supervisor collects this child's metrics for a scrape. */
   | { type: 'metrics'; requestId: number }
@@ -17,6 +19,8 @@ export type ToChild =
 
 export type FromChild =
   | { type: 'ready'; port?: number }
+  /** The listener is closed (sent after the cluster's own close message, so it is processed). */
+  | { type: 'not-accepting'; requestId: number }
   | { type: 'fatal'; code: string; message: string }
   | {
       type: 'stats';

@@ -127,6 +127,7 @@ describe('wuzctl jobs list', () => {
       queue: 'import',
       state: 'delayed',
       tenant_id: tenants.b.id,
+      tenant_slug: 'jobs-b',
       attempts: 0,
       progress: {},
     });
@@ -137,6 +138,8 @@ describe('wuzctl jobs list', () => {
     expect(text.stdout).toMatch(/QUEUE\s+WAITING\s+DELAYED\s+ACTIVE\s+COMPLETED\s+FAILED/);
     expect(text.stdout).toMatch(/campaign\s+2\s+0\s+0\s+0\s+0/);
     expect(text.stdout).toContain(ids.campaign1);
+    // The tenant by its slug, not an id prefix.
+    expect(text.stdout).toMatch(new RegExp(`${ids.importDelayed}\\s+import\\s+delayed\\s+jobs-b\\s`));
   });
 
   it('filters by queue, state and tenant (slug or id), and honours --limit', async () => {

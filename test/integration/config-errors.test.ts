@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupDaemons, embeddedEnv, tempDataDir, wuzctl } from '../helpers/daemon.ts';
 
@@ -76,13 +78,16 @@ describe('serve: port already in use', () => {
       blocker.listen(0, '127.0.0.1', () => resolve());
     });
     port = (blocker.address() as net.AddressInfo).port;
-    const dataDir = await tempDataDir();
+    // A data dir that does not exist yet: the refused start must not create it.
+    const dataDir = path.join(await tempDataDir(), 'new');
     const result = await wuzctl(
       ['serve', '--port', String(port), '--data-dir', dataDir, '--api-workers', '1', '--queue-workers', '0'],
       { env: embeddedEnv },
     );
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(result.stderr).toMatch(/hint: pick another with --port <port> \(--port 0 takes a free one\)/);
+    expect(existsSync(dataDir)).toBe(false);
     expect(result.stdout).not.toMatch(/ready in/);
     // The failed start left nothing behind: no pid file holder, nothing to talk to.
     const status = await wuzctl(['status', '--data-dir', dataDir]);

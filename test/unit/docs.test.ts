@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { tenantsCommand } from '../../src/cli/commands/tenants.ts';
+import { GATES } from '../../src/cli/verify/registry.ts';
 import { serveOptions } from '../../src/daemon/config.ts';
 
 describe('docs/CONFIGURATION.md', () => {
@@ -10,5 +12,20 @@ describe('docs/CONFIGURATION.md', () => {
       ...(option.flag && !doc.includes(`\`${option.flag}\``) ? [option.flag] : []),
     ]);
     expect(missing).toEqual([]);
+  });
+});
+
+describe('README.md', () => {
+  it('names every gate wuzctl verify runs', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const verifyRow = readme.split('\n').find((line) => line.startsWith('| `wuzctl verify')) ?? '';
+    expect(GATES.map((gate) => gate.name).filter((name) => !verifyRow.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it('says what `tenants set-plan --help` says', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const setPlan = tenantsCommand().commands.find((command) => command.name() === 'set-plan');
+    const row = readme.split('\n').find((line) => line.startsWith('| `wuzctl tenants set-plan')) ?? '';
+    expect(row).toContain(setPlan?.description());
   });
 });

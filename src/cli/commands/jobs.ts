@@ -91,16 +91,18 @@ export function jobsCommand(): Command {
           found.sort((a, b) => (b.timestamps.created ?? '').localeCompare(a.timestamps.created ?? ''));
           return { counts, list: found.slice(0, limit) };
         });
+        const slugs = await tenantSlugs(options.dataDir, list);
+        const named = list.map((job) => ({ ...job, tenant_slug: slugs.get(job.tenant_id) ?? null }));
         if (options.json) {
-          printJson({ counts, jobs: list });
+          printJson({ counts, jobs: named });
           return;
         }
         process.stdout.write(`${renderCounts(counts)}\n\n`);
-        if (list.length === 0) {
+        if (named.length === 0) {
           process.stdout.write(`${dim('no jobs match')}\n`);
           return;
         }
-        process.stdout.write(`${renderJobs(list)}\n`);
+        process.stdout.write(`${renderJobs(named)}\n`);
       },
     );
 
@@ -262,6 +264,20 @@ function stateArg<S extends string>(value: string, valid: readonly S[]): S {
     throw new CliError(`unknown state "${value}"`, exitCodes.usage, `states: ${valid.join(', ')}`);
   }
   return value as S;
+}
+
+/** The slugs of the jobs' tenants (one query); empty when the database cannot be read. */
+async function tenantSlugs(dataDir: string | undefined, list: JobStatus[]): Promise<Map<string, string>> {
+  const ids = [...new Set(list.map((job) => job.tenant_id).filter(Boolean))];
+  if (ids.length === 0) return new Map();
+  const rows = await withDatabase(dataDir, async (pool) => {
+    const { rows } = await pool.query<{ id: string; slug: string }>(
+      'SELECT id::text, slug FROM tenants WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return rows;
+  }).catch(() => []);
+  return new Map(rows.map((row) => [row.id, row.slug]));
 }
 
 /** A tenant id as given, or the id of a tenant slug (from the database). */
@@ -474,14 +490,14 @@ function renderCounts(counts: Partial<Record<QueueName, QueueCounts>>): string {
   ]);
 }
 
-function renderJobs(list: JobStatus[]): string {
+function renderJobs(list: Array<JobStatus & { tenant_slug: string | null }>): string {
   return table([
     ['ID', 'QUEUE', 'STATE', 'TENANT', 'ATTEMPTS', 'PROGRESS', 'CREATED (UTC)', 'FINISHED (UTC)'].map(dim),
     ...list.map((job) => [
       job.id,
       job.queue,
       colourState(job.state),
-      job.tenant_id ? job.tenant_id.slice(0, 8) : '-',
+      job.tenant_slug ?? (job.tenant_id ? job.tenant_id.slice(0, 8) : '-'),
       String(job.attempts),
       describeProgress(job.progress),
       time(job.timestamps.created),

@@ -99,7 +99,7 @@ function toCliError(error: unknown, dataDir: string): CliError {
     );
   }
   if (error instanceof RedisNotInstalledError) return new CliError(error.message, exitCodes.failure);
-  if (error instanceof StartupError) return new CliError(error.message, error.exitCode);
+  if (error instanceof StartupError) return new CliError(error.message, error.exitCode, error.hint);
   return new CliError(`startup failed: ${(error as Error).message}`);
 }
 

@@ -93,7 +93,7 @@ export function tenantsCommand(): Command {
 
   tenants
     .command('set-plan')
-    .description('move a tenant to another plan: its rate limit changes at once')
+    .description('move a tenant to another plan; its rate limit changes at the next request')
     .argument('<slug>', 'the tenant')
     .argument('<plan>', `the new plan: ${TENANT_PLANS.join(', ')}`)
     .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')

@@ -19,6 +19,8 @@ import { ConnectionDrain } from './connectionDrain.ts';
 
 export interface RunningChild {
   shutdown(): Promise<void>;
+  /** Closes the listener only (API workers): open connections are served as before. */
+  stopAccepting?(): Promise<void>;
   /** Counters the supervisor collects with each status (cache hits and misses…). */
   stats?(): { cache?: CacheStats; rateLimit?: RateLimitStats };
 }
@@ -102,21 +104,30 @@ export async function startApiWorker(
   await report({ type: 'ready', port: typeof address === 'object' && address ? address.port : config.port });
   log.debug({ port: config.port }, 'api worker listening');
 
+  let closed: Promise<void> | undefined;
+  // Stops accepting; resolves at once (the close of the last connection is `closed`).
+  const stopAccepting = async () => {
+    closed ??= connections.stopAccepting(server);
+  };
   return {
     stats: () => ({ cache: cache.stats(), rateLimit: limiterCounters.stats }),
+    stopAccepting,
     async shutdown() {
+      // The supervisor has closed every worker's listener first (stop-accepting), so the
+      // clients told to reconnect below find the port closed (refused), never a connection
+      // accepted and then dropped. Sockets close after a response that says
+      // `Connection: close`, or once quiet (connectionDrain.ts): never mid-request.
+      await stopAccepting();
       drain.active = true;
-      // Stop accepting; sockets close after a response that says `Connection: close`, or
-      // once quiet (connectionDrain.ts): never while a request may be on the wire.
-      const closed = connections.stopAccepting(server);
       connections.start();
       const deadline = new Promise<'timeout'>((resolve) =>
         setTimeout(() => resolve('timeout'), Math.max(500, config.shutdownTimeoutMs - 1000)).unref(),
       );
-      if ((await Promise.race([closed.then(() => 'closed' as const), deadline])) === 'timeout') {
+      const allClosed = closed as Promise<void>;
+      if ((await Promise.race([allClosed.then(() => 'closed' as const), deadline])) === 'timeout') {
         log.warn('drain deadline reached; closing the remaining connections');
         server.closeAllConnections();
-        await closed;
+        await allClosed;
       }
       connections.stop();
       await activeSessions?.flush();

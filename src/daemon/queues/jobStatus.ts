@@ -55,7 +55,8 @@ export function fromJob(job: Job<JobData>, state: JobState): JobStatus {
     queue: job.queueName as QueueName,
     state,
     progress: job.progress ?? {},
-    attempts: job.attemptsMade,
+    // attemptsMade counts finished attempts: the one running now counts too.
+    attempts: state === 'active' ? job.attemptsMade + 1 : job.attemptsMade,
     ...(job.returnvalue !== undefined && job.returnvalue !== null ? { result: job.returnvalue } : {}),
     ...(job.failedReason ? { error: job.failedReason } : {}),
     timestamps: { created: iso(job.timestamp), started: iso(job.processedOn), finished: iso(job.finishedOn) },

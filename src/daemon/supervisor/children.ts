@@ -79,6 +79,12 @@ export interface MetricsHooks {
 }
 
 type Reply<T extends FromChild['type']> = Extract<FromChild, { type: T }>;
+/** The requests the supervisor makes of a child, and the reply each one gets. */
+interface RequestReplies {
+  stats: 'stats';
+  metrics: 'metrics';
+  'stop-accepting': 'not-accepting';
+}
 
 const STATS_TIMEOUT_MS = 1000;
 const METRICS_TIMEOUT_MS = 2000;
@@ -149,7 +155,7 @@ export class ChildSlot {
       } else if (message.type === 'fatal') {
         this.fatal = message.message;
         this.log.error({ child: this.name, code: message.code }, message.message);
-      } else if (message.type === 'stats' || message.type === 'metrics') {
+      } else if (message.type === 'stats' || message.type === 'metrics' || message.type === 'not-accepting') {
         this.pending.get(message.requestId)?.(message);
       } else if (message.type === 'metrics-final') {
         this.lastMetrics = message.metrics;
@@ -196,6 +202,16 @@ export class ChildSlot {
       this.restarts++;
       this.start();
     }, delay);
+  }
+
+  /**
+   * Phase 1 of a stop for an API worker: it closes its listener and says so. Resolves once
+   * it has (or after `timeoutMs`, or at once for a child that is not running).
+   */
+  async stopAccepting(timeoutMs: number): Promise<void> {
+    const handle = this.handle;
+    if (!handle || this.role !== 'api' || this.state !== 'ready') return;
+    await this.request(handle, 'stop-accepting', timeoutMs);
   }
 
   /** Asks the child to drain and exit; resolves when it has exited (killed after the deadline). */
@@ -264,20 +280,20 @@ export class ChildSlot {
   }
 
   /** One request/reply over IPC, matched by id; null when the child does not answer in time. */
-  private async request<T extends 'stats' | 'metrics'>(
+  private async request<T extends keyof RequestReplies>(
     handle: ChildHandle,
     type: T,
     timeoutMs: number,
-  ): Promise<Reply<T> | null> {
+  ): Promise<Reply<RequestReplies[T]> | null> {
     const requestId = this.nextRequestId++;
     try {
-      return await new Promise<Reply<T> | null>((resolve) => {
+      return await new Promise<Reply<RequestReplies[T]> | null>((resolve) => {
         const timer = setTimeout(() => resolve(null), timeoutMs);
         this.pending.set(requestId, (reply) => {
           clearTimeout(timer);
-          resolve(reply as Reply<T>);
+          resolve(reply as Reply<RequestReplies[T]>);
         });
-        handle.send({ type, requestId });
+        handle.send({ type, requestId } as ToChild);
       });
     } finally {
       this.pending.delete(requestId);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type http from 'node:http';
 import os from 'node:os';
@@ -33,10 +34,12 @@ import { acquirePidLock } from './pidLock.ts';
 /** A startup failure with the exit code and message the CLI shows. */
 export class StartupError extends Error {
   readonly exitCode: number;
+  readonly hint?: string;
 
-  constructor(message: string, exitCode = 1) {
+  constructor(message: string, exitCode = 1, hint?: string) {
     super(message);
     this.exitCode = exitCode;
+    this.hint = hint;
   }
 }
 
@@ -149,22 +152,18 @@ export class Supervisor {
 
   private async startServices(): Promise<void> {
     const { config, log } = this;
+    // A new data dir is created only once the ports are known to be free: a refused start
+    // leaves nothing behind. An existing one is locked first, so that a second `serve` on
+    // it says "already running" rather than "port in use".
+    const fresh = !existsSync(config.dataDir);
+    if (fresh) await this.probePorts();
     // Private before anything is written: dirs 0700, files 0600 (also what an older version left).
     await preparePrivateDir(config.dataDir);
     this.releaseLock = await acquirePidLock(this.paths.pidFile);
     this.keyring = await loadKeyring(config.dataDir).catch((error: Error) => {
       throw error instanceof KeyringError ? new StartupError(error.message, 2) : error;
     });
-
-    if (config.port !== 0) {
-      const code = await probeListen(config.host, config.port);
-      if (code) throw listenFailure('', config.host, config.port, code);
-    }
-    const { metrics } = config;
-    if (metrics.enabled && metrics.port) {
-      const code = await probeListen(metrics.host, metrics.port);
-      if (code) throw listenFailure('metrics ', metrics.host, metrics.port, code);
-    }
+    if (!fresh) await this.probePorts();
 
     if (config.redisUrl) {
       this.redisUrl = config.redisUrl;
@@ -230,6 +229,19 @@ export class Supervisor {
       },
       stop: () => void this.stop('control API'),
     });
+  }
+
+  private async probePorts(): Promise<void> {
+    const { config } = this;
+    if (config.port !== 0) {
+      const code = await probeListen(config.host, config.port);
+      if (code) throw listenFailure('', config.host, config.port, code);
+    }
+    const { metrics } = config;
+    if (metrics.enabled && metrics.port) {
+      const code = await probeListen(metrics.host, metrics.port);
+      if (code) throw listenFailure('metrics ', metrics.host, metrics.port, code);
+    }
   }
 
   private async warnOnEvictionPolicy(redis: Redis): Promise<void> {
@@ -418,6 +430,9 @@ export class Supervisor {
       this.state = 'stopping';
       this.log.info({ reason }, 'stopping');
       // Children drain first (they need Redis and the database until the end)…
+      // Every API worker closes its listener before any of them asks clients to reconnect:
+      // the port is then closed, so a reconnect is refused instead of accepted and dropped.
+      await Promise.all(this.slots.map((slot) => slot.stopAccepting(2000)));
       await Promise.all(this.slots.map((slot) => slot.stop(this.config.shutdownTimeoutMs)));
       // …then our own listeners and connections, then the services we started.
       const metricsServer = this.metricsServer;
@@ -450,9 +465,14 @@ function httpUrl(host: string, port: number): string {
 
 /** Why a port could not be had, as the CLI says it: "metrics port 9464 on 0.0.0.0 is already in use". */
 function listenFailure(what: '' | 'metrics ', host: string, port: number, code: string): StartupError {
+  const flag = what ? '--metrics-port' : '--port';
   return new StartupError(
     code === 'EADDRINUSE'
       ? `${what}port ${port} on ${host} is already in use`
       : `cannot listen on ${host}:${port}${what ? ' for metrics' : ''} (${code})`,
+    1,
+    code === 'EADDRINUSE'
+      ? `pick another with ${flag} <port> (${flag} 0 takes a free one), or find what holds it: ss -ltnp 'sport = :${port}'`
+      : undefined,
   );
 }
