@@ -139,7 +139,7 @@ describe('authentication and authorization', () => {
       const { rows } = await client.query('SELECT prefix, encode(secret_hash, $1) AS hash FROM api_tokens', [
         'escape',
       ]);
-      const secret = a.user.split('_')[2] as string;
+      const secret = a.user.slice('wuz_'.length + 12 + 1);
       expect(rows.length).toBeGreaterThan(0);
       for (const row of rows) expect(`${row.prefix}${row.hash}`).not.toContain(secret);
     } finally {
@@ -364,7 +364,14 @@ describe('plans, subscriptions and Stripe settings', () => {
   });
 
   it('subscribes, refuses the same plan and a plan below usage, cancels at period end once', async () => {
-    expectError(await call(a.otherUser, 'GET', '/api/user/subscription'), 404, 'not_found');
+    // No subscription is an answer (200, null), not a 404 — and a cached one: the second read hits.
+    const none = await call(a.otherUser, 'GET', '/api/user/subscription');
+    expect(none.status, JSON.stringify(none.body)).toBe(200);
+    expect(none.body).toBeNull();
+    const noneAgain = await call(a.otherUser, 'GET', '/api/user/subscription');
+    expect(noneAgain.status).toBe(200);
+    expect(noneAgain.body).toBeNull();
+    expect(noneAgain.headers.get('x-cache')).toBe('HIT');
     const subscribed = await call(a.otherUser, 'POST', '/api/user/subscription', { plan_id: pro.id });
     expect(subscribed.status).toBe(201);
     expect(subscribed.body).toMatchObject({
@@ -372,6 +379,10 @@ describe('plans, subscriptions and Stripe settings', () => {
       plan: { name: 'Pro' },
       usage: { agents: 0 },
     });
+    // The subscribe invalidated the cached null: the very next read shows the subscription.
+    const shown = await call(a.otherUser, 'GET', '/api/user/subscription');
+    expect(shown.status).toBe(200);
+    expect(shown.body).toEqual(subscribed.body);
     expectError(
       await call(a.otherUser, 'POST', '/api/user/subscription', { plan_id: pro.id }),
       409,
@@ -394,7 +405,13 @@ describe('plans, subscriptions and Stripe settings', () => {
     const canceled = await call(a.otherUser, 'DELETE', '/api/user/subscription');
     expect(canceled.status).toBe(200);
     expect(canceled.body.cancel_at_period_end).toBe(true);
+    const afterCancel = await call(a.otherUser, 'GET', '/api/user/subscription');
+    expect(afterCancel.status).toBe(200);
+    expect(afterCancel.body).toMatchObject({ id: subscribed.body.id, cancel_at_period_end: true });
     expectError(await call(a.otherUser, 'DELETE', '/api/user/subscription'), 409, 'conflict');
+    // Someone with no subscription still cannot cancel one.
+    expect((await call(a.user, 'GET', '/api/user/subscription')).body).toBeNull();
+    expectError(await call(a.user, 'DELETE', '/api/user/subscription'), 404, 'not_found');
   });
 
   it('keeps Stripe secrets server-side and validates keys', async () => {

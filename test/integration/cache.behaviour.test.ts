@@ -199,6 +199,37 @@ describe('the response cache', () => {
     expect(JSON.stringify(analyticsAfter.body)).not.toBe(analyticsBefore);
   });
 
+  it('caches "no subscription" (200, null) and shows a subscribe, then a cancel, at once on every worker', async () => {
+    // The demo seeds no subscription for a tenant's admin.
+    const a = admin['demo-1'] as string;
+    const none = await primed('/api/user/subscription', a);
+    expect(none.status).toBe(200);
+    expect(none.body).toBeNull();
+    const agents = (await get('/api/session/agents', a)).body.total;
+    const plans = (await get('/api/admin/plans', a)).body.data;
+    const target = plans.find((p: any) => p.limits.max_agents >= agents);
+    const subscribed = await call('POST', '/api/user/subscription', a, { plan_id: target.id });
+    expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(201);
+    // Each read opens its own connection, so the three workers answer in turn.
+    for (let i = 0; i < 6; i++) {
+      const read = await get('/api/user/subscription', a);
+      expect(read.status, `read ${i} after subscribing`).toBe(200);
+      expect(read.body?.plan?.id, `read ${i} after subscribing`).toBe(target.id);
+      expect(read.body.cancel_at_period_end).toBe(false);
+    }
+    const canceled = await call('DELETE', '/api/user/subscription', a);
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.cancel_at_period_end).toBe(true);
+    for (let i = 0; i < 6; i++) {
+      const read = await get('/api/user/subscription', a);
+      expect(read.body, `read ${i} after canceling`).toMatchObject({
+        id: subscribed.body.id,
+        cancel_at_period_end: true,
+      });
+    }
+    expect((await call('DELETE', '/api/user/subscription', a)).status).toBe(409);
+  });
+
   it('never serves a stale read after a write, from any of the workers (50 rounds)', async () => {
     const u = user['demo-2'] as string;
     const team = (await get('/api/session/teams', u)).body.data[0];

@@ -137,7 +137,7 @@ export class ResponseCache {
       this.inflight.set(key, flight);
       await flight;
     } catch {
-      // A loader that refuses (a 404 after a cancel) or Redis away: the next read loads.
+      // A loader that refuses (an error it throws) or Redis away: the next read loads.
     }
   }
 

@@ -2,6 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Me } from '../src/shared/auth.tsx';
+import { Component as AgentsPage } from '../src/user/AgentsPage.tsx';
 import { Component as SubscriptionPage } from '../src/user/SubscriptionPage.tsx';
 import { renderRoutes } from './renderRoutes.tsx';
 
@@ -86,8 +87,8 @@ function renderPage(who: Me) {
   );
 }
 
-const notFound = () =>
-  Response.json({ error: { code: 'not_found', message: 'subscription not found' } }, { status: 404 });
+/** What the API answers a caller with no subscription (docs/API.md): `200` and `null`. */
+const none = () => Response.json(null);
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -107,29 +108,56 @@ describe('the subscription page', () => {
     expect(screen.getByText('3 of 10')).toBeInTheDocument();
   });
 
-  it('shows an empty state when the API answers 404 (no subscription)', async () => {
-    stubApi({ 'GET /api/user/subscription': notFound });
+  it('shows an empty state when the API answers null (no subscription)', async () => {
+    const consoleError = vi.spyOn(console, 'error');
+    stubApi({ 'GET /api/user/subscription': none });
     renderPage(me('user'));
     expect(await screen.findByText('You have no subscription')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Choose a plan' })).toBeInTheDocument();
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
   });
 
-  it('shows a failed load (not a 404) as an error with a retry', async () => {
-    stubApi({
-      'GET /api/user/subscription': [
-        () =>
-          Response.json(
-            { error: { code: 'internal_error', message: 'internal server error' } },
-            { status: 500 },
-          ),
-        () => Response.json(subscriptionOn(PLANS[1] as never, 3)),
-      ],
+  it.each([
+    [404, 'not_found', 'subscription not found'],
+    [500, 'internal_error', 'internal server error'],
+  ])(
+    'shows a failed load (%i) as an error with a retry, never as "no subscription"',
+    async (status, code, message) => {
+      stubApi({
+        'GET /api/user/subscription': [
+          () => Response.json({ error: { code, message } }, { status }),
+          () => Response.json(subscriptionOn(PLANS[1] as never, 3)),
+        ],
+      });
+      renderPage(me('user'));
+      expect(await screen.findByRole('alert')).toHaveTextContent(message);
+      expect(screen.queryByText('You have no subscription')).not.toBeInTheDocument();
+      await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
+      expect(await screen.findByRole('heading', { name: 'Pro plan' })).toBeInTheDocument();
+    },
+  );
+
+  it('subscribes from the empty state and shows the new subscription at once', async () => {
+    const api = stubApi({
+      'GET /api/user/subscription': [none, () => Response.json(subscriptionOn(PLANS[0] as never, 0))],
+      'GET /api/user/plans': () => Response.json({ data: PLANS, page: 1, per_page: 3, total: 3 }),
+      'GET /api/session/agents': () => Response.json({ data: [], page: 1, per_page: 1, total: 0 }),
+      'POST /api/user/subscription': () =>
+        Response.json(subscriptionOn(PLANS[0] as never, 0), { status: 201 }),
     });
     renderPage(me('user'));
-    expect(await screen.findByRole('alert')).toHaveTextContent('internal server error');
-    await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByRole('heading', { name: 'Pro plan' })).toBeInTheDocument();
+    await userEvent.click(await screen.findByRole('button', { name: 'Choose a plan' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Choose a plan' });
+    await userEvent.selectOptions(await within(dialog).findByLabelText('Plan'), uuid(1));
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Subscribe' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    expect(screen.getByRole('status')).toHaveTextContent('You are now on the Basic plan.');
+    expect(await screen.findByRole('heading', { name: 'Basic plan' })).toBeInTheDocument();
+    expect(screen.queryByText('You have no subscription')).not.toBeInTheDocument();
+    expect(api.calls.find((call) => call.method === 'POST')?.body).toEqual({ plan_id: uuid(1) });
+    expect(api.count('GET /api/user/subscription')).toBe(2);
   });
 
   it("an admin picks a plan from the tenant's plans; a 422 (too many agents) is shown in the dialog", async () => {
@@ -229,5 +257,46 @@ describe('the subscription page', () => {
     expect(await within(dialog).findByRole('alert')).toHaveTextContent(
       'The subscription is already set to cancel at period end.',
     );
+  });
+});
+
+describe("the agents page's plan line (the same subscription query)", () => {
+  const emptyList = () => Response.json({ data: [], page: 1, per_page: 25, total: 0 });
+  const renderAgents = () => {
+    localStorage.setItem('wuz.token', TOKEN);
+    localStorage.setItem('wuz.me', JSON.stringify(me('user')));
+    renderRoutes(
+      [
+        { path: '/agents', element: <AgentsPage /> },
+        { path: '/subscription', element: <p>subscription page</p> },
+      ],
+      '/agents',
+    );
+  };
+  const lists = {
+    'GET /api/session/agents': emptyList,
+    'GET /api/session/teams': emptyList,
+    'GET /api/session/roles': emptyList,
+  };
+
+  it('says no agent limit applies when the API answers null', async () => {
+    stubApi({ ...lists, 'GET /api/user/subscription': none });
+    renderAgents();
+    expect(
+      await screen.findByText(/You have no subscription, so no agent limit applies\./),
+    ).toBeInTheDocument();
+  });
+
+  it('never takes a failed load (a 404) for "no subscription"', async () => {
+    const api = stubApi({
+      ...lists,
+      'GET /api/user/subscription': () =>
+        Response.json({ error: { code: 'not_found', message: 'not found' } }, { status: 404 }),
+    });
+    renderAgents();
+    await waitFor(() => expect(api.count('GET /api/user/subscription')).toBe(1));
+    await waitFor(() => expect(api.count('GET /api/session/agents')).toBeGreaterThan(0));
+    expect(await screen.findByRole('heading', { name: 'Agents' })).toBeInTheDocument();
+    expect(screen.queryByText(/You have no subscription/)).not.toBeInTheDocument();
   });
 });

@@ -21,14 +21,14 @@ const changeBody = z.strictObject({ plan_id: z.string().trim().min(1).max(64) })
 export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
 
-  // A 404 (no subscription) is thrown by the loader, so it is never cached.
+  // No subscription is an answer, not an error: 200 with `null`. It is cached like any
+  // other answer; POST and DELETE below bump tags.subscription before they reply, so a
+  // subscribe right after a cached `null` is seen by the very next read.
   router.get(
     '/',
     cachedJson(layer, '/api/user/subscription', async (req) => {
       const { tenantId, userId } = principalOf(req);
-      const subscription = await findLiveSubscription(pool, tenantId, userId);
-      if (!subscription) throw notFoundError('subscription');
-      return subscription;
+      return (await findLiveSubscription(pool, tenantId, userId)) ?? null;
     }),
   );
 
