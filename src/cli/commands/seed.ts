@@ -7,7 +7,9 @@ import { bold, CliError, dim, exitCodes, printJson, suggest, table } from '../ou
 
 export function seedCommand(): Command {
   return new Command('seed')
-    .description('create demo data: tenants on every plan, users, plans, subscriptions, agents, contacts')
+    .description(
+      'create demo data: tenants on every plan, users, plans, subscriptions, agents, contacts, campaigns, imports, reports',
+    )
     .requiredOption('--demo', 'the realistic demo data set (the only one so far)')
     .option('--tenants <n>', 'how many demo tenants (demo-1 … demo-N)', '3')
     .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')

@@ -7,13 +7,16 @@ import { saveStripeSettings } from '../repositories/stripeSettings.ts';
 import { createTenant, findTenantBySlug, TENANT_PLANS, type TenantPlan } from '../repositories/tenants.ts';
 import { createToken, revokeNamedTokens } from '../repositories/tokens.ts';
 import { createUser, type User } from '../repositories/users.ts';
+import { seedDemoJobs } from './demoJobs.ts';
 
 /**
  * Realistic demo data for workloads, benchmarks and gates: tenants on every plan, their
- * plans, six months of subscriptions with churn, agents/teams/roles and contacts.
- * Deterministic (a PRNG seeded by the tenant slug) and idempotent: a tenant that exists
- * is left as it is. Only the tokens rotate: their secrets are not stored, so a re-run
- * revokes the previous demo tokens and issues new ones it can print.
+ * plans, six months of subscriptions with churn, agents/teams/roles and contacts, and for
+ * the first user (user01) the background work a demo shows: campaigns of every outcome
+ * and one paused to resume, imports and reports (demoJobs.ts). Deterministic (a PRNG
+ * seeded by the tenant slug) and idempotent: a tenant that exists is left as it is. Only
+ * the tokens rotate: their secrets are not stored, so a re-run revokes the previous demo
+ * tokens and issues new ones it can print.
  */
 export interface DemoTenant {
   slug: string;
@@ -73,7 +76,9 @@ export async function seedDemo(
       // Serialises concurrent seeds of the same tenant.
       await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`seed:${slug}`]);
       if (await findTenantBySlug(db, slug)) return false;
-      progress(`${slug}: creating (${plan})`);
+      progress(
+        `${slug}: creating (${plan}): users, plans, subscriptions, agents, contacts; user01's campaigns, imports, reports`,
+      );
       await seedTenant(db, box, slug, i, plan);
       return true;
     });
@@ -303,4 +308,9 @@ async function seedTenant(
       [...owner, contacts.map((c) => c.phone), contacts.map((c) => c.name), contacts.map((c) => c.variables)],
     );
   }
+
+  // Campaigns, imports and reports as finished jobs leave them, for the first user (the
+  // first of the printed user tokens). Drawn after everything above, which stays as it was.
+  const first = customers[0] as User;
+  await seedDemoJobs(db, box, { tenantId: tenant.id, userId: first.id }, slug, random, now);
 }
