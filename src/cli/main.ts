@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
 import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
 import { jobsCommand } from './commands/jobs.ts';
+import { logsCommand } from './commands/logs.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -39,6 +40,7 @@ for (const command of [
   serveCommand(),
   statusCommand(),
   stopCommand(),
+  logsCommand(),
   tenantsCommand(),
   usersCommand(),
   tokensCommand(),

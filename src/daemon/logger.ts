@@ -1,9 +1,32 @@
 import { createRequire } from 'node:module';
-import { type Logger, pino } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 
 export type { Logger };
 
 const require = createRequire(import.meta.url);
+
+/** What every process's logger shares: its role and pid on each line, secrets redacted. */
+export function loggerOptions(role: string, level: string): LoggerOptions {
+  return {
+    level,
+    base: { role, pid: process.pid },
+    redact: { paths: ['*.password', '*.token', '*.authorization', 'redisUrl', 'databaseUrl'], censor: '***' },
+  };
+}
+
+/**
+ * How every pretty copy of the log reads (the daemon's terminal, `wuzctl logs`):
+ * `12:00:01.234 INFO [api 4242] listening`, the rest of the record below it.
+ */
+export function prettyOptions(colorize: boolean, translateTime: string): PrettyOptions {
+  return {
+    colorize,
+    translateTime,
+    ignore: 'hostname,role,pid',
+    messageFormat: '[{role} {pid}] {msg}',
+  };
+}
 
 /**
  * Pretty, human lines on a terminal; one JSON object per line otherwise (files, pipes,
@@ -11,22 +34,10 @@ const require = createRequire(import.meta.url);
  * loaded only for a terminal: it costs every worker process ~20 MB otherwise.
  */
 export function createLogger(role: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const options = {
-    level,
-    base: { role, pid: process.pid },
-    redact: { paths: ['*.password', '*.token', '*.authorization', 'redisUrl', 'databaseUrl'], censor: '***' },
-  };
+  const options = loggerOptions(role, level);
   if (process.stdout.isTTY) {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    return pino(
-      options,
-      pretty({
-        sync: true,
-        colorize: !process.env.NO_COLOR,
-        ignore: 'hostname',
-        translateTime: 'HH:MM:ss.l',
-      }),
-    );
+    return pino(options, pretty({ sync: true, ...prettyOptions(!process.env.NO_COLOR, 'HH:MM:ss.l') }));
   }
   return pino(options);
 }

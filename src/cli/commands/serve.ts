@@ -9,9 +9,9 @@ import {
   type ServeOptionKey,
   serveOptions,
 } from '../../daemon/config.ts';
-import { createLogger } from '../../daemon/logger.ts';
 import { preparePrivateDirSync } from '../../daemon/security/privateFiles.ts';
 import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
+import { DaemonLog } from '../../daemon/supervisor/daemonLog.ts';
 import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
 import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';
 import { version } from '../../paths.ts';
@@ -57,8 +57,11 @@ export function serveCommand(): Command {
 
 async function runForeground(config: ServeConfig): Promise<void> {
   const began = Date.now();
-  const log = createLogger('supervisor', config.logLevel);
-  const supervisor = new Supervisor(config, log);
+  const daemonLog = new DaemonLog(
+    process.env[DETACHED_ENV] ? 'none' : process.stdout.isTTY ? 'pretty' : 'json',
+  );
+  const log = daemonLog.logger('supervisor', config.logLevel);
+  const supervisor = new Supervisor(config, log, daemonLog);
   const tellParent = (message: DetachMessage) =>
     new Promise<void>((resolve) => {
       if (!process.env[DETACHED_ENV] || !process.send) return resolve();
@@ -69,10 +72,17 @@ async function runForeground(config: ServeConfig): Promise<void> {
     });
 
   const onSignal = (signal: NodeJS.Signals) => {
-    void supervisor.stop(signal).then(() => process.exit(0));
+    void supervisor
+      .stop(signal)
+      .then(() => daemonLog.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // logrotate's postrotate: the file was moved away, a new one takes its name.
+  process.on('SIGUSR2', () => {
+    if (daemonLog.reopen()) log.info({ file: dataPaths(config.dataDir).log }, 'log file reopened');
+  });
   process.on('SIGHUP', () => log.warn('SIGHUP received: rolling reload is not available yet; ignoring'));
 
   try {
@@ -117,7 +127,10 @@ function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: numbe
     ['redis', info.redis],
     ['database', info.database],
     ['workers', `${config.apiWorkers} api, ${config.queueWorkers} queue`],
-    ['logs', process.env[DETACHED_ENV] ? dataPaths(config.dataDir).log : 'this terminal'],
+    [
+      'logs',
+      `${process.env[DETACHED_ENV] ? '' : 'this terminal and '}${dataPaths(config.dataDir).log} (${suggest('wuzctl logs -f', config.dataDir)})`,
+    ],
     ['control', `${suggest('wuzctl status', config.dataDir)} | ${suggest('wuzctl stop', config.dataDir)}`],
   ];
   return [
@@ -134,7 +147,9 @@ async function detach(config: ServeConfig): Promise<void> {
   const args = process.argv.slice(1).filter((arg) => arg !== '--detach');
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
-    stdio: ['ignore', logFd, logFd, 'ipc'],
+    // The daemon writes its log file itself (DaemonLog, reopened on SIGUSR2); stderr is
+    // kept for what only the runtime prints (a crash before the logger exists).
+    stdio: ['ignore', 'ignore', logFd, 'ipc'],
     env: { ...process.env, [DETACHED_ENV]: '1' },
   });
   const verdict = await new Promise<DetachMessage | { type: 'exited'; code: number | null }>((resolve) => {

@@ -101,8 +101,10 @@ export async function startApiWorker(
     throw error;
   });
   const address = server.address();
-  await report({ type: 'ready', port: typeof address === 'object' && address ? address.port : config.port });
-  log.debug({ port: config.port }, 'api worker listening');
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  await report({ type: 'ready', port });
+  // One line per process start: `wuzctl logs` shows when each worker (re)started.
+  log.info({ port }, 'api worker listening');
 
   let closed: Promise<void> | undefined;
   // Stops accepting; resolves at once (the close of the last connection is `closed`).

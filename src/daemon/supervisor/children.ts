@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
+import type { Readable } from 'node:stream';
 import { modulePath } from '../../paths.ts';
 import type { CacheStats } from '../cache/responseCache.ts';
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
@@ -8,6 +9,7 @@ import type { RateLimitStats } from '../ratelimit/store.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
 import type { MetricsSnapshot } from '../telemetry/metrics.ts';
 import { isCrashLoop, restartDelay, restartPolicy } from './backoff.ts';
+import type { ChildOutput } from './daemonLog.ts';
 
 /** The common surface of a cluster worker and a forked process. */
 interface ChildHandle {
@@ -16,6 +18,9 @@ interface ChildHandle {
   kill(signal: NodeJS.Signals): void;
   onMessage(listener: (message: FromChild) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
+  /** Pipes: the supervisor copies them into the daemon's log (see DaemonLog). */
+  stdout: Readable | null;
+  stderr: Readable | null;
 }
 
 const childEntry = modulePath('daemon/childMain');
@@ -28,10 +33,12 @@ const childArgs = (config: ChildConfig) => ['--data-dir', config.dataDir, '--rol
 
 function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
   // Every API worker is a cluster worker so that they share one listening port.
-  cluster.setupPrimary({ exec: childEntry, args, silent: false });
+  cluster.setupPrimary({ exec: childEntry, args, silent: true });
   const worker: Worker = cluster.fork(env);
   return {
     pid: worker.process.pid,
+    stdout: worker.process.stdout,
+    stderr: worker.process.stderr,
     send: (message) => {
       if (worker.isConnected()) worker.send(message);
     },
@@ -42,9 +49,14 @@ function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandl
 }
 
 function spawnQueueWorker(env: Record<string, string>, args: string[]): ChildHandle {
-  const child: ChildProcess = fork(childEntry, args, { env: { ...process.env, ...env }, stdio: 'inherit' });
+  const child: ChildProcess = fork(childEntry, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   return {
     pid: child.pid,
+    stdout: child.stdout,
+    stderr: child.stderr,
     send: (message) => {
       if (child.connected) child.send(message);
     },
@@ -76,6 +88,11 @@ export interface MetricsHooks {
   scrape(): Promise<Exposition>;
   /** The last metrics of a process that exited. */
   retire(snapshot: MetricsSnapshot): void;
+}
+
+/** Where a child's stdout and stderr go (the daemon's log). */
+export interface OutputSink {
+  follow(child: ChildOutput): void;
 }
 
 type Reply<T extends FromChild['type']> = Extract<FromChild, { type: T }>;
@@ -115,13 +132,22 @@ export class ChildSlot {
   private readonly log: Logger;
 
   private readonly hooks?: MetricsHooks;
+  private readonly output?: OutputSink;
 
-  constructor(role: ChildRole, index: number, config: ChildConfig, log: Logger, hooks?: MetricsHooks) {
+  constructor(
+    role: ChildRole,
+    index: number,
+    config: ChildConfig,
+    log: Logger,
+    hooks?: MetricsHooks,
+    output?: OutputSink,
+  ) {
     this.role = role;
     this.index = index;
     this.config = config;
     this.log = log;
     this.hooks = hooks;
+    this.output = output;
   }
 
   /** Settles with the first process's readiness (its port for API workers), or why it never got there. */
@@ -147,6 +173,13 @@ export class ChildSlot {
     const args = childArgs(this.config);
     const handle = this.role === 'api' ? spawnApiWorker(env, args) : spawnQueueWorker(env, args);
     this.handle = handle;
+    if (this.output) {
+      this.output.follow({ role: this.role, pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr });
+    } else {
+      // Unread pipes fill up and block the child's next write.
+      handle.stdout?.resume();
+      handle.stderr?.resume();
+    }
     handle.onMessage((message) => {
       if (message.type === 'ready') {
         this.state = 'ready';

@@ -29,6 +29,7 @@ import { startMetricsServer } from '../telemetry/metricsServer.ts';
 import { registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
 import { ChildSlot } from './children.ts';
 import { startControlServer } from './controlServer.ts';
+import type { DaemonLog } from './daemonLog.ts';
 import { acquirePidLock } from './pidLock.ts';
 
 /** A startup failure with the exit code and message the CLI shows. */
@@ -107,9 +108,12 @@ export class Supervisor {
   private readonly config: ServeConfig;
   private readonly log: Logger;
 
-  constructor(config: ServeConfig, log: Logger) {
+  private readonly daemonLog?: DaemonLog;
+
+  constructor(config: ServeConfig, log: Logger, daemonLog?: DaemonLog) {
     this.config = config;
     this.log = log;
+    this.daemonLog = daemonLog;
     this.paths = dataPaths(config.dataDir);
     this.port = config.port;
     const own = processMetrics('supervisor').registry;
@@ -160,6 +164,7 @@ export class Supervisor {
     // Private before anything is written: dirs 0700, files 0600 (also what an older version left).
     await preparePrivateDir(config.dataDir);
     this.releaseLock = await acquirePidLock(this.paths.pidFile);
+    this.daemonLog?.openFile(this.paths.log);
     this.keyring = await loadKeyring(config.dataDir).catch((error: Error) => {
       throw error instanceof KeyringError ? new StartupError(error.message, 2) : error;
     });
@@ -298,13 +303,22 @@ export class Supervisor {
 
   private async startChildren(): Promise<void> {
     const spawn = (role: ChildRole, index: number) => {
-      const slot = new ChildSlot(role, index, this.childConfig(role), this.log, {
-        scrape: () => this.renderMetrics(),
-        retire: (snapshot) =>
-          void this.clusterMetrics
-            .retire(snapshot)
-            .catch((error) => this.log.warn({ err: error }, 'could not keep the metrics of a stopped child')),
-      });
+      const slot = new ChildSlot(
+        role,
+        index,
+        this.childConfig(role),
+        this.log,
+        {
+          scrape: () => this.renderMetrics(),
+          retire: (snapshot) =>
+            void this.clusterMetrics
+              .retire(snapshot)
+              .catch((error) =>
+                this.log.warn({ err: error }, 'could not keep the metrics of a stopped child'),
+              ),
+        },
+        this.daemonLog,
+      );
       this.slots.push(slot);
       slot.start();
       return slot.firstReady;

@@ -76,7 +76,7 @@ export async function startQueueWorker(
   });
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
   await report({ type: 'ready' });
-  log.debug({ concurrency: config.queue.concurrency }, 'queue workers running');
+  log.info({ concurrency: config.queue.concurrency }, 'queue workers running');
 
   return {
     async shutdown() {
