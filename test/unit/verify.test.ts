@@ -204,6 +204,7 @@ describe('the cache gate’s own checks', () => {
       // Counters that say "all hits": only the gate's own checks can fail it.
       cacheCounters: async () => counters(calls++ < 2 ? 0 : 1_000_000),
       progress: () => {},
+      wait: (_message, ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     };
     return cacheGate.run(context, { ...cacheGate.defaults, requests: 400, concurrency: 4, writeRatio: 0.2 });
   }

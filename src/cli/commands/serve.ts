@@ -15,6 +15,7 @@ import { DaemonLog } from '../../daemon/supervisor/daemonLog.ts';
 import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
 import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';
 import { version } from '../../paths.ts';
+import { commandStartedAt } from '../launchTime.ts';
 import { bold, CliError, dim, exitCodes, green, suggest } from '../output.ts';
 
 const DETACHED_ENV = 'WUZCTL_DETACHED';
@@ -56,7 +57,9 @@ export function serveCommand(): Command {
 }
 
 async function runForeground(config: ServeConfig): Promise<void> {
-  const began = Date.now();
+  // From when the user pressed enter (npx, the launcher, Node's start included): the wait
+  // the banner reports is theirs, not this process's.
+  const began = commandStartedAt();
   const daemonLog = new DaemonLog(
     process.env[DETACHED_ENV] ? 'none' : process.stdout.isTTY ? 'pretty' : 'json',
   );
@@ -85,6 +88,7 @@ async function runForeground(config: ServeConfig): Promise<void> {
   });
   process.on('SIGHUP', () => log.warn('SIGHUP received: rolling reload is not available yet; ignoring'));
 
+  const startCalled = Date.now();
   try {
     await supervisor.start();
   } catch (error) {
@@ -93,9 +97,11 @@ async function runForeground(config: ServeConfig): Promise<void> {
     throw cliError;
   }
   if (supervisor.state !== 'ready') return; // a signal arrived during startup: the stop handler exits
-  const banner = renderBanner(config, supervisor, Date.now() - began);
+  const tookMs = Math.round(Date.now() - began);
+  const phases = { launch: Math.round(startCalled - began), ...supervisor.startupPhases };
+  const banner = renderBanner(config, supervisor, tookMs, phases);
   process.stdout.write(`${banner}\n`);
-  log.info({ url: supervisor.url, tookMs: Date.now() - began }, 'ready');
+  log.info({ url: supervisor.url, tookMs, phases }, 'ready');
   await tellParent({ type: 'ready', banner });
 }
 
@@ -113,8 +119,25 @@ function toCliError(error: unknown, dataDir: string): CliError {
   return new CliError(`startup failed: ${(error as Error).message}`);
 }
 
-function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: number): string {
+/** The phases worth naming in the banner: where the user's wait went. */
+const BANNER_PHASES: [phase: string, label: string][] = [
+  ['launch', 'launch'],
+  ['redis', 'redis'],
+  ['database', 'database'],
+  ['migrations', 'migrations'],
+  ['children', 'workers'],
+];
+
+function renderBanner(
+  config: ServeConfig,
+  supervisor: Supervisor,
+  tookMs: number,
+  phases: Record<string, number>,
+): string {
   const info = supervisor.describe();
+  const spent = BANNER_PHASES.filter(([phase]) => (phases[phase] ?? 0) >= 50)
+    .map(([phase, label]) => `${label} ${seconds(phases[phase] as number)}`)
+    .join(', ');
   const rows: [string, string][] = [
     ['url', bold(supervisor.url)],
     [
@@ -134,10 +157,12 @@ function renderBanner(config: ServeConfig, supervisor: Supervisor, tookMs: numbe
     ['control', `${suggest('wuzctl status', config.dataDir)} | ${suggest('wuzctl stop', config.dataDir)}`],
   ];
   return [
-    `${green('●')} wuzctl ${version} ready in ${(tookMs / 1000).toFixed(1)} s`,
+    `${green('●')} wuzctl ${version} ready in ${seconds(tookMs)} ${dim(`(${spent})`)}`,
     ...rows.map(([k, v]) => `  ${dim(k.padEnd(9))} ${v}`),
   ].join('\n');
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Re-runs `serve` without --detach as a background session leader and waits for its verdict. */
 async function detach(config: ServeConfig): Promise<void> {

@@ -33,6 +33,8 @@ export interface GateContext {
   fakeWuzapi: string | null;
   /** One line of progress, on stderr. */
   progress: (message: string) => void;
+  /** Waits, saying why (a countdown on a terminal): for waits a user would think hung. */
+  wait: (message: string, ms: number) => Promise<void>;
 }
 
 /** A gate's settings from the config file: its threshold plus its own knobs. */

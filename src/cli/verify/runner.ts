@@ -178,6 +178,7 @@ async function runOne(
         cacheCounters: target.cacheCounters,
         fakeWuzapi: target.fakeWuzapi,
         progress: progress.line,
+        wait: progress.wait,
       },
       settings,
     );

@@ -142,11 +142,23 @@ export class Supervisor {
     return this.clusterMetrics.render(snapshots.filter((snapshot) => snapshot !== undefined));
   }
 
+  /** How long each start-up phase took (ms), logged with "ready" and shown by the bench. */
+  readonly startupPhases: Record<string, number> = {};
+
+  private async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const began = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.startupPhases[name] = Math.round(performance.now() - began);
+    }
+  }
+
   async start(): Promise<void> {
     try {
       await this.startServices();
-      await this.startChildren();
-      await this.startMetricsServer();
+      await this.phase('children', () => this.startChildren());
+      await this.phase('metrics', () => this.startMetricsServer());
       this.state = 'ready';
     } catch (error) {
       await this.stop('startup failed');
@@ -177,9 +189,11 @@ export class Supervisor {
       this.managedRedis = new ManagedRedis(this.paths.redisDir, password, log, (reason) =>
         this.onRedisExit(reason),
       );
-      await this.managedRedis.start().catch((error: Error) => {
-        throw error instanceof RedisNotInstalledError ? error : new StartupError(error.message);
-      });
+      await this.phase('redis', () =>
+        (this.managedRedis as ManagedRedis).start().catch((error: Error) => {
+          throw error instanceof RedisNotInstalledError ? error : new StartupError(error.message);
+        }),
+      );
       this.redisUrl = this.managedRedis.url;
     }
     this.redis = await connectRedis(this.redisUrl).catch((error: Error) => {
@@ -204,9 +218,11 @@ export class Supervisor {
     } else {
       const password = await dataDirCredential(config.dataDir, 'database.password');
       this.embeddedPostgres = new EmbeddedPostgres(this.paths.pgDir, password, log);
-      await this.embeddedPostgres.start().catch((error: Error) => {
-        throw new StartupError(error.message);
-      });
+      await this.phase('database', () =>
+        (this.embeddedPostgres as EmbeddedPostgres).start().catch((error: Error) => {
+          throw new StartupError(error.message);
+        }),
+      );
       this.databaseUrl = this.embeddedPostgres.url;
     }
     this.pool = await connectDatabase(this.databaseUrl).catch((error: Error) => {
@@ -214,9 +230,12 @@ export class Supervisor {
         `${error.message}\n  Check DATABASE_URL, or unset it to use the embedded PGlite.`,
       );
     });
-    const applied = await migrate(this.pool).catch((error: Error) => {
-      throw new StartupError(error.message);
-    });
+    const pool = this.pool;
+    const applied = await this.phase('migrations', () =>
+      migrate(pool).catch((error: Error) => {
+        throw new StartupError(error.message);
+      }),
+    );
     if (applied.length > 0) log.info({ applied }, 'database migrations applied');
     await resealSecrets(this.pool, new SecretBox(this.keyring as Keyring), log);
     await this.pool.query('INSERT INTO daemon_runs (version, hostname, pid) VALUES ($1, $2, $3)', [

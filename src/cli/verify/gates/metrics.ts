@@ -107,7 +107,7 @@ async function runMetricsGate(context: GateContext, config: MetricsGateSettings)
     );
     const workload = await runWorkload(context, config);
     // Two more scrapes and rule evaluations after the last request.
-    await sleep(config.scrapeSeconds * 2500);
+    await context.wait('metrics: two more scrapes and rule evaluations', config.scrapeSeconds * 2500);
 
     const targets = await prometheus.targets();
     const up = targets.length === 1 && targets[0]?.health === 'up';

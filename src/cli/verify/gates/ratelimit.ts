@@ -218,8 +218,7 @@ async function runRateLimitGate(context: GateContext, config: RateLimitGateSetti
     let servedAgain: boolean | null = null;
     if (config.checkReset) {
       const waitMs = Math.max(0, first.a.resetEpoch * 1000 - Date.now()) + 1100;
-      context.progress(`ratelimit: waiting ${Math.round(waitMs / 1000)} s for A's window to end`);
-      await sleep(waitMs);
+      await context.wait("ratelimit: waiting for A's window to end", waitMs);
       servedAgain = (await call(flooder, a.admin_token)).status === 200;
       if (!servedAgain) failures.push('A was still refused after its window ended');
     }
