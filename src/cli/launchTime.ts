@@ -8,16 +8,12 @@ const CHAIN_WINDOW_MS = 60_000;
 
 interface ProcEntry {
   ppid: number;
-  startedAt: number;
+  startTicks: number;
   command: string;
 }
 
-function bootTime(): number | null {
-  const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-  return match ? Number(match[1]) * 1000 : null;
-}
-
-function procEntry(pid: number, boot: number): ProcEntry | null {
+/** A process's parent and start time in clock ticks since boot (field 22 of its stat). */
+function procEntry(pid: number | 'self'): ProcEntry | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
@@ -25,7 +21,7 @@ function procEntry(pid: number, boot: number): ProcEntry | null {
     const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
     return {
       ppid: Number(fields[1]),
-      startedAt: boot + (Number(fields[19]) * 1000) / TICKS_PER_SECOND,
+      startTicks: Number(fields[19]),
       command,
     };
   } catch {
@@ -43,16 +39,21 @@ function procEntry(pid: number, boot: number): ProcEntry | null {
 export function commandStartedAt(): number {
   let earliest = performance.timeOrigin;
   try {
-    const boot = bootTime();
-    if (boot === null) return earliest;
+    // Relative to this process's own start, which Node knows to the millisecond (/proc's
+    // boot time has whole seconds only).
+    const self = procEntry('self');
+    if (!self) return earliest;
+    const startedAt = (entry: ProcEntry) =>
+      performance.timeOrigin - ((self.startTicks - entry.startTicks) * 1000) / TICKS_PER_SECOND;
     let pid = process.ppid;
     for (let depth = 0; pid > 1 && depth < 8; depth++) {
-      const entry = procEntry(pid, boot);
+      const entry = procEntry(pid);
       // Only the chain that runs `wuzctl serve`, and only if it began just before us (not a
       // long-lived parent that happens to be named wuzctl).
       if (!entry || !/\bwuzctl\b.*\bserve\b/.test(entry.command)) break;
-      if (entry.startedAt < performance.timeOrigin - CHAIN_WINDOW_MS) break;
-      earliest = Math.min(earliest, entry.startedAt);
+      const at = startedAt(entry);
+      if (at < performance.timeOrigin - CHAIN_WINDOW_MS) break;
+      earliest = Math.min(earliest, at);
       pid = entry.ppid;
     }
   } catch {

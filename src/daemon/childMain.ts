@@ -1,23 +1,31 @@
 /**
- * Entry point of every supervised child (API worker or queue worker). The supervisor
- * passes the resolved configuration in the environment and drives it over IPC.
+ * Entry point of every supervised child (API worker or queue worker). Its role is on its
+ * command line; it loads that role's code at once, says `loaded`, and starts when the
+ * supervisor sends its configuration (`start`, once Redis and the database are up). The
+ * supervisor drives it over IPC from then on.
  */
 import type { RunningChild } from './api/worker.ts';
-import { startApiWorker } from './api/worker.ts';
-import { CHILD_CONFIG_ENV, type ChildConfig, isToChild } from './ipc.ts';
+import { type ChildConfig, type ChildRole, isToChild } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { processMetrics } from './telemetry/metrics.ts';
-import { startQueueWorker } from './workers/queueWorker.ts';
 
-const parsed = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;
-if (!parsed || !process.send) {
+const role = process.argv[process.argv.indexOf('--role') + 1] as ChildRole;
+if ((role !== 'api' && role !== 'queue') || !process.send) {
   console.error('wuzctl: this file is started by `wuzctl serve`, not by hand');
   process.exit(2);
 }
-const config: ChildConfig = parsed;
-const log = createLogger(config.role, config.logLevel);
+const log = createLogger(role, process.env.LOG_LEVEL);
 // First: the role labels this process's default metrics.
-const metrics = processMetrics(config.role);
+const metrics = processMetrics(role);
+/** Only this role's code: an API worker never loads BullMQ's workers, nor a queue worker Express. */
+const starter =
+  role === 'api'
+    ? import('./api/worker.ts').then((m) => m.startApiWorker)
+    : import('./workers/queueWorker.ts').then((m) => m.startQueueWorker);
+starter.catch(() => {}); // reported when `start` awaits it
+let config: ChildConfig | undefined;
+/** Before `start`, a stop has no configured deadline: this one bounds it. */
+const UNCONFIGURED_SHUTDOWN_MS = 10_000;
 const report = (message: object) =>
   new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
 
@@ -30,7 +38,7 @@ function shutdown(reason: string): Promise<void> {
     const forced = setTimeout(() => {
       log.error('shutdown deadline passed; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs).unref();
+    }, config?.shutdownTimeoutMs ?? UNCONFIGURED_SHUTDOWN_MS).unref();
     await running?.shutdown();
     // The counters of this process outlive it in the supervisor's totals.
     if (process.connected)
@@ -49,6 +57,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('disconnect', () => void shutdown('supervisor disconnected'));
 process.on('message', (message) => {
   if (!isToChild(message)) return;
+  if (message.type === 'start' && !config && !stopping) void begin(message.config);
   if (message.type === 'shutdown') void shutdown('supervisor request');
   if (message.type === 'stop-accepting') {
     void (running?.stopAccepting?.() ?? Promise.resolve()).then(() =>
@@ -72,14 +81,19 @@ process.on('message', (message) => {
   }
 });
 
-const start = config.role === 'api' ? startApiWorker : startQueueWorker;
-try {
-  running = await start(config, log, report);
-} catch (error) {
-  log.error({ err: error }, 'failed to start');
-  // A listen failure was already reported with its own code; anything else is reported here.
-  if (!(error as NodeJS.ErrnoException).syscall) {
-    await report({ type: 'fatal', code: 'ESTART', message: (error as Error).message });
+async function begin(configured: ChildConfig): Promise<void> {
+  config = configured;
+  try {
+    const start = await starter;
+    running = await start(configured, log, report);
+  } catch (error) {
+    log.error({ err: error }, 'failed to start');
+    // A listen failure was already reported with its own code; anything else is reported here.
+    if (!(error as NodeJS.ErrnoException).syscall) {
+      await report({ type: 'fatal', code: 'ESTART', message: (error as Error).message });
+    }
+    process.exit(1);
   }
-  process.exit(1);
 }
+
+void report({ type: 'loaded' });

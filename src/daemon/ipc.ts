@@ -8,6 +8,8 @@ import type { MetricsSnapshot } from './telemetry/metrics.ts';
 export type ChildRole = 'api' | 'queue';
 
 export type ToChild =
+  /** Sent once, after the child said `loaded` and the services it needs are up. */
+  | { type: 'start'; config: ChildConfig }
   | { type: 'shutdown' }
   /** Phase 1 of a stop: close the listener, keep serving open connections as before. */
   | { type: 'stop-accepting'; requestId: number }
@@ -18,6 +20,8 @@ export type ToChild =
   | { type: 'scrape'; requestId: number; contentType: string; body: string; error?: string };
 
 export type FromChild =
+  /** The child listens for `start` (its role's code is loading meanwhile). */
+  | { type: 'loaded' }
   | { type: 'ready'; port?: number }
   /** The listener is closed (sent after the cluster's own close message, so it is processed). */
   | { type: 'not-accepting'; requestId: number }
@@ -36,7 +40,12 @@ export type FromChild =
   /** An API worker serving GET /metrics asks the supervisor for the cluster-wide text. */
   | { type: 'scrape'; requestId: number };
 
-/** What a child needs to start: the resolved addresses of Redis and the database. */
+/**
+ * What a child needs to start: the resolved addresses of Redis and the database. It
+ * travels in the `start` message, not the environment: a process's environment outlives
+ * its use (other tools of the same user read /proc/<pid>/environ, crash reports copy it),
+ * and this holds the database password and the secret keys.
+ */
 export interface ChildConfig {
   role: ChildRole;
   /** Shown on the child's command line only (see children.ts). */
@@ -70,8 +79,6 @@ export interface ChildMetricsConfig {
   /** Bearer token a scrape must send; without one only loopback clients may scrape. */
   token?: string;
 }
-
-export const CHILD_CONFIG_ENV = 'WUZCTL_CHILD_CONFIG';
 
 export function isToChild(message: unknown): message is ToChild {
   return typeof message === 'object' && message !== null && 'type' in message;

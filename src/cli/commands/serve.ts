@@ -98,7 +98,12 @@ async function runForeground(config: ServeConfig): Promise<void> {
   }
   if (supervisor.state !== 'ready') return; // a signal arrived during startup: the stop handler exits
   const tookMs = Math.round(Date.now() - began);
-  const phases = { launch: Math.round(startCalled - began), ...supervisor.startupPhases };
+  const phases = {
+    // npx, sh and the launcher, before this process; then Node's start and our imports.
+    launcher: Math.round(performance.timeOrigin - began),
+    load: Math.round(startCalled - performance.timeOrigin),
+    ...supervisor.startupPhases,
+  };
   const banner = renderBanner(config, supervisor, tookMs, phases);
   process.stdout.write(`${banner}\n`);
   log.info({ url: supervisor.url, tookMs, phases }, 'ready');
@@ -121,7 +126,8 @@ function toCliError(error: unknown, dataDir: string): CliError {
 
 /** The phases worth naming in the banner: where the user's wait went. */
 const BANNER_PHASES: [phase: string, label: string][] = [
-  ['launch', 'launch'],
+  ['launcher', 'npx/launcher'],
+  ['load', 'load'],
   ['redis', 'redis'],
   ['database', 'database'],
   ['migrations', 'migrations'],

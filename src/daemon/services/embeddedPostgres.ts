@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.ts';
 import { makePrivate } from '../security/privateFiles.ts';
 import { freePort } from './freePort.ts';
+import { copyTemplate, defaultTemplateDir } from './pgliteTemplate.ts';
 import { PgliteWireServer } from './pgliteWire.ts';
 
 /**
@@ -23,11 +25,17 @@ export class EmbeddedPostgres {
   private readonly password: string;
   private readonly log: Logger;
 
-  /** `password` (kept in the data dir) is what every connection must prove, by SCRAM. */
-  constructor(dir: string, password: string, log: Logger) {
+  private readonly template: string | null;
+
+  /**
+   * `password` (kept in the data dir) is what every connection must prove, by SCRAM.
+   * `template`: where a new database is copied from (pgliteTemplate.ts); null to initdb.
+   */
+  constructor(dir: string, password: string, log: Logger, template: string | null = defaultTemplateDir) {
     this.dir = dir;
     this.password = password;
     this.log = log;
+    this.template = template;
   }
 
   get url(): string {
@@ -35,6 +43,13 @@ export class EmbeddedPostgres {
   }
 
   async start(): Promise<void> {
+    if (this.template && !existsSync(this.dir)) {
+      const copied = await copyTemplate(this.dir, this.template).catch((error: Error) => {
+        this.log.warn({ err: error }, 'could not copy the PGlite template; creating the database instead');
+        return false;
+      });
+      this.log.debug({ template: copied }, 'new embedded database');
+    }
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     try {
       this.db = await PGlite.create({ dataDir: this.dir });

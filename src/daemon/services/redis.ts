@@ -35,6 +35,37 @@ export async function connectRedis(url: string, attempts = 6): Promise<Redis> {
   }
 }
 
+/**
+ * Resolves once a Redis we just spawned answers PING. It listens within milliseconds, so
+ * it is polled every 10–50 ms (for up to a minute: a large AOF answers LOADING meanwhile),
+ * by a client that never reconnects on its own — ioredis' background reconnect, 200 ms
+ * after the first refusal, was most of the start-up's Redis phase.
+ */
+export async function waitForRedis(url: string, timeoutMs = 60_000): Promise<void> {
+  const began = Date.now();
+  const probe = () => {
+    const client = createRedisClient(url, { retryStrategy: () => null, connectTimeout: 1000 });
+    client.on('error', () => {});
+    return client.connect().then(
+      () => client.ping().finally(() => client.disconnect()),
+      (error: unknown) => {
+        client.disconnect();
+        throw error;
+      },
+    );
+  };
+  try {
+    await retry(probe, {
+      attempts: Number.POSITIVE_INFINITY,
+      initialDelayMs: 10,
+      maxDelayMs: 50,
+      giveUp: () => Date.now() - began > timeoutMs,
+    });
+  } catch (error) {
+    throw new Error(`Redis at ${safeAddress(url)} did not answer: ${errorMessage(error)}`);
+  }
+}
+
 export async function redisHealthy(client: Redis, timeoutMs = 1000): Promise<string | null> {
   try {
     await withTimeout(client.ping(), timeoutMs, 'PING timed out');

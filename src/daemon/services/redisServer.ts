@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { findOnPath } from './executables.ts';
 import { freePort } from './freePort.ts';
 import { canListProcesses, isAlive, type ProcessInfo, processesWorkingIn, terminate } from './processes.ts';
-import { connectRedis } from './redis.ts';
+import { waitForRedis } from './redis.ts';
 
 export class RedisNotInstalledError extends Error {
   constructor() {
@@ -91,12 +91,11 @@ export class ManagedRedis {
       if (!this.stopping)
         this.onUnexpectedExit(`redis-server exited (${result.signal ?? `code ${result.exitCode}`})`);
     });
-    const client = await connectRedis(this.url, 20).catch(async (error) => {
+    await waitForRedis(this.url).catch(async (error) => {
       child.kill('SIGKILL');
       const tail = await readFile(path.join(this.dir, 'redis.log'), 'utf8').catch(() => '');
       throw new Error(`${(error as Error).message}\n${tail.split('\n').slice(-5).join('\n')}`);
     });
-    client.disconnect();
     this.log.debug({ port: this.port, pid: child.pid }, 'managed redis-server ready');
   }
 

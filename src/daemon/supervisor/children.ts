@@ -3,7 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Readable } from 'node:stream';
 import { modulePath } from '../../paths.ts';
 import type { CacheStats } from '../cache/responseCache.ts';
-import { CHILD_CONFIG_ENV, type ChildConfig, type ChildRole, type FromChild, type ToChild } from '../ipc.ts';
+import type { ChildConfig, ChildRole, FromChild, ToChild } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimitStats } from '../ratelimit/store.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
@@ -29,7 +29,24 @@ const childEntry = modulePath('daemon/childMain');
  * What a child's command line says (its configuration travels in the environment): the
  * data dir and role, so `pgrep -f <data-dir>` finds every process of a daemon.
  */
-const childArgs = (config: ChildConfig) => ['--data-dir', config.dataDir, '--role', config.role];
+const childArgs = (dataDir: string, role: ChildRole) => ['--data-dir', dataDir, '--role', role];
+
+/** What fills a slot: its place, and where its configuration comes from. */
+export interface ChildSlotOptions {
+  role: ChildRole;
+  index: number;
+  dataDir: string;
+  logLevel: string;
+  /**
+   * The configuration a process gets once it has loaded its code. A promise: the first
+   * processes are forked while Redis and the database are still starting, so their
+   * imports (most of a worker's start-up) overlap with the services'.
+   */
+  configure: () => Promise<ChildConfig>;
+  log: Logger;
+  hooks?: MetricsHooks;
+  output?: OutputSink;
+}
 
 function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
   // Every API worker is a cluster worker so that they share one listening port.
@@ -128,26 +145,22 @@ export class ChildSlot {
 
   readonly role: ChildRole;
   readonly index: number;
-  private readonly config: ChildConfig;
+  private readonly dataDir: string;
+  private readonly logLevel: string;
+  private readonly configure: () => Promise<ChildConfig>;
   private readonly log: Logger;
-
   private readonly hooks?: MetricsHooks;
   private readonly output?: OutputSink;
 
-  constructor(
-    role: ChildRole,
-    index: number,
-    config: ChildConfig,
-    log: Logger,
-    hooks?: MetricsHooks,
-    output?: OutputSink,
-  ) {
-    this.role = role;
-    this.index = index;
-    this.config = config;
-    this.log = log;
-    this.hooks = hooks;
-    this.output = output;
+  constructor(options: ChildSlotOptions) {
+    this.role = options.role;
+    this.index = options.index;
+    this.dataDir = options.dataDir;
+    this.logLevel = options.logLevel;
+    this.configure = options.configure;
+    this.log = options.log;
+    this.hooks = options.hooks;
+    this.output = options.output;
   }
 
   /** Settles with the first process's readiness (its port for API workers), or why it never got there. */
@@ -169,8 +182,8 @@ export class ChildSlot {
     this.stopRequested = false;
     this.state = 'starting';
     this.startedAt = Date.now();
-    const env = { [CHILD_CONFIG_ENV]: JSON.stringify(this.config), LOG_LEVEL: this.config.logLevel };
-    const args = childArgs(this.config);
+    const env = { LOG_LEVEL: this.logLevel };
+    const args = childArgs(this.dataDir, this.role);
     const handle = this.role === 'api' ? spawnApiWorker(env, args) : spawnQueueWorker(env, args);
     this.handle = handle;
     if (this.output) {
@@ -181,7 +194,13 @@ export class ChildSlot {
       handle.stderr?.resume();
     }
     handle.onMessage((message) => {
-      if (message.type === 'ready') {
+      if (message.type === 'loaded') {
+        // A failed configuration (the services did not start) sends nothing: stop() ends it.
+        void this.configure().then(
+          (config) => handle.send({ type: 'start', config }),
+          () => {},
+        );
+      } else if (message.type === 'ready') {
         this.state = 'ready';
         this.settleFirst?.resolve(message.port);
         this.settleFirst = undefined;

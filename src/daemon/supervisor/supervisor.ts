@@ -114,6 +114,7 @@ export class Supervisor {
     this.config = config;
     this.log = log;
     this.daemonLog = daemonLog;
+    this.servicesUp.promise.catch(() => {}); // a failed start is reported by start()
     this.paths = dataPaths(config.dataDir);
     this.port = config.port;
     const own = processMetrics('supervisor').registry;
@@ -142,6 +143,9 @@ export class Supervisor {
     return this.clusterMetrics.render(snapshots.filter((snapshot) => snapshot !== undefined));
   }
 
+  /** Settles when Redis and the database are up (or could not be): children then get their configuration. */
+  private readonly servicesUp = Promise.withResolvers<void>();
+
   /** How long each start-up phase took (ms), logged with "ready" and shown by the bench. */
   readonly startupPhases: Record<string, number> = {};
 
@@ -156,8 +160,14 @@ export class Supervisor {
 
   async start(): Promise<void> {
     try {
-      await this.startServices();
-      await this.phase('children', () => this.startChildren());
+      await this.startServices().then(
+        () => this.servicesUp.resolve(),
+        (error: unknown) => {
+          this.servicesUp.reject(error);
+          throw error;
+        },
+      );
+      await this.phase('children', () => this.childrenReady());
       await this.phase('metrics', () => this.startMetricsServer());
       this.state = 'ready';
     } catch (error) {
@@ -167,7 +177,7 @@ export class Supervisor {
   }
 
   private async startServices(): Promise<void> {
-    const { config, log } = this;
+    const { config } = this;
     // A new data dir is created only once the ports are known to be free: a refused start
     // leaves nothing behind. An existing one is locked first, so that a second `serve` on
     // it says "already running" rather than "port in use".
@@ -182,6 +192,27 @@ export class Supervisor {
     });
     if (!fresh) await this.probePorts();
 
+    // Redis and the database do not need each other: they start side by side (PGlite's
+    // start is CPU in this process, redis-server's is another process). Both are awaited
+    // before a failure is reported, so stop() never races a service still starting.
+    this.forkChildren();
+    const started = await Promise.allSettled([this.startRedis(), this.startDatabase()]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    this.control = await startControlServer(this.paths.socket, {
+      status: () => this.status(),
+      database: () => ({ url: this.databaseUrl, keyring: keyringToText(this.keyring as Keyring) }),
+      redis: () => ({ url: this.redisUrl }),
+      forgetTokens: async (prefixes) => {
+        if (this.redis) await forgetTokens(this.redis, prefixes);
+      },
+      stop: () => void this.stop('control API'),
+    });
+  }
+
+  private async startRedis(): Promise<void> {
+    const { config, log } = this;
     if (config.redisUrl) {
       this.redisUrl = config.redisUrl;
     } else {
@@ -212,7 +243,10 @@ export class Supervisor {
     await forgetAllTokens(this.redis).catch((error) =>
       log.warn({ err: error }, 'could not clear the auth cache'),
     );
+  }
 
+  private async startDatabase(): Promise<void> {
+    const { config, log } = this;
     if (config.databaseUrl) {
       this.databaseUrl = config.databaseUrl;
     } else {
@@ -243,16 +277,6 @@ export class Supervisor {
       os.hostname(),
       process.pid,
     ]);
-
-    this.control = await startControlServer(this.paths.socket, {
-      status: () => this.status(),
-      database: () => ({ url: this.databaseUrl, keyring: keyringToText(this.keyring as Keyring) }),
-      redis: () => ({ url: this.redisUrl }),
-      forgetTokens: async (prefixes) => {
-        if (this.redis) await forgetTokens(this.redis, prefixes);
-      },
-      stop: () => void this.stop('control API'),
-    });
   }
 
   private async probePorts(): Promise<void> {
@@ -320,14 +344,21 @@ export class Supervisor {
     this.metricsPort = typeof address === 'object' && address ? address.port : metrics.port;
   }
 
-  private async startChildren(): Promise<void> {
+  /**
+   * Forks every child. Called while the services are still starting: a child's imports
+   * are most of its start-up, and they overlap with Redis' and PGlite's. Each child waits
+   * for its configuration (servicesUp) before it connects to anything.
+   */
+  private forkChildren(): void {
     const spawn = (role: ChildRole, index: number) => {
-      const slot = new ChildSlot(
+      const slot = new ChildSlot({
         role,
         index,
-        this.childConfig(role),
-        this.log,
-        {
+        dataDir: this.config.dataDir,
+        logLevel: this.config.logLevel,
+        configure: () => this.servicesUp.promise.then(() => this.childConfig(role)),
+        log: this.log,
+        hooks: {
           scrape: () => this.renderMetrics(),
           retire: (snapshot) =>
             void this.clusterMetrics
@@ -336,18 +367,20 @@ export class Supervisor {
                 this.log.warn({ err: error }, 'could not keep the metrics of a stopped child'),
               ),
         },
-        this.daemonLog,
-      );
+        output: this.daemonLog,
+      });
       this.slots.push(slot);
       slot.start();
-      return slot.firstReady;
     };
+    for (let i = 1; i <= this.config.apiWorkers; i++) spawn('api', i);
+    for (let i = 1; i <= this.config.queueWorkers; i++) spawn('queue', i);
+  }
+
+  /** Waits until every first process is ready (they got their configuration once the services were up). */
+  private async childrenReady(): Promise<void> {
     // All workers listen with the configured port; with --port 0 the cluster primary binds
     // one random port for the first and hands the same socket to the rest.
-    const startup = Promise.all([
-      ...Array.from({ length: this.config.apiWorkers }, (_, i) => spawn('api', i + 1)),
-      ...Array.from({ length: this.config.queueWorkers }, (_, i) => spawn('queue', i + 1)),
-    ]).then(([port]) => {
+    const startup = Promise.all(this.slots.map((slot) => slot.firstReady)).then(([port]) => {
       if (this.port === 0 && port) this.port = port;
     });
     let timer: NodeJS.Timeout | undefined;

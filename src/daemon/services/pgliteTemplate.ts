@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { packageRoot } from '../../paths.ts';
+
+/**
+ * A pristine PGlite cluster, made once when the package is built (`npm run build`, which
+ * `npm ci` runs): a new data dir starts as a copy of it (~0.2 s) instead of an initdb in
+ * WebAssembly (~2.5 s, most of a first start). It holds nothing of ours — no schema (the
+ * migrations run at start as always), no password (the wire server checks those) — so
+ * every install may share it. A template from another PGlite version is never used: the
+ * first start then runs initdb as before.
+ */
+export const defaultTemplateDir = path.join(packageRoot, 'dist', 'pglite-template');
+
+const MARKER = 'wuzctl-template.json';
+
+/** The installed @electric-sql/pglite's version (its package.json is not exported). */
+export async function pgliteVersion(): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { name?: string; version?: string };
+    if (manifest.name === '@electric-sql/pglite') return manifest.version ?? 'unknown';
+  }
+  return 'unknown';
+}
+
+/** Writes the template to `dir`, whole or not at all (built aside, then renamed). */
+export async function buildTemplate(dir = defaultTemplateDir): Promise<void> {
+  const aside = `${dir}.tmp-${process.pid}`;
+  await rm(aside, { recursive: true, force: true });
+  const db = await PGlite.create({ dataDir: aside });
+  await db.close();
+  await writeFile(path.join(aside, MARKER), `${JSON.stringify({ pglite: await pgliteVersion() })}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(aside, dir);
+}
+
+/**
+ * Makes `target` (which must not exist yet) a copy of the template; false, with nothing
+ * written, when there is no usable template.
+ */
+export async function copyTemplate(target: string, dir = defaultTemplateDir): Promise<boolean> {
+  const marker = await readFile(path.join(dir, MARKER), 'utf8').catch(() => null);
+  if (!marker) return false;
+  const made = (JSON.parse(marker) as { pglite?: string }).pglite;
+  if (made !== (await pgliteVersion())) return false;
+  try {
+    await cp(dir, target, {
+      recursive: true,
+      errorOnExist: true,
+      force: false,
+      filter: (source) => path.basename(source) !== MARKER,
+    });
+    return true;
+  } catch (error) {
+    await rm(target, { recursive: true, force: true });
+    throw error;
+  }
+}
