@@ -10,9 +10,10 @@ COPY package.json package-lock.json .npmrc ./
 # the `node` package's install script only fetches a Node 24 this image already has.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/precompress.ts ./scripts/
+COPY scripts/precompress.ts scripts/pgliteTemplate.ts ./scripts/
 COPY src ./src
-# Builds the daemon (tsc → dist/) and the web app (vite → dist/web, precompressed).
+# Builds the daemon (tsc → dist/), the web app (vite → dist/web, precompressed) and the
+# PGlite template a new embedded database is copied from (unused with DATABASE_URL).
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim
