@@ -59,7 +59,7 @@ describe('metricsAccess', () => {
       expect(check(request(address))).toBeNull();
     }
     for (const address of ['192.0.2.7', '::ffff:10.0.0.1', 'fd00::2', '::']) {
-      expect(check(request(address))?.status).toBe(403);
+      expect(check(request(address))?.code).toBe('forbidden');
     }
   });
 
@@ -67,9 +67,11 @@ describe('metricsAccess', () => {
     const check = metricsAccess('s3cret-token-of-some-length');
     expect(check(request('192.0.2.7', 'Bearer s3cret-token-of-some-length'))).toBeNull();
     expect(check(request('192.0.2.7', 'bearer   s3cret-token-of-some-length'))).toBeNull();
-    expect(check(request('127.0.0.1'))?.status).toBe(401);
-    expect(check(request('127.0.0.1', 'Bearer s3cret-token-of-some-lengt'))?.status).toBe(401);
-    expect(check(request('127.0.0.1', 'Bearer s3cret-token-of-some-length-and-more'))?.status).toBe(401);
-    expect(check(request('127.0.0.1', 's3cret-token-of-some-length'))?.status).toBe(401);
+    expect(check(request('127.0.0.1'))?.code).toBe('unauthorized');
+    expect(check(request('127.0.0.1', 'Bearer s3cret-token-of-some-lengt'))?.code).toBe('unauthorized');
+    expect(check(request('127.0.0.1', 'Bearer s3cret-token-of-some-length-and-more'))?.code).toBe(
+      'unauthorized',
+    );
+    expect(check(request('127.0.0.1', 's3cret-token-of-some-length'))?.code).toBe('unauthorized');
   });
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
     res.json([]);
   });
   agents.get('/:id', async (req, res) => {
-    if (req.params.id === 'missing') throw new HttpError(404, 'not_found', 'no such agent');
+    if (req.params.id === 'missing') throw new HttpError('not_found', 'no such agent');
     if (req.params.id === 'boom') throw new Error('unexpected');
     res.json({ id: req.params.id });
   });

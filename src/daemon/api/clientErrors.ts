@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type ApiErrorCode, errorBody } from './errorCatalogue.ts';
 
 /**
  * Requests Node refuses before Express sees them — a request line or headers over
@@ -7,24 +8,21 @@ import type { Duplex } from 'node:stream';
  * Node's bare status line with an empty body. Every error of the API is the documented
  * JSON, these included, with the same nosniff/CSP headers as the rest.
  */
-const ANSWERS: Record<string, { status: number; code: string; message: string }> = {
+const ANSWERS: Record<string, { code: ApiErrorCode; message: string }> = {
   HPE_HEADER_OVERFLOW: {
-    status: 431,
     code: 'headers_too_large',
     message: `the request line and headers must stay under ${Math.floor(http.maxHeaderSize / 1024)} KB; send large input in the body`,
   },
   ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
     code: 'request_timeout',
     message: 'the request was not received in time',
   },
   HPE_HEADER_TIMEOUT: {
-    status: 408,
     code: 'request_timeout',
     message: 'the headers were not received in time',
   },
 };
-const MALFORMED = { status: 400, code: 'bad_request', message: 'malformed HTTP request' };
+const MALFORMED = { code: 'bad_request', message: 'malformed HTTP request' } as const;
 
 export function answerClientError(
   error: NodeJS.ErrnoException & { bytesParsed?: number },
@@ -36,10 +34,11 @@ export function answerClientError(
     return;
   }
   const answer = ANSWERS[error.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({ error: { code: answer.code, message: answer.message } });
+  const { status, body: json } = errorBody(answer.code, answer.message);
+  const body = JSON.stringify(json);
   socket.end(
     [
-      `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}`,
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
       'Content-Type: application/json; charset=utf-8',
       `Content-Length: ${Buffer.byteLength(body)}`,
       'X-Content-Type-Options: nosniff',

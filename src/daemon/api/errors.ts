@@ -1,29 +1,33 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { pgConstraint, pgErrorCode } from '../db/queryable.ts';
 import { QueueUnavailableError } from '../queues/index.ts';
+import { type ApiErrorCode, errorBody, statusOf } from './errorCatalogue.ts';
 
-/** The one error shape of the API: `{ error: { code, message, details? } }`. */
+/**
+ * The one error shape of the API: `{ error: { code, message, details? } }`. The status
+ * is the code's, from the catalogue (errorCatalogue.ts).
+ */
 export class HttpError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly details?: unknown;
 
-  constructor(status: number, code: string, message: string, details?: unknown) {
+  constructor(code: ApiErrorCode, message: string, details?: unknown) {
     super(message);
-    this.status = status;
+    this.status = statusOf(code);
     this.code = code;
     this.details = details;
   }
 }
 
-export const notFoundError = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const notFoundError = (what: string) => new HttpError('not_found', `${what} not found`);
 export const conflictError = (message: string, details?: unknown) =>
-  new HttpError(409, 'conflict', message, details);
+  new HttpError('conflict', message, details);
 export const unprocessable = (message: string, details?: unknown) =>
-  new HttpError(422, 'unprocessable', message, details);
+  new HttpError('unprocessable', message, details);
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+  next(new HttpError('not_found', `no route for ${req.method} ${req.path}`));
 };
 
 // Unique indexes → what the client did wrong, in words (the constraint name is ours, not theirs).
@@ -38,10 +42,11 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   tenants_slug_key: 'a tenant with this slug already exists',
 };
 
-// body-parser's error types → our codes; anything else with a 4xx status keeps its status.
-const PARSER_CODES: Record<string, string> = {
+// body-parser's error types → our codes; any other 4xx it reports is a bad_request.
+const PARSER_CODES: Record<string, ApiErrorCode> = {
   'entity.parse.failed': 'invalid_json',
   'entity.too.large': 'payload_too_large',
+  'parameters.too.many': 'payload_too_large',
   'encoding.unsupported': 'unsupported_media_type',
   'charset.unsupported': 'unsupported_media_type',
   'request.aborted': 'request_aborted',
@@ -50,7 +55,7 @@ const PARSER_CODES: Record<string, string> = {
 /** Maps database errors that a client's input can cause to 4xx; everything else stays a 500. */
 export function fromDatabaseError(error: unknown): HttpError | null {
   // Not the database, but as known: Redis refused a job and the route created nothing.
-  if (error instanceof QueueUnavailableError) return new HttpError(503, 'queue_unavailable', error.message);
+  if (error instanceof QueueUnavailableError) return new HttpError('queue_unavailable', error.message);
   const code = pgErrorCode(error);
   if (code === '23505') {
     const constraint = pgConstraint(error) ?? '';
@@ -71,14 +76,11 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
       return;
     }
     // body-parser and friends attach a 4xx `status` to their errors (bad JSON, too large…).
-    const status =
-      typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
-    res.status(status).json({
-      error: {
-        code: status === 500 ? 'internal_error' : (PARSER_CODES[error.type] ?? 'bad_request'),
-        message: status === 500 ? 'internal server error' : String(error.message),
-      },
-    });
+    const clientFault = typeof error?.status === 'number' && error.status >= 400 && error.status < 500;
+    if (!clientFault) log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+    const { status, body } = clientFault
+      ? errorBody(PARSER_CODES[error.type] ?? 'bad_request', String(error.message))
+      : errorBody('internal_error', 'internal server error');
+    res.status(status).json(body);
   };
 }

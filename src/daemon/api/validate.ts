@@ -17,7 +17,7 @@ export function parseInput<S extends z.ZodType>(
     message: issue.message,
   }));
   const first = details[0] as { path: string; message: string };
-  throw new HttpError(400, 'invalid_request', `${first.path}: ${first.message}`, details);
+  throw new HttpError('invalid_request', `${first.path}: ${first.message}`, details);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { z } from 'zod';
+import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
 import type { KeyringText } from '../security/keyring.ts';
 
 export interface ControlHandlers {
@@ -43,6 +44,11 @@ export async function startControlServer(
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    // The same error shape and codes as the API's (the CLI reads both).
+    const fail = (code: ApiErrorCode, message: string) => {
+      const { status, body } = errorBody(code, message);
+      send(status, body);
+    };
     try {
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
       // The socket is 0600: only the daemon's own user can read this (a password, the keys).
@@ -51,9 +57,7 @@ export async function startControlServer(
       if (req.method === 'POST' && req.url === '/auth/forget') {
         const parsed = forgetBody.safeParse(await readJson(req));
         if (!parsed.success) {
-          return send(400, {
-            error: { code: 'invalid_request', message: 'send {"prefixes": ["<12 hex>", …]}' },
-          });
+          return fail('invalid_request', 'send {"prefixes": ["<12 hex>", …]}');
         }
         await handlers.forgetTokens(parsed.data.prefixes);
         return send(200, { forgotten: parsed.data.prefixes.length });
@@ -63,9 +67,9 @@ export async function startControlServer(
         handlers.stop();
         return;
       }
-      send(404, { error: { code: 'not_found', message: `no control route ${req.method} ${req.url}` } });
+      fail('not_found', `no control route ${req.method} ${req.url}`);
     } catch (error) {
-      send(500, { error: { code: 'internal_error', message: (error as Error).message } });
+      fail('internal_error', (error as Error).message);
     }
   });
   // We hold the pid lock, so a socket file still here is a leftover of a dead daemon.

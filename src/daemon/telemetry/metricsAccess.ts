@@ -1,11 +1,11 @@
 import type http from 'node:http';
 import { isIP } from 'node:net';
+import type { ApiErrorCode } from '../api/errorCatalogue.ts';
 import { clientAddressOf, looksForwarded, type TrustProxy } from '../api/trustProxy.ts';
 import { bearerToken, hashSecret, secretMatches } from '../auth/tokens.ts';
 
 export interface AccessRefusal {
-  status: 401 | 403;
-  code: 'unauthorized' | 'forbidden';
+  code: Extract<ApiErrorCode, 'unauthorized' | 'forbidden'>;
   message: string;
 }
 
@@ -39,7 +39,6 @@ export function metricsAccess(
       const local = isLoopback(clientOf(req)) && (trustProxy !== false || !looksForwarded(req));
       if (local) return null;
       return {
-        status: 403,
         code: 'forbidden',
         message:
           'metrics are served to clients on this machine only; set METRICS_TOKEN to allow remote scrapers',
@@ -47,6 +46,6 @@ export function metricsAccess(
     }
     const presented = bearerToken(req.headers.authorization);
     if (presented && secretMatches(presented, expected)) return null;
-    return { status: 401, code: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' };
+    return { code: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' };
   };
 }

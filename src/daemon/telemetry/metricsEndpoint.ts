@@ -43,9 +43,9 @@ export function metricsEndpoint(
   const refuse = metricsAccess(token, trustProxy);
   return async (req, res) => {
     const refusal = refuse(req);
-    if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);
+    if (refusal) throw new HttpError(refusal.code, refusal.message);
     const exposition = await scrape().catch((error: Error) => {
-      throw new HttpError(503, 'metrics_unavailable', `could not collect metrics: ${error.message}`);
+      throw new HttpError('metrics_unavailable', `could not collect metrics: ${error.message}`);
     });
     res.setHeader('Cache-Control', 'no-store');
     res.type(exposition.contentType).send(exposition.body);

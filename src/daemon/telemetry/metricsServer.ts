@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
 import type { TrustProxy } from '../api/trustProxy.ts';
 import type { Exposition } from './clusterMetrics.ts';
 import { metricsAccess } from './metricsAccess.ts';
@@ -17,24 +18,25 @@ export async function startMetricsServer(
 ): Promise<http.Server> {
   const refuse = metricsAccess(token, trustProxy);
   const server = http.createServer(async (req, res) => {
-    const json = (status: number, code: string, message: string) => {
+    const json = (code: ApiErrorCode, message: string) => {
+      const { status, body } = errorBody(code, message);
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code, message } }));
+      res.end(JSON.stringify(body));
     };
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') return json(404, 'not_found', 'this port serves GET /metrics only');
+    if (path !== '/metrics') return json('not_found', 'this port serves GET /metrics only');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      return json(405, 'method_not_allowed', 'use GET /metrics');
+      return json('method_not_allowed', 'use GET /metrics');
     }
     const refusal = refuse(req);
-    if (refusal) return json(refusal.status, refusal.code, refusal.message);
+    if (refusal) return json(refusal.code, refusal.message);
     try {
       const { contentType, body } = await render();
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (error) {
-      json(503, 'metrics_unavailable', `could not collect metrics: ${(error as Error).message}`);
+      json('metrics_unavailable', `could not collect metrics: ${(error as Error).message}`);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -29,7 +29,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const unauthorized = (message: string) => new HttpError(401, 'unauthorized', message);
+const unauthorized = (message: string) => new HttpError('unauthorized', message);
 
 export interface AuthDeps {
   db: Queryable;
@@ -100,14 +100,13 @@ async function lookupOwner(
 }
 
 export const requireAdmin: RequestHandler = (req, _res, next) => {
-  if (req.principal?.role !== 'admin')
-    throw new HttpError(403, 'forbidden', 'this route is for tenant admins');
+  if (req.principal?.role !== 'admin') throw new HttpError('forbidden', 'this route is for tenant admins');
   next();
 };
 
 /** The authenticated caller; routes under /api only run after `authenticate`. */
 export function principalOf(req: { principal?: Principal }): Principal {
-  if (!req.principal) throw new HttpError(401, 'unauthorized', 'not authenticated');
+  if (!req.principal) throw new HttpError('unauthorized', 'not authenticated');
   return req.principal;
 }
 

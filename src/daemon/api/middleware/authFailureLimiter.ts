@@ -39,7 +39,6 @@ export class AuthFailureLimiter {
     const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
     res.setHeader('Retry-After', String(seconds));
     throw new HttpError(
-      429,
       'rate_limited',
       `too many failed authentications from this address; retry after ${seconds} s`,
     );

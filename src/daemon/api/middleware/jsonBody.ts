@@ -7,7 +7,7 @@ const hasBody = (headers: Record<string, unknown>) =>
 /** A body must be JSON: anything else is a 415 rather than an empty object. */
 const requireJson: RequestHandler = (req, _res, next) => {
   if (hasBody(req.headers) && !req.is('application/json')) {
-    next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
+    next(new HttpError('unsupported_media_type', 'send the body as application/json'));
     return;
   }
   next();
@@ -54,14 +54,12 @@ function findProblem(root: unknown, rootPath: string): Problem | null {
 const rejectProblems: RequestHandler = (req, _res, next) => {
   const problem = findProblem(req.body, 'body') ?? findProblem(req.query, 'query');
   if (problem?.reason === 'depth') {
-    next(new HttpError(400, 'json_too_deep', `the JSON is nested deeper than ${MAX_JSON_DEPTH} levels`));
+    next(new HttpError('json_too_deep', `the JSON is nested deeper than ${MAX_JSON_DEPTH} levels`));
     return;
   }
   if (problem) {
     const message = 'NUL characters are not allowed';
-    next(
-      new HttpError(400, 'invalid_request', `${problem.path}: ${message}`, [{ path: problem.path, message }]),
-    );
+    next(new HttpError('invalid_request', `${problem.path}: ${message}`, [{ path: problem.path, message }]));
     return;
   }
   next();

@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { RateLimitConfig } from '../../config.ts';
 import { type RateLimitCounters, ResilientRedisStore } from '../../ratelimit/store.ts';
+import { errorBody } from '../errorCatalogue.ts';
 import { principalOf } from './auth.ts';
 
 /**
@@ -36,12 +37,11 @@ export function tenantRateLimiter(
     handler: (req, res) => {
       const { tenantPlan } = principalOf(req);
       counters.rejected(tenantPlan);
-      res.status(429).json({
-        error: {
-          code: 'rate_limited',
-          message: `this tenant's ${tenantPlan} plan allows ${config.perPlan[tenantPlan]} requests per ${windowSeconds} s; retry after ${res.getHeader('Retry-After')} s`,
-        },
-      });
+      const { status, body } = errorBody(
+        'rate_limited',
+        `this tenant's ${tenantPlan} plan allows ${config.perPlan[tenantPlan]} requests per ${windowSeconds} s; retry after ${res.getHeader('Retry-After')} s`,
+      );
+      res.status(status).json(body);
     },
   });
 }

@@ -153,7 +153,6 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
 
 function wrongState(status: string, verb: string, from: string[]): HttpError {
   return new HttpError(
-    409,
     'conflict',
     `the campaign is ${status}; only a campaign that is ${from.join(' or ')} can be ${verb}`,
   );

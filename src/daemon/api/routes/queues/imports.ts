@@ -36,21 +36,15 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
 
   router.post('/', async (req, res) => {
     if (!req.is(CSV_TYPES)) {
-      throw new HttpError(
-        415,
-        'unsupported_media_type',
-        'send the CSV as the body with Content-Type: text/csv',
-      );
+      throw new HttpError('unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
     }
     const query = parseInput(uploadQuery, req.query, 'query');
     const source = await readLimited(req, limitBytes);
-    if (source.trim() === '') throw new HttpError(400, 'invalid_request', 'the CSV is empty');
-    if (source.includes('\u0000'))
-      throw new HttpError(400, 'invalid_request', 'the CSV holds NUL characters');
+    if (source.trim() === '') throw new HttpError('invalid_request', 'the CSV is empty');
+    if (source.includes('\u0000')) throw new HttpError('invalid_request', 'the CSV holds NUL characters');
     // A cheap early answer for files far over the row limit (quoted newlines only undercount).
     if (countLines(source) > imports.MAX_IMPORT_ROWS + 1) {
       throw new HttpError(
-        413,
         'payload_too_large',
         `at most ${imports.MAX_IMPORT_ROWS.toLocaleString('en')} rows per import; split the file`,
       );
@@ -72,7 +66,7 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
 async function readLimited(req: Request, limitBytes: number): Promise<string> {
   const declared = Number(req.get('content-length') ?? 0);
   const tooLarge = () =>
-    new HttpError(413, 'payload_too_large', `the CSV is larger than ${Math.floor(limitBytes / 1024)} kB`);
+    new HttpError('payload_too_large', `the CSV is larger than ${Math.floor(limitBytes / 1024)} kB`);
   if (declared > limitBytes) {
     req.resume();
     throw tooLarge();

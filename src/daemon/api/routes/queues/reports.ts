@@ -53,7 +53,7 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
     const admin = principal.role === 'admin';
     const scope = body.scope ?? (admin ? 'tenant' : 'owner');
     if (!admin && (scope === 'tenant' || body.kind === 'subscriptions')) {
-      throw new HttpError(403, 'forbidden', 'tenant-wide and subscription reports are for tenant admins');
+      throw new HttpError('forbidden', 'tenant-wide and subscription reports are for tenant admins');
     }
     const owner = ownerOf(req);
     const created = await reports.insertReport(pool, owner, {
@@ -86,11 +86,7 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
       return;
     }
     if (report.status !== 'completed') {
-      throw new HttpError(
-        409,
-        'conflict',
-        `the report is ${report.status}; its CSV exists once it is completed`,
-      );
+      throw new HttpError('conflict', `the report is ${report.status}; its CSV exists once it is completed`);
     }
     const day = (value: Date) => value.toISOString().slice(0, 10);
     res
