@@ -5,7 +5,7 @@
  * supervisor drives it over IPC from then on.
  */
 import type { RunningChild } from './api/worker.ts';
-import { type ChildConfig, type ChildRole, isToChild } from './ipc.ts';
+import { type ChildConfig, type ChildRole, isToChild, unhandled } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { processMetrics } from './telemetry/metrics.ts';
 
@@ -55,29 +55,41 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 // The supervisor is gone (even SIGKILLed): the IPC channel closes, and we must not linger.
 process.on('disconnect', () => void shutdown('supervisor disconnected'));
+// Exhaustive: a message type added to ToChild and handled nowhere does not compile.
 process.on('message', (message) => {
   if (!isToChild(message)) return;
-  if (message.type === 'start' && !config && !stopping) void begin(message.config);
-  if (message.type === 'shutdown') void shutdown('supervisor request');
-  if (message.type === 'stop-accepting') {
-    void (running?.stopAccepting?.() ?? Promise.resolve()).then(() =>
-      report({ type: 'not-accepting', requestId: message.requestId }),
-    );
-  }
-  if (message.type === 'stats') {
-    const memory = process.memoryUsage();
-    void report({
-      type: 'stats',
-      requestId: message.requestId,
-      rss: memory.rss,
-      heapUsed: memory.heapUsed,
-      ...running?.stats?.(),
-    });
-  }
-  if (message.type === 'metrics') {
-    void metrics.registry
-      .getMetricsAsJSON()
-      .then((snapshot) => report({ type: 'metrics', requestId: message.requestId, metrics: snapshot }));
+  switch (message.type) {
+    case 'start':
+      if (!config && !stopping) void begin(message.config);
+      break;
+    case 'shutdown':
+      void shutdown('supervisor request');
+      break;
+    case 'stop-accepting':
+      void (running?.stopAccepting?.() ?? Promise.resolve()).then(() =>
+        report({ type: 'not-accepting', requestId: message.requestId }),
+      );
+      break;
+    case 'stats': {
+      const memory = process.memoryUsage();
+      void report({
+        type: 'stats',
+        requestId: message.requestId,
+        rss: memory.rss,
+        heapUsed: memory.heapUsed,
+        ...running?.stats?.(),
+      });
+      break;
+    }
+    case 'metrics':
+      void metrics.registry
+        .getMetricsAsJSON()
+        .then((snapshot) => report({ type: 'metrics', requestId: message.requestId, metrics: snapshot }));
+      break;
+    case 'scrape':
+      break; // the answer to an API worker's own request: its metrics endpoint listens for it
+    default:
+      unhandled(message);
   }
 });
 

@@ -80,6 +80,11 @@ export interface ChildMetricsConfig {
   token?: string;
 }
 
+/** The end of an exhaustive switch over a message union: `message` is `never` once every type has its case. */
+export function unhandled(message: never): void {
+  void message;
+}
+
 export function isToChild(message: unknown): message is ToChild {
   return typeof message === 'object' && message !== null && 'type' in message;
 }

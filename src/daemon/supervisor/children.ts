@@ -3,7 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Readable } from 'node:stream';
 import { modulePath } from '../../paths.ts';
 import type { CacheStats } from '../cache/responseCache.ts';
-import type { ChildConfig, ChildRole, FromChild, ToChild } from '../ipc.ts';
+import { type ChildConfig, type ChildRole, type FromChild, type ToChild, unhandled } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimitStats } from '../ratelimit/store.ts';
 import type { Exposition } from '../telemetry/clusterMetrics.ts';
@@ -193,26 +193,38 @@ export class ChildSlot {
       handle.stdout?.resume();
       handle.stderr?.resume();
     }
+    // Exhaustive: a message type added to FromChild and handled nowhere does not compile.
     handle.onMessage((message) => {
-      if (message.type === 'loaded') {
-        // A failed configuration (the services did not start) sends nothing: stop() ends it.
-        void this.configure().then(
-          (config) => handle.send({ type: 'start', config }),
-          () => {},
-        );
-      } else if (message.type === 'ready') {
-        this.state = 'ready';
-        this.settleFirst?.resolve(message.port);
-        this.settleFirst = undefined;
-      } else if (message.type === 'fatal') {
-        this.fatal = message.message;
-        this.log.error({ child: this.name, code: message.code }, message.message);
-      } else if (message.type === 'stats' || message.type === 'metrics' || message.type === 'not-accepting') {
-        this.pending.get(message.requestId)?.(message);
-      } else if (message.type === 'metrics-final') {
-        this.lastMetrics = message.metrics;
-      } else if (message.type === 'scrape' && this.hooks) {
-        void this.answerScrape(handle, message.requestId);
+      switch (message.type) {
+        case 'loaded':
+          // A failed configuration (the services did not start) sends nothing: stop() ends it.
+          void this.configure().then(
+            (config) => handle.send({ type: 'start', config }),
+            () => {},
+          );
+          break;
+        case 'ready':
+          this.state = 'ready';
+          this.settleFirst?.resolve(message.port);
+          this.settleFirst = undefined;
+          break;
+        case 'fatal':
+          this.fatal = message.message;
+          this.log.error({ child: this.name, code: message.code }, message.message);
+          break;
+        case 'stats':
+        case 'metrics':
+        case 'not-accepting':
+          this.pending.get(message.requestId)?.(message);
+          break;
+        case 'metrics-final':
+          this.lastMetrics = message.metrics;
+          break;
+        case 'scrape':
+          if (this.hooks) void this.answerScrape(handle, message.requestId);
+          break;
+        default:
+          unhandled(message);
       }
     });
     this.exited = new Promise((resolve) => {
