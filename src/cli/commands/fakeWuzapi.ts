@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
+import { jsonOption } from '../options.ts';
 import { CliError, dim, exitCodes } from '../output.ts';
 
 /** `wuzctl fake-wuzapi`: the local WuzAPI stand-in for development, tests and `verify queue`. */
@@ -11,7 +12,7 @@ export function fakeWuzapiCommand(): Command {
     .option('--fail-rate <0..1>', 'share of sends answered 500 (repeatable: seeded)', '0')
     .option('--latency <ms>', 'delay before answering each send', '0')
     .option('--token <token...>', 'accept only these session tokens (default: any)')
-    .option('--json', 'print {"url": …} on the first line')
+    .addOption(jsonOption('print {"url": …} on the first line'))
     .addHelpText('after', '\nControl endpoints and wire format: docs/FAKE_WUZAPI.md')
     .action(
       async (options: {

@@ -14,6 +14,7 @@ import {
 } from '../../daemon/queues/jobStatus.ts';
 import { withDatabase } from '../database.ts';
 import { parseDuration } from '../duration.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { bold, CliError, dim, exitCodes, green, printJson, red, suggest, table, yellow } from '../output.ts';
 import { withQueues } from '../queues.ts';
 
@@ -41,7 +42,6 @@ const POLL_MS = 500;
 const DATABASE_POLL_MS = 5000;
 const CLEAN_BATCH = 10_000;
 
-const DATA_DIR_HELP = 'data dir of the daemon [WUZ_DATA_DIR, default ./.wuzctl]';
 const PAUSE_CAVEAT =
   "pausing stops every tenant's jobs in that queue (BullMQ has no per-tenant pause); " +
   'pause a single campaign through the API instead';
@@ -62,8 +62,10 @@ export function jobsCommand(): Command {
     .option('--state <state>', `only jobs in this state: ${JOB_STATES.join(', ')}`)
     .option('--tenant <tenant>', 'only jobs of this tenant (slug or id); the counts stay queue-wide')
     .option('--limit <n>', 'how many jobs to show', '20')
-    .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--json', 'print {"counts":{queue:{waiting,delayed,active,completed,failed,paused}},"jobs":[…]}')
+    .addOption(dataDirOption())
+    .addOption(
+      jsonOption('print {"counts":{queue:{waiting,delayed,active,completed,failed,paused}},"jobs":[…]}'),
+    )
     .action(
       async (options: {
         queue?: string;
@@ -113,8 +115,8 @@ export function jobsCommand(): Command {
     )
     .argument('<id>', 'the job id')
     .option('--watch', 'follow the job until it completes (exit 0) or fails (exit 1)')
-    .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--json', 'print the status as JSON; with --watch, one JSON line per change')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the status as JSON; with --watch, one JSON line per change'))
     .action(async (id: string, options: { watch?: boolean; dataDir?: string; json?: boolean }) => {
       const status = await withQueues(options.dataDir, async (queues) => {
         const first = await lookup(queues, id, options.dataDir);
@@ -135,8 +137,8 @@ export function jobsCommand(): Command {
     .command('retry')
     .description('run a failed job again (its attempts count on from where they were)')
     .argument('<id>', 'the job id')
-    .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--json', 'print {"id","queue","state"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"id","queue","state"}'))
     .action(async (id: string, options: { dataDir?: string; json?: boolean }) => {
       const queue = await withQueues(options.dataDir, async (queues) => {
         const found = await findJob(queues, id);
@@ -157,8 +159,8 @@ export function jobsCommand(): Command {
     .command('remove')
     .description('delete a job that is not running from Redis (its row in the database stays)')
     .argument('<id>', 'the job id')
-    .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--json', 'print {"id","queue","removed"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"id","queue","removed"}'))
     .action(async (id: string, options: { dataDir?: string; json?: boolean }) => {
       const queue = await withQueues(options.dataDir, async (queues) => {
         const found = await findJob(queues, id);
@@ -184,8 +186,8 @@ export function jobsCommand(): Command {
           : 'hand out the jobs of a paused queue again',
       )
       .argument('<queue>', `the queue: ${QUEUE_NAMES.join(', ')}`)
-      .option('--data-dir <dir>', DATA_DIR_HELP)
-      .option('--json', 'print {"queue","paused"}')
+      .addOption(dataDirOption())
+      .addOption(jsonOption('print {"queue","paused"}'))
       .action(async (name: string, options: { dataDir?: string; json?: boolean }) => {
         const queueName = queueArg(name);
         const paused = await withQueues(options.dataDir, async (queues) => {
@@ -213,8 +215,8 @@ export function jobsCommand(): Command {
     .argument('<queue>', `the queue: ${QUEUE_NAMES.join(', ')}`)
     .requiredOption('--state <state>', `which jobs: ${CLEAN_STATES.join(', ')}`)
     .requiredOption('--older-than <duration>', 'minimum age, e.g. 30s, 15m, 2h, 7d (0s: all of them)')
-    .option('--data-dir <dir>', DATA_DIR_HELP)
-    .option('--json', 'print {"removed"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"removed"}'))
     .action(
       async (
         name: string,

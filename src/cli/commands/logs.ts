@@ -14,6 +14,7 @@ import {
   matches,
   parseLogLine,
 } from '../logFile.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { CliError, exitCodes, suggest } from '../output.ts';
 
 interface LogsOptions {
@@ -34,7 +35,7 @@ export function logsCommand(): Command {
     .description(
       "show the daemon's log (<data-dir>/wuzctl.log): every process, filtered, optionally following",
     )
-    .option('--data-dir <dir>', 'data dir of the daemon [WUZ_DATA_DIR, default ./.wuzctl]')
+    .addOption(dataDirOption())
     .option('-f, --follow', 'keep printing new lines as they are written (also across log rotation)')
     .option('--role <role>', `only this process role: ${LOG_ROLES.join(', ')}`)
     .option('--level <level>', `only this level and above: ${Object.keys(LOG_LEVELS).join(', ')}`)
@@ -46,7 +47,7 @@ export function logsCommand(): Command {
       '-n, --lines <n>',
       `print the last n matching lines (default ${DEFAULT_LINES}; all of them with --since; 0 with -f: only new ones)`,
     )
-    .option('--json', 'print the matching lines as they are stored: one JSON object per line')
+    .addOption(jsonOption('print the matching lines as they are stored: one JSON object per line'))
     .addHelpText(
       'after',
       '\nThe file is pino JSON lines; on SIGUSR2 the daemon reopens it, so logrotate can move it.\nSee docs/OBSERVABILITY.md (Logs).',

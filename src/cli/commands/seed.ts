@@ -3,6 +3,7 @@ import { resolveDataDir } from '../../daemon/config.ts';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
 import { DaemonClient } from '../client.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { bold, CliError, dim, exitCodes, printJson, suggest, table } from '../output.ts';
 
 export function seedCommand(): Command {
@@ -12,8 +13,8 @@ export function seedCommand(): Command {
     )
     .requiredOption('--demo', 'the realistic demo data set (the only one so far)')
     .option('--tenants <n>', 'how many demo tenants (demo-1 … demo-N)', '3')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"tenants":[{"slug","plan","admin_token","user_tokens"}]}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"tenants":[{"slug","plan","admin_token","user_tokens"}]}'))
     .action(async (options: { tenants: string; dataDir?: string; json?: boolean }) => {
       const count = Number(options.tenants);
       if (!/^\d+$/.test(options.tenants) || count < 1 || count > 100) {

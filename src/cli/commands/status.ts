@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { resolveDataDir } from '../../daemon/config.ts';
 import type { DaemonStatus } from '../../daemon/supervisor/supervisor.ts';
 import { DaemonClient } from '../client.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { bold, dim, formatBytes, formatDuration, green, printJson, red, table, yellow } from '../output.ts';
 
 export function statusCommand(): Command {
   return new Command('status')
     .description('show the running daemon: its children, Redis and the database (exit 3 when not running)')
-    .option('--data-dir <dir>', 'data dir of the daemon [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print the status as JSON')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the status as JSON'))
     .action(async (options: { dataDir?: string; json?: boolean }) => {
       const status = await new DaemonClient(resolveDataDir(options.dataDir)).status();
       if (options.json) printJson(status);

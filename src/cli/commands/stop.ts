@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { resolveDataDir } from '../../daemon/config.ts';
 import { isAlive } from '../../daemon/supervisor/pidLock.ts';
 import { DaemonClient } from '../client.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { CliError, dim, green, printJson } from '../output.ts';
 
 export function stopCommand(): Command {
@@ -10,9 +11,9 @@ export function stopCommand(): Command {
     .description(
       'stop the daemon gracefully (drain HTTP, stop children and services) and wait for it to exit',
     )
-    .option('--data-dir <dir>', 'data dir of the daemon [WUZ_DATA_DIR, default ./.wuzctl]')
+    .addOption(dataDirOption())
     .option('--timeout <seconds>', 'how long to wait for the exit', '60')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption('print the result as JSON'))
     .action(async (options: { dataDir?: string; timeout: string; json?: boolean }) => {
       const timeoutMs = Number(options.timeout) * 1000;
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {

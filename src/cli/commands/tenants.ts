@@ -9,6 +9,7 @@ import {
   type TenantPlan,
 } from '../../daemon/db/repositories/tenants.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { CliError, dim, exitCodes, green, printJson, suggest, table } from '../output.ts';
 
 export function tenantsCommand(): Command {
@@ -20,8 +21,8 @@ export function tenantsCommand(): Command {
     .argument('<name>', 'display name, e.g. "Acme Resellers"')
     .addOption(new Option('--plan <plan>', 'the tenant plan').choices(TENANT_PLANS).default('free'))
     .option('--slug <slug>', 'URL-safe id (default: derived from the name)')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"id","slug","plan"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"id","slug","plan"}'))
     .action(
       async (
         name: string,
@@ -62,8 +63,8 @@ export function tenantsCommand(): Command {
   tenants
     .command('list')
     .description('list every tenant with its user counts')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print a JSON array')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print a JSON array'))
     .action(async (options: { dataDir?: string; json?: boolean }) => {
       const rows = await withDatabase(options.dataDir, listTenants);
       if (options.json) {
@@ -96,8 +97,8 @@ export function tenantsCommand(): Command {
     .description('move a tenant to another plan; its rate limit changes at the next request')
     .argument('<slug>', 'the tenant')
     .argument('<plan>', `the new plan: ${TENANT_PLANS.join(', ')}`)
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"slug","plan","previous"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"slug","plan","previous"}'))
     .action(async (slug: string, plan: string, options: { dataDir?: string; json?: boolean }) => {
       if (!(TENANT_PLANS as readonly string[]).includes(plan)) {
         throw new CliError(`unknown plan "${plan}"`, exitCodes.usage, `plans: ${TENANT_PLANS.join(', ')}`);

@@ -5,6 +5,7 @@ import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createToken, listTokens, revokeToken } from '../../daemon/db/repositories/tokens.ts';
 import { findUserByEmail, findUsersByEmailAnyTenant, type User } from '../../daemon/db/repositories/users.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { CliError, dim, exitCodes, green, printJson, shellWord, suggest, table, yellow } from '../output.ts';
 import { checkEmail, unknownTenant } from './users.ts';
 
@@ -47,8 +48,8 @@ export function tokensCommand(): Command {
     .requiredOption('--user <email>', "the token's user")
     .option('--tenant <slug>', "the user's tenant (needed when the email exists in several)")
     .option('--name <name>', 'a label to recognise the token by', 'cli')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"token","id","user"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"token","id","user"}'))
     .action(
       async (options: { user: string; tenant?: string; name: string; dataDir?: string; json?: boolean }) => {
         const email = checkEmail(options.user);
@@ -84,8 +85,8 @@ export function tokensCommand(): Command {
     .command('revoke')
     .description('revoke a token by its id; requests with it get 401 from then on')
     .argument('<id>', 'the token id printed by tokens create')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"id","revoked"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"id","revoked"}'))
     .action(async (id: string, options: { dataDir?: string; json?: boolean }) => {
       if (!isUuid(id)) throw new CliError(`invalid token id ${JSON.stringify(id)} (a UUID)`, exitCodes.usage);
       const revoked = await withDatabase(options.dataDir, (pool) => revokeToken(pool, id.toLowerCase()));
@@ -101,8 +102,8 @@ export function tokensCommand(): Command {
     .option('--user <email>', "only this user's tokens")
     .option('--tenant <slug>', 'only this tenant')
     .option('--all', 'revoked tokens too')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print a JSON array')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print a JSON array'))
     .action(
       async (options: {
         user?: string;

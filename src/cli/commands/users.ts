@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findTenantBySlug } from '../../daemon/db/repositories/tenants.ts';
 import { createUser, listUsersOverview, type UserRole } from '../../daemon/db/repositories/users.ts';
 import { withDatabase } from '../database.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
 import { CliError, dim, exitCodes, green, printJson, suggest, table } from '../output.ts';
 
 const emailSchema = z.email();
@@ -37,8 +38,8 @@ export function usersCommand(): Command {
         .default('user'),
     )
     .option('--name <name>', 'display name')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print {"id","email","role","tenant"}')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print {"id","email","role","tenant"}'))
     .action(
       async (options: {
         tenant: string;
@@ -69,8 +70,8 @@ export function usersCommand(): Command {
     .command('list')
     .description('list users (every tenant, or one) with their count of live tokens')
     .option('--tenant <slug>', 'only this tenant')
-    .option('--data-dir <dir>', 'data dir [WUZ_DATA_DIR, default ./.wuzctl]')
-    .option('--json', 'print a JSON array')
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print a JSON array'))
     .action(async (options: { tenant?: string; dataDir?: string; json?: boolean }) => {
       const rows = await withDatabase(options.dataDir, async (pool) => {
         if (options.tenant && !(await findTenantBySlug(pool, options.tenant)))

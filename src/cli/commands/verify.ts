@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { jsonOption } from '../options.ts';
 import { CliError, exitCodes, printJson } from '../output.ts';
 import { createProgress } from '../verify/progress.ts';
 import { GATES } from '../verify/registry.ts';
@@ -23,7 +24,7 @@ export function verifyCommand(): Command {
       '--config <file>',
       'JSON: demo tenant count and per-gate settings; thresholds may only be tightened',
     )
-    .option('--json', 'print {"pass": bool, "gates": [{gate, pass, figure, threshold, unit, details}]}')
+    .addOption(jsonOption('print {"pass": bool, "gates": [{gate, pass, figure, threshold, unit, details}]}'))
     .option('--junit <file>', 'also write a JUnit XML report to this file')
     .addHelpText(
       'after',
