@@ -49,15 +49,23 @@ async function jobStatus(jobId: string) {
 }
 
 async function finished(jobId: string) {
+  let last: unknown;
   return waitFor(
     async () => {
       const body = await jobStatus(jobId);
+      last = body;
       return ['completed', 'failed'].includes(body.state) ? body : null;
     },
     60_000,
     `job ${jobId} to finish`,
-  );
+  ).catch((error: Error) => {
+    // What the job and the daemon said, so a timeout explains itself.
+    throw new Error(`${error.message}\nlast status: ${JSON.stringify(last)}\n${daemonTail()}`);
+  });
 }
+
+const daemonTail = () =>
+  `--- daemon stdout (tail)\n${daemon.stdout().slice(-4000)}\n--- stderr (tail)\n${daemon.stderr().slice(-2000)}`;
 
 const phone = (i: number) => `+55119${String(i).padStart(8, '0')}`;
 
