@@ -21,15 +21,7 @@ export function importProcessor(deps: { pool: pg.Pool; log: Logger; closing: { v
     const row = await imports.loadImportSource(deps.pool, tenantId, importId);
     if (!row) throw new UnrecoverableError('the import no longer exists');
     const owner = { tenantId, userId: ownerId };
-    const outcome: imports.ImportOutcome = {
-      total_rows: 0,
-      accepted: 0,
-      created: 0,
-      updated: 0,
-      rejected: 0,
-      rejections: [],
-      rejected_by_reason: {},
-    };
+    const outcome: imports.ImportOutcome = imports.emptyImportOutcome();
     let batch: imports.ContactRow[] = [];
     let reportedAt = Date.now();
     const report = async () => {

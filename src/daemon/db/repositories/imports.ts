@@ -102,6 +102,17 @@ export interface ImportOutcome {
   rejected_by_reason: Record<string, number>;
 }
 
+/** An import's counts before its first row. */
+export const emptyImportOutcome = (): ImportOutcome => ({
+  total_rows: 0,
+  accepted: 0,
+  created: 0,
+  updated: 0,
+  rejected: 0,
+  rejections: [],
+  rejected_by_reason: {},
+});
+
 export async function finishImport(
   db: Queryable,
   tenantId: string,

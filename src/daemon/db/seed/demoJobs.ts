@@ -7,6 +7,7 @@ import type { Queryable } from '../queryable.ts';
 import { type CampaignStatus, insertCampaign } from '../repositories/campaigns.ts';
 import {
   type ContactRow,
+  emptyImportOutcome,
   type ImportOutcome,
   KEPT_REJECTIONS,
   upsertContacts,
@@ -290,15 +291,7 @@ export async function seedDemoJobs(
     rows.splice(between(26, 30), 0, ['+55 11 9', 'Otávio Reis', 'Otávio', 'Salvador']);
     const source = stringify(rows, { header: true, columns: ['phone', 'name', 'first_name', 'city'] });
     // What importWorker does with it: the real parser, then one upsert batch.
-    const outcome: ImportOutcome = {
-      total_rows: 0,
-      accepted: 0,
-      created: 0,
-      updated: 0,
-      rejected: 0,
-      rejections: [],
-      rejected_by_reason: {},
-    };
+    const outcome = emptyImportOutcome();
     const batch: ContactRow[] = [];
     for await (const item of readContactsCsv(source)) {
       outcome.total_rows += 1;
