@@ -60,6 +60,16 @@ export interface Gate<Settings extends { threshold: number } = { threshold: numb
   run(context: GateContext, settings: Settings): Promise<GateResult>;
 }
 
+/**
+ * A gate as the registry holds it: any gate's settings type, checked at the one place a
+ * gate's `run` meets the settings the config gave it. (Gate<S> is not a Gate: its `run`
+ * takes only S.) The settings are parsed again with the gate's own schema, so a gate never
+ * runs on settings it did not define.
+ */
+export function defineGate<Settings extends { threshold: number }>(gate: Gate<Settings>): Gate {
+  return { ...gate, run: (context, settings) => gate.run(context, gate.settings.parse(settings)) };
+}
+
 /** The gate could not measure (a missing binary, an unreachable daemon): exit 2, with the reason. */
 export class GateCannotRun extends Error {
   readonly hint?: string;
