@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { tenantsCommand } from '../../src/cli/commands/tenants.ts';
 import { GATES } from '../../src/cli/verify/registry.ts';
@@ -27,5 +27,15 @@ describe('README.md', () => {
     const setPlan = tenantsCommand().commands.find((command) => command.name() === 'set-plan');
     const row = readme.split('\n').find((line) => line.startsWith('| `wuzctl tenants set-plan')) ?? '';
     expect(row).toContain(setPlan?.description());
+  });
+});
+
+describe('docs/README.md', () => {
+  it('indexes every page of docs/, and links nothing that is not there', async () => {
+    const dir = new URL('../../docs/', import.meta.url);
+    const pages = (await readdir(dir)).filter((name) => name.endsWith('.md') && name !== 'README.md');
+    const index = await readFile(new URL('README.md', dir), 'utf8');
+    const linked = [...index.matchAll(/\]\(([\w.-]+\.md)\)/g)].map((match) => match[1]);
+    expect([...new Set(linked)].sort()).toEqual(pages.sort());
   });
 });
