@@ -1,4 +1,10 @@
 import type pg from 'pg';
+import {
+  CAMPAIGN_ACTIONS,
+  type CampaignAction,
+  type CampaignStatus,
+  WORKER_MOVES,
+} from '../../queues/campaignLifecycle.ts';
 import { type SecretBox, secretContext } from '../../security/secretBox.ts';
 import { pageWithTotal, type Queryable } from '../queryable.ts';
 import type { Owner } from './owned.ts';
@@ -8,14 +14,7 @@ import type { Owner } from './owned.ts';
  * API, by owner). The worker's statements are the idempotency record: a recipient is
  * claimed (pending → sending) before WuzAPI is called and settled afterwards.
  */
-export type CampaignStatus =
-  | 'draft'
-  | 'scheduled'
-  | 'running'
-  | 'paused'
-  | 'completed'
-  | 'cancelled'
-  | 'failed';
+export type { CampaignStatus };
 
 export type Audience = { contact_ids: string[] } | { filter: { q?: string } };
 
@@ -159,6 +158,18 @@ export async function transitionCampaign(
   return (rows[0] as CampaignRow) ?? null;
 }
 
+/** A user's action (start, resume, pause, cancel), with its moves from the lifecycle table. */
+export function applyAction(
+  db: Queryable,
+  owner: Owner,
+  id: string,
+  action: CampaignAction,
+  jobId?: string | null,
+): Promise<CampaignRow | null> {
+  const { from, to } = CAMPAIGN_ACTIONS[action];
+  return transitionCampaign(db, owner, id, [...from], to, jobId);
+}
+
 /** Cancels the recipients not yet claimed, and counts them on the campaign. */
 export async function cancelPendingRecipients(
   db: Queryable,
@@ -213,8 +224,8 @@ export async function loadForWorker(
 export async function markRunning(db: Queryable, tenantId: string, id: string, jobId: string): Promise<void> {
   await db.query(
     `UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status IN ('scheduled', 'running')`,
-    [tenantId, id, jobId],
+      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = ANY($4::text[])`,
+    [tenantId, id, jobId, WORKER_MOVES.run.from],
   );
 }
 
@@ -416,12 +427,12 @@ export async function completeIfDone(
                          THEN 'no message was delivered: ' || coalesce((SELECT error FROM reason), 'every send failed')
                          ELSE NULL END,
             finished_at = now(), updated_at = now()
-      WHERE c.tenant_id = $1 AND c.id = $2 AND c.job_id = $3 AND c.status = 'running'
+      WHERE c.tenant_id = $1 AND c.id = $2 AND c.job_id = $3 AND c.status = ANY($4::text[])
         AND NOT EXISTS (SELECT 1 FROM campaign_recipients
                          WHERE campaign_id = $2 AND status IN ('pending', 'sending'))
      RETURNING CASE WHEN c.status = 'failed' THEN 'failed' WHEN c.failed > 0 THEN 'partial' ELSE 'delivered' END AS outcome,
                c.error`,
-    [tenantId, id, jobId],
+    [tenantId, id, jobId, WORKER_MOVES.finish.from],
   );
   return rows[0] ?? null;
 }
@@ -435,8 +446,8 @@ export async function pauseWithError(
 ): Promise<void> {
   await db.query(
     `UPDATE campaigns SET status = 'paused', error = $3, updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 AND status IN ('running', 'scheduled')`,
-    [tenantId, id, error],
+      WHERE tenant_id = $1 AND id = $2 AND status = ANY($4::text[])`,
+    [tenantId, id, error, WORKER_MOVES.loseSession.from],
   );
 }
 
@@ -450,7 +461,7 @@ export async function failCampaign(
 ): Promise<void> {
   await db.query(
     `UPDATE campaigns SET status = 'failed', error = $4, finished_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status IN ('running', 'scheduled')`,
-    [tenantId, id, jobId, error],
+      WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = ANY($5::text[])`,
+    [tenantId, id, jobId, error, WORKER_MOVES.giveUp.from],
   );
 }

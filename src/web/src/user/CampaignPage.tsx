@@ -10,6 +10,7 @@ import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import './jobs/jobs.css';
+import { ALLOWED, type CampaignAction } from './jobs/campaignActions.ts';
 import { CampaignBadge, ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
@@ -24,14 +25,7 @@ import { CAMPAIGN_POLL_MS, retryTransient } from './jobs/useJobStatus.ts';
 
 const PER_PAGE = 25;
 
-type Action = 'start' | 'pause' | 'resume' | 'cancel';
-/** What the server allows from each state (src/daemon/api/routes/queues/campaigns.ts). */
-const ALLOWED: Record<Action, readonly CampaignStatus[]> = {
-  start: ['draft'],
-  pause: ['scheduled', 'running'],
-  resume: ['paused'],
-  cancel: ['draft', 'scheduled', 'running', 'paused'],
-};
+type Action = CampaignAction;
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 

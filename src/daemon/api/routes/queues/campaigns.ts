@@ -3,6 +3,11 @@ import { type Request, type Response, Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import * as campaigns from '../../../db/repositories/campaigns.ts';
+import {
+  CAMPAIGN_ACTIONS,
+  CAMPAIGN_STATUSES,
+  type CampaignAction,
+} from '../../../queues/campaignLifecycle.ts';
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
 import type { SecretBox } from '../../../security/secretBox.ts';
@@ -43,8 +48,7 @@ const createBody = z
     path: ['schedule_at'],
   });
 
-const STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled', 'failed'] as const;
-const listQuery = z.object({ ...pageQuery, status: z.enum(STATUSES).optional() });
+const listQuery = z.object({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() });
 const recipientsQuery = z.object({
   ...pageQuery,
   status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
@@ -107,37 +111,35 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
     res.status(202).json(created);
   });
 
-  // draft → scheduled (start), paused → scheduled (resume): a new job owns the campaign.
-  const startFrom =
-    (from: campaigns.CampaignStatus[], verb: string) => async (req: Request, res: Response) => {
-      const owner = ownerOf(req);
-      const current = await mustFind(req);
-      const jobId = randomUUID();
-      const moved = await campaigns.transitionCampaign(pool, owner, current.id, from, 'scheduled', jobId);
-      if (!moved) throw wrongState(current.status, verb, from);
-      const scheduledAt = moved.scheduled_at instanceof Date ? moved.scheduled_at : null;
-      await enqueueCampaign(pool, queues, owner, moved.id, jobId, scheduledAt, () =>
-        campaigns.transitionCampaign(pool, owner, moved.id, ['scheduled'], current.status, current.job_id),
-      );
-      res.status(202).json(moved);
-    };
-  router.post('/:id/start', startFrom(['draft'], 'started'));
-  router.post('/:id/resume', startFrom(['paused'], 'resumed'));
+  // start and resume (→ scheduled): a new job owns the campaign.
+  const startAction = (action: 'start' | 'resume') => async (req: Request, res: Response) => {
+    const owner = ownerOf(req);
+    const current = await mustFind(req);
+    const jobId = randomUUID();
+    const moved = await campaigns.applyAction(pool, owner, current.id, action, jobId);
+    if (!moved) throw wrongState(current.status, action);
+    const scheduledAt = moved.scheduled_at instanceof Date ? moved.scheduled_at : null;
+    // Redis refused the job: the campaign goes back to where it was, with its old job.
+    await enqueueCampaign(pool, queues, owner, moved.id, jobId, scheduledAt, () =>
+      campaigns.transitionCampaign(pool, owner, moved.id, ['scheduled'], current.status, current.job_id),
+    );
+    res.status(202).json(moved);
+  };
+  router.post('/:id/start', startAction('start'));
+  router.post('/:id/resume', startAction('resume'));
 
   router.post('/:id/pause', async (req, res) => {
     const current = await mustFind(req);
-    const from: campaigns.CampaignStatus[] = ['scheduled', 'running'];
-    const moved = await campaigns.transitionCampaign(pool, ownerOf(req), current.id, from, 'paused');
-    if (!moved) throw wrongState(current.status, 'paused', from);
+    const moved = await campaigns.applyAction(pool, ownerOf(req), current.id, 'pause');
+    if (!moved) throw wrongState(current.status, 'pause');
     res.json(moved);
   });
 
   router.post('/:id/cancel', async (req, res) => {
     const owner = ownerOf(req);
     const current = await mustFind(req);
-    const from: campaigns.CampaignStatus[] = ['draft', 'scheduled', 'running', 'paused'];
-    const moved = await campaigns.transitionCampaign(pool, owner, current.id, from, 'cancelled');
-    if (!moved) throw wrongState(current.status, 'cancelled', from);
+    const moved = await campaigns.applyAction(pool, owner, current.id, 'cancel');
+    if (!moved) throw wrongState(current.status, 'cancel');
     await campaigns.cancelPendingRecipients(pool, owner.tenantId, current.id);
     res.json(await mustFind(req));
   });
@@ -151,9 +153,10 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
   return router;
 }
 
-function wrongState(status: string, verb: string, from: string[]): HttpError {
+function wrongState(status: string, action: CampaignAction): HttpError {
+  const { from, done } = CAMPAIGN_ACTIONS[action];
   return new HttpError(
     'conflict',
-    `the campaign is ${status}; only a campaign that is ${from.join(' or ')} can be ${verb}`,
+    `the campaign is ${status}; only a campaign that is ${from.join(' or ')} can be ${done}`,
   );
 }
