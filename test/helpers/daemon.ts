@@ -4,6 +4,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import type { DemoTenant } from '../../src/daemon/db/seed/demo.ts';
+import type { DaemonStatus } from '../../src/daemon/supervisor/supervisor.ts';
 
 /** Absolute path of the CLI entry point, run from source with the test's own Node (24). */
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -114,12 +116,10 @@ export async function wuzctl(
   };
 }
 
-export interface SeededTenant {
-  slug: string;
-  admin_token: string;
-  /** The demo seeds several token-holding users (TOKEN_HOLDERS in db/seed/demo.ts). */
+/** A demo tenant as the seed prints it; at least two user tokens (TOKEN_HOLDERS in db/seed/demo.ts). */
+export type SeededTenant = Pick<DemoTenant, 'slug' | 'plan' | 'admin_token'> & {
   user_tokens: [string, string, ...string[]];
-}
+};
 
 /** `wuzctl seed --demo` into a daemon's data: its tenants with their tokens; throws with stderr on failure. */
 export async function seedDemo(
@@ -133,50 +133,9 @@ export async function seedDemo(
   return JSON.parse(result.stdout).tenants as SeededTenant[];
 }
 
-export interface ChildStatus {
-  role: 'api' | 'queue';
-  index: number;
-  pid: number | null;
-  state: 'ready' | 'starting' | 'backoff' | 'stopping' | 'stopped';
-  uptimeSeconds: number | null;
-  restarts: number;
-  crashLoop: boolean;
-  lastExit: string | null;
-  rssBytes: number | null;
-}
-
-export interface DaemonStatus {
-  pid: number;
-  version: string;
-  state: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  url: string;
-  dataDir: string;
-  redis: {
-    mode: 'embedded' | 'external';
-    address: string;
-    pid: number | null;
-    healthy: boolean;
-    error: string | null;
-  };
-  database: {
-    mode: 'embedded' | 'external';
-    address: string;
-    healthy: boolean;
-    error: string | null;
-    runs: number | null;
-  };
-  children: ChildStatus[];
-  cache: {
-    enabled: boolean;
-    hits: number;
-    misses: number;
-    loads: number;
-    errors: number;
-    routes: Record<string, unknown>;
-  };
-}
+// The daemon's own types: a field the status gains or renames reaches the tests at once.
+export type { ChildStatus } from '../../src/daemon/supervisor/children.ts';
+export type { DaemonStatus } from '../../src/daemon/supervisor/supervisor.ts';
 
 /** `wuzctl status --json` parsed; throws with the CLI's stderr when it fails. */
 export async function statusJson(dataDir: string): Promise<DaemonStatus> {
