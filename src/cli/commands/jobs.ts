@@ -1,54 +1,29 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job, JobType, Queue } from 'bullmq';
 import { Command } from 'commander';
-import yoctoSpinner, { type Spinner } from 'yocto-spinner';
 import { QUEUE_NAMES, type QueueName } from '../../daemon/config.ts';
-import type { JobData, Queues } from '../../daemon/queues/index.ts';
-import {
-  fromJob,
-  isQueueName,
-  type JobState,
-  type JobStatus,
-  jobStatus,
-  liveJob,
-} from '../../daemon/queues/jobStatus.ts';
-import { withDatabase } from '../database.ts';
+import { isQueueName, type JobStatus } from '../../daemon/queues/jobStatus.ts';
 import { parseDuration } from '../duration.ts';
+import {
+  countJobs,
+  findJob,
+  lookup,
+  lookupForWatch,
+  notFound,
+  recentJobs,
+  resolveTenant,
+  tenantSlugs,
+} from '../jobs/read.ts';
+import { renderCounts, renderJobs, renderStatus } from '../jobs/render.ts';
+import { CLEAN_STATES, JOB_STATES, type QueueCounts } from '../jobs/states.ts';
+import { watch } from '../jobs/watch.ts';
 import { dataDirOption, jsonOption } from '../options.ts';
-import { bold, CliError, dim, exitCodes, green, printJson, red, suggest, table, yellow } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, yellow } from '../output.ts';
 import { withQueues } from '../queues.ts';
 
-const JOB_STATES = [
-  'waiting',
-  'delayed',
-  'active',
-  'completed',
-  'failed',
-] as const satisfies readonly JobState[];
-const CLEAN_STATES = ['completed', 'failed', 'delayed', 'waiting'] as const;
-
-/** BullMQ's lists behind each of our states (priority and parent/child waits are "waiting"). */
-const BULL_TYPES: Record<JobState, JobType[]> = {
-  waiting: ['waiting', 'prioritized', 'waiting-children'],
-  delayed: ['delayed'],
-  active: ['active'],
-  completed: ['completed'],
-  failed: ['failed'],
-};
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const POLL_MS = 500;
-/** While a watched job is only in the database, read it less often (it may open PGlite). */
-const DATABASE_POLL_MS = 5000;
 const CLEAN_BATCH = 10_000;
 
 const PAUSE_CAVEAT =
   "pausing stops every tenant's jobs in that queue (BullMQ has no per-tenant pause); " +
   'pause a single campaign through the API instead';
-
-export interface QueueCounts extends Record<JobState, number> {
-  paused: boolean;
-}
 
 export function jobsCommand(): Command {
   const jobs = new Command('jobs').description(
@@ -266,263 +241,4 @@ function stateArg<S extends string>(value: string, valid: readonly S[]): S {
     throw new CliError(`unknown state "${value}"`, exitCodes.usage, `states: ${valid.join(', ')}`);
   }
   return value as S;
-}
-
-/** The slugs of the jobs' tenants (one query); empty when the database cannot be read. */
-async function tenantSlugs(dataDir: string | undefined, list: JobStatus[]): Promise<Map<string, string>> {
-  const ids = [...new Set(list.map((job) => job.tenant_id).filter(Boolean))];
-  if (ids.length === 0) return new Map();
-  const rows = await withDatabase(dataDir, async (pool) => {
-    const { rows } = await pool.query<{ id: string; slug: string }>(
-      'SELECT id::text, slug FROM tenants WHERE id = ANY($1::uuid[])',
-      [ids],
-    );
-    return rows;
-  }).catch(() => []);
-  return new Map(rows.map((row) => [row.id, row.slug]));
-}
-
-/** A tenant id as given, or the id of a tenant slug (from the database). */
-async function resolveTenant(dataDir: string | undefined, value: string): Promise<string> {
-  if (UUID.test(value)) return value.toLowerCase();
-  const id = await withDatabase(dataDir, async (pool) => {
-    const { rows } = await pool.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [value]);
-    return rows[0]?.id ?? null;
-  });
-  if (!id) {
-    throw new CliError(
-      `no tenant with slug "${value}"`,
-      exitCodes.failure,
-      `see them with \`${suggest('wuzctl tenants list', dataDir)}\``,
-    );
-  }
-  return id;
-}
-
-const notFound = (id: string, hint?: string) => new CliError(`job ${id} not found`, exitCodes.failure, hint);
-
-// ---------------------------------------------------------------------------------------
-// Reading the queues
-
-export async function countJobs(queue: Queue): Promise<QueueCounts> {
-  const raw = await queue.getJobCounts(...new Set(Object.values(BULL_TYPES).flat()));
-  const counts = { paused: await queue.isPaused() } as QueueCounts;
-  for (const state of JOB_STATES) {
-    counts[state] = BULL_TYPES[state].reduce((sum, type) => sum + (raw[type] ?? 0), 0);
-  }
-  return counts;
-}
-
-/** The newest `limit` jobs of one queue and state, of one tenant when given. */
-async function recentJobs(
-  queue: Queue,
-  state: JobState,
-  limit: number,
-  tenantId: string | null,
-): Promise<JobStatus[]> {
-  const found: JobStatus[] = [];
-  // Unfiltered, the first `limit` are the answer; filtered, page through until enough match.
-  const page = tenantId ? Math.max(limit, 500) : limit;
-  for (let start = 0; found.length < limit; start += page) {
-    const jobs = (await queue.getJobs(BULL_TYPES[state], start, start + page - 1, false)) as Job<JobData>[];
-    for (const job of jobs) {
-      if (!job.data || (tenantId && job.data.tenantId !== tenantId)) continue;
-      found.push(fromJob(job, state));
-    }
-    if (jobs.length < page) break;
-  }
-  return found.slice(0, limit);
-}
-
-async function findJob(
-  queues: Queues,
-  id: string,
-): Promise<{ queue: QueueName; job: Job<JobData>; state: JobState } | null> {
-  for (const name of QUEUE_NAMES) {
-    const live = await liveJob(queues[name], id);
-    if (live) return { queue: name, ...live };
-  }
-  return null;
-}
-
-async function liveStatus(queues: Queues, id: string): Promise<JobStatus | null> {
-  const found = await findJob(queues, id);
-  return found ? fromJob(found.job, found.state) : null;
-}
-
-/** Redis while it holds the job, else the `jobs` table (which outlives Redis retention). */
-async function lookup(queues: Queues, id: string, dataDir: string | undefined): Promise<JobStatus | null> {
-  const live = await liveStatus(queues, id);
-  if (live) return live;
-  // Our job ids are UUIDs: anything else cannot be in the table (and would not parse as uuid).
-  if (!UUID.test(id)) return null;
-  return withDatabase(dataDir, (pool) => jobStatus(pool, null, id, null));
-}
-
-/** Like lookup, but a job known only to the database is re-read every few seconds. */
-function lookupForWatch(
-  queues: Queues,
-  id: string,
-  dataDir: string | undefined,
-): () => Promise<JobStatus | null> {
-  let stored: { at: number; status: JobStatus | null } | null = null;
-  return async () => {
-    const live = await liveStatus(queues, id);
-    if (live) {
-      stored = null;
-      return live;
-    }
-    if (!UUID.test(id)) return null;
-    if (!stored || Date.now() - stored.at >= DATABASE_POLL_MS) {
-      stored = {
-        at: Date.now(),
-        status: await withDatabase(dataDir, (pool) => jobStatus(pool, null, id, null)),
-      };
-    }
-    return stored.status;
-  };
-}
-
-const isFinal = (state: JobState) => state === 'completed' || state === 'failed';
-
-/**
- * Polls until the job completes or fails and returns its last status. A terminal gets a
- * spinner line on stderr; otherwise each change is one line on stdout (NDJSON with --json).
- */
-async function watch(
-  first: JobStatus,
-  read: () => Promise<JobStatus | null>,
-  json: boolean,
-): Promise<JobStatus> {
-  const spinner: Spinner | null =
-    !json && process.stderr.isTTY
-      ? yoctoSpinner({ stream: process.stderr, handleSignals: false }).start()
-      : null;
-  const interrupted = () => {
-    spinner?.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupted);
-  let status = first;
-  let shown = '';
-  try {
-    for (;;) {
-      const key = JSON.stringify(status);
-      if (key !== shown) {
-        shown = key;
-        if (json) process.stdout.write(`${key}\n`);
-        else if (spinner) spinner.text = watchLine(status);
-        else process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${watchLine(status)}\n`);
-      }
-      if (isFinal(status.state)) break;
-      await sleep(POLL_MS);
-      const next = await read();
-      if (!next) throw notFound(status.id, 'it was removed while being watched');
-      status = next;
-    }
-  } finally {
-    process.off('SIGINT', interrupted);
-    if (spinner && !isFinal(status.state)) spinner.stop();
-  }
-  if (spinner) {
-    if (status.state === 'completed') spinner.success(watchLine(status));
-    else spinner.error(watchLine(status));
-  }
-  return status;
-}
-
-/** Short enough for one terminal line: the id is the one the user typed. */
-const watchLine = (status: JobStatus) =>
-  `${status.queue} job ${status.state} · ${describeProgress(status.progress)}`;
-
-// ---------------------------------------------------------------------------------------
-// Rendering
-
-/**
- * Any numeric fields of a progress object, in their order, led by a percentage when the
- * object has a `total` and a done count: `total - pending`, else `done`/`processed`,
- * else the sum of the other counters (sent + failed + …).
- */
-export function describeProgress(progress: unknown): string {
-  if (typeof progress === 'number') return `${progress}%`;
-  if (progress === null || typeof progress !== 'object') {
-    return progress === undefined || progress === null || progress === '' ? '-' : String(progress);
-  }
-  const numbers = Object.entries(progress as Record<string, unknown>).filter(
-    (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
-  );
-  if (numbers.length === 0) return '-';
-  const field = new Map(numbers);
-  const parts = numbers.map(([key, value]) => `${key} ${value}`);
-  const total = field.get('total');
-  if (total !== undefined && total > 0) {
-    const others = numbers.filter(([key]) => key !== 'total' && key !== 'pending');
-    const done =
-      field.get('pending') !== undefined
-        ? total - (field.get('pending') as number)
-        : (field.get('done') ??
-          field.get('processed') ??
-          (others.length > 0 ? others.reduce((sum, [, value]) => sum + value, 0) : undefined));
-    if (done !== undefined) {
-      parts.unshift(`${Math.min(100, Math.max(0, Math.floor((done / total) * 100)))}%`);
-    }
-  }
-  return parts.join(' · ');
-}
-
-const colourState = (state: JobState) =>
-  state === 'completed'
-    ? green(state)
-    : state === 'failed'
-      ? red(state)
-      : state === 'active'
-        ? bold(state)
-        : state;
-
-const time = (iso: string | null) => (iso ? iso.slice(0, 19).replace('T', ' ') : '-');
-
-function renderCounts(counts: Partial<Record<QueueName, QueueCounts>>): string {
-  return table([
-    ['QUEUE', ...JOB_STATES.map((s) => s.toUpperCase()), ''].map(dim),
-    ...Object.entries(counts).map(([name, c]) => [
-      name,
-      ...JOB_STATES.map((s) => String(c[s])),
-      c.paused ? yellow('paused') : '',
-    ]),
-  ]);
-}
-
-function renderJobs(list: Array<JobStatus & { tenant_slug: string | null }>): string {
-  return table([
-    ['ID', 'QUEUE', 'STATE', 'TENANT', 'ATTEMPTS', 'PROGRESS', 'CREATED (UTC)', 'FINISHED (UTC)'].map(dim),
-    ...list.map((job) => [
-      job.id,
-      job.queue,
-      colourState(job.state),
-      job.tenant_slug ?? (job.tenant_id ? job.tenant_id.slice(0, 8) : '-'),
-      String(job.attempts),
-      describeProgress(job.progress),
-      time(job.timestamps.created),
-      time(job.timestamps.finished),
-    ]),
-  ]);
-}
-
-function renderStatus(status: JobStatus): string {
-  const row = (label: string, value: string) => `  ${dim(label.padEnd(9))} ${value}`;
-  const lines = [
-    `${bold('job')} ${status.id}`,
-    row('queue', status.queue),
-    row('state', colourState(status.state)),
-    row('progress', describeProgress(status.progress)),
-    row('attempts', String(status.attempts)),
-    row('tenant', status.tenant_id),
-    row('subject', status.subject_id),
-    row('created', time(status.timestamps.created)),
-    row('started', time(status.timestamps.started)),
-    row('finished', time(status.timestamps.finished)),
-  ];
-  if (status.result !== undefined) lines.push(row('result', JSON.stringify(status.result)));
-  if (status.error) lines.push(row('error', red(status.error)));
-  return lines.join('\n');
 }
