@@ -50,7 +50,7 @@ export function logsCommand(): Command {
     .addOption(jsonOption('print the matching lines as they are stored: one JSON object per line'))
     .addHelpText(
       'after',
-      '\nThe file is pino JSON lines; on SIGUSR2 the daemon reopens it, so logrotate can move it.\nSee docs/OBSERVABILITY.md (Logs).',
+      '\nThe file is pino JSON lines; on SIGUSR2 the daemon reopens it, so logrotate can move it.\nSee docs/CONFIGURATION.md (Logs).',
     )
     .action(async (options: LogsOptions) => {
       const dataDir = resolveDataDir(options.dataDir);
