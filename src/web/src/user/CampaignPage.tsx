@@ -15,7 +15,6 @@ import { CampaignBadge, ProgressBar, StatusBadge, StatusFilter } from './jobs/Pr
 import {
   ACTIVE_CAMPAIGN,
   type Campaign,
-  type CampaignStatus,
   processed,
   RECIPIENT_STATUSES,
   type Recipient,
