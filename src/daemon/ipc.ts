@@ -61,7 +61,6 @@ export interface ChildConfig {
   rateLimit: RateLimitConfig;
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
-  logLevel: string;
   metrics: ChildMetricsConfig;
   /** The built web app the API workers serve (null: API only). */
   webDir: string | null;

@@ -45,7 +45,7 @@ export interface ChildSlotOptions {
   configure: () => Promise<ChildConfig>;
   log: Logger;
   hooks?: MetricsHooks;
-  output?: OutputSink;
+  output: OutputSink;
 }
 
 function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
@@ -150,7 +150,7 @@ export class ChildSlot {
   private readonly configure: () => Promise<ChildConfig>;
   private readonly log: Logger;
   private readonly hooks?: MetricsHooks;
-  private readonly output?: OutputSink;
+  private readonly output: OutputSink;
 
   constructor(options: ChildSlotOptions) {
     this.role = options.role;
@@ -186,13 +186,7 @@ export class ChildSlot {
     const args = childArgs(this.dataDir, this.role);
     const handle = this.role === 'api' ? spawnApiWorker(env, args) : spawnQueueWorker(env, args);
     this.handle = handle;
-    if (this.output) {
-      this.output.follow({ role: this.role, pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr });
-    } else {
-      // Unread pipes fill up and block the child's next write.
-      handle.stdout?.resume();
-      handle.stderr?.resume();
-    }
+    this.output.follow({ role: this.role, pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr });
     // Exhaustive: a message type added to FromChild and handled nowhere does not compile.
     handle.onMessage((message) => {
       switch (message.type) {

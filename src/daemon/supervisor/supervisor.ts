@@ -108,9 +108,9 @@ export class Supervisor {
   private readonly config: ServeConfig;
   private readonly log: Logger;
 
-  private readonly daemonLog?: DaemonLog;
+  private readonly daemonLog: DaemonLog;
 
-  constructor(config: ServeConfig, log: Logger, daemonLog?: DaemonLog) {
+  constructor(config: ServeConfig, log: Logger, daemonLog: DaemonLog) {
     this.config = config;
     this.log = log;
     this.daemonLog = daemonLog;
@@ -186,7 +186,7 @@ export class Supervisor {
     // Private before anything is written: dirs 0700, files 0600 (also what an older version left).
     await preparePrivateDir(config.dataDir);
     this.releaseLock = await acquirePidLock(this.paths.pidFile);
-    this.daemonLog?.openFile(this.paths.log);
+    this.daemonLog.openFile(this.paths.log);
     this.keyring = await loadKeyring(config.dataDir).catch((error: Error) => {
       throw error instanceof KeyringError ? new StartupError(error.message, 2) : error;
     });
@@ -315,7 +315,6 @@ export class Supervisor {
       rateLimit: this.config.rateLimit,
       queue: this.config.queue,
       wuzapi: this.config.wuzapi,
-      logLevel: this.config.logLevel,
       webDir: this.config.webDir,
       keyring: keyringToText(this.keyring as Keyring),
       trustProxy: this.config.trustProxy,

@@ -223,9 +223,9 @@ export async function loadForWorker(
 /** scheduled → running when the job that owns the campaign starts. */
 export async function markRunning(db: Queryable, tenantId: string, id: string, jobId: string): Promise<void> {
   await db.query(
-    `UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+    `UPDATE campaigns SET status = $5, started_at = coalesce(started_at, now()), updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = ANY($4::text[])`,
-    [tenantId, id, jobId, WORKER_MOVES.run.from],
+    [tenantId, id, jobId, WORKER_MOVES.run.from, WORKER_MOVES.run.to[0]],
   );
 }
 
@@ -445,9 +445,9 @@ export async function pauseWithError(
   error: string,
 ): Promise<void> {
   await db.query(
-    `UPDATE campaigns SET status = 'paused', error = $3, updated_at = now()
+    `UPDATE campaigns SET status = $5, error = $3, updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND status = ANY($4::text[])`,
-    [tenantId, id, error, WORKER_MOVES.loseSession.from],
+    [tenantId, id, error, WORKER_MOVES.loseSession.from, WORKER_MOVES.loseSession.to[0]],
   );
 }
 
@@ -460,8 +460,8 @@ export async function failCampaign(
   error: string,
 ): Promise<void> {
   await db.query(
-    `UPDATE campaigns SET status = 'failed', error = $4, finished_at = now(), updated_at = now()
+    `UPDATE campaigns SET status = $6, error = $4, finished_at = now(), updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND job_id = $3 AND status = ANY($5::text[])`,
-    [tenantId, id, jobId, error, WORKER_MOVES.giveUp.from],
+    [tenantId, id, jobId, error, WORKER_MOVES.giveUp.from, WORKER_MOVES.giveUp.to[0]],
   );
 }
