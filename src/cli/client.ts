@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { dataPaths } from '../daemon/config.ts';
+import { dataPaths } from '../daemon/config/dataPaths.ts';
 import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
 import { CliError, exitCodes, suggest } from './output.ts';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { fromDatabaseError } from '../daemon/api/errors.ts';
 import { AUTH_CACHE_TTL_S, forgetTokens } from '../daemon/auth/authCache.ts';
-import { dataPaths, resolveDataDir } from '../daemon/config.ts';
+import { dataPaths, resolveDataDir } from '../daemon/config/dataPaths.ts';
 import { migrate } from '../daemon/db/migrate.ts';
 import { connectDatabase } from '../daemon/db/pool.ts';
 import { createLogger } from '../daemon/logger.ts';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { dataPaths, resolveDataDir } from '../daemon/config.ts';
+import { dataPaths, resolveDataDir } from '../daemon/config/dataPaths.ts';
 import { closeQueues, openQueues, producerConnection, type Queues } from '../daemon/queues/index.ts';
 import { safeAddress } from '../daemon/services/redis.ts';
 import { isAlive, readPid } from '../daemon/supervisor/pidLock.ts';

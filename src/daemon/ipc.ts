@@ -1,6 +1,7 @@
 import type { TrustProxy } from './api/trustProxy.ts';
 import type { CacheStats } from './cache/responseCache.ts';
-import type { CacheTtlName, QueueConfig, RateLimitConfig } from './config.ts';
+import type { CacheTtlName } from './cache/ttlNames.ts';
+import type { QueueConfig, RateLimitConfig } from './config/types.ts';
 import type { RateLimitStats } from './ratelimit/store.ts';
 import type { KeyringText } from './security/keyring.ts';
 import type { MetricsSnapshot } from './telemetry/metrics.ts';

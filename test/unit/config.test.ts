@@ -1,7 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadServeConfig } from '../../src/daemon/config.ts';
+import { z } from 'zod';
+import { serveCommand } from '../../src/cli/commands/serve.ts';
+import { ConfigError, loadServeConfig } from '../../src/daemon/config/load.ts';
+import { defaultOf, defaultTextOf, serveOptionRows } from '../../src/daemon/config/options.ts';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -325,6 +328,40 @@ describe('loadServeConfig', () => {
       ['proxy.example.com', /invalid IP address/],
     ] as const) {
       expect(() => loadServeConfig({ trustProxy: value }, {}), value).toThrow(reason);
+    }
+  });
+});
+
+describe('serveOptions', () => {
+  it('gives every row a validator, a docs section and its own key, flag and variable', () => {
+    for (const option of serveOptionRows) {
+      expect(option.schema, option.key).toBeInstanceOf(z.ZodType);
+      expect(option.section, option.key).toMatch(/\S/);
+    }
+    const unique = (values: unknown[]) => new Set(values).size === values.length;
+    expect(unique(serveOptionRows.map((option) => option.key))).toBe(true);
+    expect(unique(serveOptionRows.map((option) => option.env))).toBe(true);
+    expect(
+      unique(serveOptionRows.flatMap((option) => (option.flag ? [option.flag.split(' ')[0]] : []))),
+    ).toBe(true);
+  });
+
+  it("parses each row's default with its own validator", () => {
+    const failing = serveOptionRows.flatMap((option) => {
+      const value = defaultOf(option);
+      return value !== undefined && !option.schema.safeParse(value).success
+        ? [`${option.key} = ${value}`]
+        : [];
+    });
+    expect(failing).toEqual([]);
+  });
+
+  it('lists every flag option, its variable and its default in `serve --help`', () => {
+    const help = serveCommand().helpInformation().replace(/\s+/g, ' ');
+    for (const option of serveOptionRows) {
+      if (!option.flag) continue;
+      expect(help).toContain(` ${option.flag} `);
+      expect(help).toContain(`[${option.env}, default ${defaultTextOf(option)}]`);
     }
   });
 });

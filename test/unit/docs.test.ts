@@ -2,16 +2,39 @@ import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { tenantsCommand } from '../../src/cli/commands/tenants.ts';
 import { GATES } from '../../src/cli/verify/registry.ts';
-import { serveOptions } from '../../src/daemon/config.ts';
+import { serveOptionRows } from '../../src/daemon/config/options.ts';
 
 describe('docs/CONFIGURATION.md', () => {
   it('documents every serve flag and environment variable', async () => {
     const doc = await readFile(new URL('../../docs/CONFIGURATION.md', import.meta.url), 'utf8');
-    const missing = serveOptions.flatMap((option) => [
+    const missing = serveOptionRows.flatMap((option) => [
       ...(doc.includes(`\`${option.env}\``) ? [] : [option.env]),
       ...(option.flag && !doc.includes(`\`${option.flag}\``) ? [option.flag] : []),
     ]);
     expect(missing).toEqual([]);
+  });
+
+  it('documents each option in a table row (its flag, its variable) under the section its row names', async () => {
+    const lines = (await readFile(new URL('../../docs/CONFIGURATION.md', import.meta.url), 'utf8')).split(
+      '\n',
+    );
+    // The heading (#, ## or ###) each line sits under.
+    let heading = '';
+    const sectionOf = lines.map((line) => {
+      heading = /^#{1,3} (.+)$/.exec(line)?.[1] ?? heading;
+      return heading;
+    });
+    const found = serveOptionRows.map((option) => {
+      const row = lines.findIndex((line) => {
+        const [flag, env] = line
+          .split('|')
+          .slice(1, 3)
+          .map((cell) => cell.trim());
+        return flag === (option.flag ? `\`${option.flag}\`` : '—') && env === `\`${option.env}\``;
+      });
+      return { option: option.key, section: row === -1 ? '(no table row)' : sectionOf[row] };
+    });
+    expect(found).toEqual(serveOptionRows.map((option) => ({ option: option.key, section: option.section })));
   });
 });
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { QUEUE_NAMES, type QueueName } from '../../daemon/config.ts';
 import { isQueueName, type JobStatus } from '../../daemon/queues/jobStatus.ts';
+import { QUEUE_NAMES, type QueueName } from '../../daemon/queues/names.ts';
 import { parseDuration } from '../duration.ts';
 import {
   countJobs,

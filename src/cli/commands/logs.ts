@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { dataPaths, resolveDataDir } from '../../daemon/config.ts';
+import { dataPaths, resolveDataDir } from '../../daemon/config/dataPaths.ts';
 import { prettyOptions } from '../../daemon/logger.ts';
 import { parseDuration } from '../duration.ts';
 import {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { resolveDataDir } from '../../daemon/config.ts';
+import { resolveDataDir } from '../../daemon/config/dataPaths.ts';
 import { seedDemo } from '../../daemon/db/seed/demo.ts';
 import { DaemonClient } from '../client.ts';
 import { forgetCachedTokens, withDatabase } from '../database.ts';

@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import {
-  ConfigError,
-  dataPaths,
-  loadServeConfig,
-  type ServeConfig,
-  type ServeOptionKey,
-  serveOptions,
-} from '../../daemon/config.ts';
+import { dataPaths } from '../../daemon/config/dataPaths.ts';
+import { ConfigError, loadServeConfig } from '../../daemon/config/load.ts';
+import { defaultTextOf, type ServeOptionKey, serveOptionRows } from '../../daemon/config/options.ts';
+import type { ServeConfig } from '../../daemon/config/types.ts';
 import { preparePrivateDirSync } from '../../daemon/security/privateFiles.ts';
 import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
 import { DaemonLog } from '../../daemon/supervisor/daemonLog.ts';
@@ -28,8 +24,9 @@ export function serveCommand(): Command {
   const command = new Command('serve').description(
     'start the supervisor: API workers, queue workers and the embedded Redis/PostgreSQL it needs',
   );
-  for (const option of serveOptions) {
-    if (option.flag) command.option(option.flag, `${option.help} [${option.env}, default ${option.default}]`);
+  for (const option of serveOptionRows) {
+    if (option.flag)
+      command.option(option.flag, `${option.help} [${option.env}, default ${defaultTextOf(option)}]`);
   }
   command.option('--detach', 'run in the background, log to <data-dir>/wuzctl.log, return once ready');
   command.addHelpText(

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { resolveDataDir } from '../../daemon/config.ts';
+import { resolveDataDir } from '../../daemon/config/dataPaths.ts';
 import type { DaemonStatus } from '../../daemon/supervisor/supervisor.ts';
 import { DaemonClient } from '../client.ts';
 import { dataDirOption, jsonOption } from '../options.ts';

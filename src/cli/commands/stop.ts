@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { resolveDataDir } from '../../daemon/config.ts';
+import { resolveDataDir } from '../../daemon/config/dataPaths.ts';
 import { isAlive } from '../../daemon/supervisor/pidLock.ts';
 import { DaemonClient } from '../client.ts';
 import { dataDirOption, jsonOption } from '../options.ts';

@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
-import { QUEUE_NAMES, type QueueName } from '../../daemon/config.ts';
 import type { JobData, Queues } from '../../daemon/queues/index.ts';
 import { fromJob, type JobState, type JobStatus, jobStatus, liveJob } from '../../daemon/queues/jobStatus.ts';
+import { QUEUE_NAMES, type QueueName } from '../../daemon/queues/names.ts';
 import { withDatabase } from '../database.ts';
 import { CliError, exitCodes, suggest } from '../output.ts';
 import { BULL_TYPES, JOB_STATES, type QueueCounts, UUID } from './states.ts';

@@ -1,5 +1,5 @@
-import type { QueueName } from '../../daemon/config.ts';
 import type { JobState, JobStatus } from '../../daemon/queues/jobStatus.ts';
+import type { QueueName } from '../../daemon/queues/names.ts';
 import { bold, dim, green, red, table, yellow } from '../output.ts';
 import { JOB_STATES, type QueueCounts } from './states.ts';
 

@@ -3,7 +3,7 @@ import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CacheLayer } from '../cache/cachedRoute.ts';
-import type { RateLimitConfig } from '../config.ts';
+import type { RateLimitConfig } from '../config/types.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/index.ts';

@@ -1,11 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import { ownerOf, type Principal } from '../api/middleware/auth.ts';
-import type { CacheTtlName } from '../config.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
+import type { CacheTtlName } from './ttlNames.ts';
 
-/** The six cached read endpoints, by the path that names them in stats and metrics. TTLs: config.ts. */
+/** The six cached read endpoints, by the path that names them in stats and metrics. TTLs: config/options.ts (--cache-ttl). */
 export const CACHED_ROUTES = {
   '/api/admin/stripe/settings': 'settings',
   '/api/admin/stripe/analytics': 'analytics',

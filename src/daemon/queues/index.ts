@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { QueueConfig, QueueName } from '../config.ts';
+import type { QueueConfig } from '../config/types.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
+import type { QueueName } from './names.ts';
 
 /**
  * The BullMQ queues: one Redis key prefix for all of them (so a shared Redis can hold

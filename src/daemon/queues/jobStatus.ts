@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type pg from 'pg';
-import { QUEUE_NAMES, type QueueName } from '../config.ts';
 import type { JobData, Queues } from './index.ts';
+import { QUEUE_NAMES, type QueueName } from './names.ts';
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
 

@@ -6,8 +6,8 @@ import {
   type MetricValue,
   Registry,
 } from 'prom-client';
-import { QUEUE_NAMES } from '../config.ts';
 import { TENANT_PLANS } from '../db/repositories/tenants.ts';
+import { QUEUE_NAMES } from '../queues/names.ts';
 
 /**
  * The metrics every daemon process records (prom-client). Each process keeps its own

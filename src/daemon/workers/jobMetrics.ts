@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { QueueName } from '../config.ts';
+import type { QueueName } from '../queues/names.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 
 /**

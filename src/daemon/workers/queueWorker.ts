@@ -1,7 +1,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunningChild } from '../api/worker.ts';
-import type { QueueName } from '../config.ts';
 import { createPool } from '../db/pool.ts';
 import { failCampaign } from '../db/repositories/campaigns.ts';
 import { failImport } from '../db/repositories/imports.ts';
@@ -9,6 +8,7 @@ import { failReport } from '../db/repositories/reports.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { QUEUE_PREFIX, workerConnection } from '../queues/index.ts';
+import type { QueueName } from '../queues/names.ts';
 import { keyringFromText } from '../security/keyring.ts';
 import { SecretBox } from '../security/secretBox.ts';
 import { campaignProcessor } from './campaignWorker.ts';

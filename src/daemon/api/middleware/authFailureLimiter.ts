@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { RateLimitConfig } from '../../config.ts';
+import type { RateLimitConfig } from '../../config/types.ts';
 import { type RateLimitCounters, ResilientRedisStore } from '../../ratelimit/store.ts';
 import { HttpError } from '../errors.ts';
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
-import type { RateLimitConfig } from '../../config.ts';
+import type { RateLimitConfig } from '../../config/types.ts';
 import { type RateLimitCounters, ResilientRedisStore } from '../../ratelimit/store.ts';
 import { errorBody } from '../errorCatalogue.ts';
 import { principalOf } from './auth.ts';

@@ -1,0 +1,501 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { packageRoot } from '../../paths.ts';
+import { parseTrustProxy } from '../api/trustProxy.ts';
+import { CACHE_TTL_NAMES } from '../cache/ttlNames.ts';
+import { QUEUE_NAMES } from '../queues/names.ts';
+
+/**
+ * The options of `wuzctl serve`. A new option is one row here (plus its place in
+ * ServeConfig, config/types.ts and config/load.ts, if code reads it): the row is its flag,
+ * environment variable, default, validator, help and the heading of docs/CONFIGURATION.md
+ * that documents it. The CLI flags (cli/commands/serve.ts), the validation (load.ts) and
+ * the docs check (test/unit/docs.test.ts) are all built from these rows.
+ * Precedence: flag > environment > default; an empty environment variable counts as unset.
+ */
+
+/** One option's validator: the raw string (flag, environment or default) in, its value out. */
+type OptionSchema = z.ZodType<unknown, string>;
+
+interface OptionFields {
+  /** The name in ServeOptionValues and in commander's parsed options. */
+  key: string;
+  /** The commander flag; null: environment only (secrets and connection URLs: `ps` shows flags). */
+  flag: string | null;
+  env: string;
+  schema: OptionSchema;
+  /** The flag's help line (the default is appended). */
+  help: string;
+  /** The `#`/`##`/`###` heading of docs/CONFIGURATION.md the option is documented under. */
+  section: string;
+  /** Never echoed back in an error message. */
+  secret?: true;
+}
+
+/**
+ * `default` is the string the validator gets when neither flag nor environment sets the
+ * option (a function when computed at load time); none: the option is optional (undefined).
+ * `defaultText` is what help shows instead; required when the default is not a plain string.
+ */
+type OptionDefault =
+  | { default: string; defaultText?: string }
+  | { default: () => string; defaultText: string }
+  | { default?: undefined; defaultText: string };
+
+export type OptionRow = OptionFields & OptionDefault;
+
+// Validators of one raw string each; their messages are what ConfigError lists.
+
+const nonEmpty = () => z.string().min(1, 'must not be empty');
+
+const onOff = () => z.enum(['on', 'off'], 'must be on or off');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+/** "512kb" → bytes, 1 kb = 1024 b as in Express's body parser. */
+function parseSize(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value) as RegExpExecArray;
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Math.floor(Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1));
+}
+
+const size = (min: number, max: number, maxText: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
+    .transform(parseSize)
+    .pipe(z.number().min(min, 'must be at least 1kb').max(max, `must be at most ${maxText}`));
+
+/**
+ * A "name=number,…" list over its defaults ("agents=60,roles=30"); every problem is
+ * reported through zod's issue list. Used by the cache TTLs, queue concurrency and retention.
+ */
+function namedNumbers<Name extends string>(
+  names: readonly Name[],
+  defaults: string,
+  min: number,
+  max: number,
+  unit = '',
+) {
+  return z.string().transform((value, ctx) => {
+    const result = Object.fromEntries(
+      defaults.split(',').map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])]),
+    ) as Record<Name, number>;
+    for (const pair of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const match = /^([a-z]+)=(\d+)$/.exec(pair);
+      const name = match?.[1] as Name | undefined;
+      const number = Number(match?.[2]);
+      if (!name || !names.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown entry ${JSON.stringify(pair)} (use name=number; names: ${names.join(', ')})`,
+        });
+      } else if (number < min || number > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${min} to ${max}${unit}` });
+      } else result[name] = number;
+    }
+    return result;
+  });
+}
+
+const urlWithProtocol = (protocols: string[], what: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${what} URL (${protocols.map((p) => `${p}//…`).join(' or ')})` },
+  );
+
+// The named lists' defaults: their validators fill in the names a value leaves out.
+const DEFAULT_CACHE_TTL = 'settings=300,analytics=120,subscription=300,agents=300,teams=300,roles=600';
+const DEFAULT_QUEUE_CONCURRENCY = 'campaign=5,import=2,report=3';
+const DEFAULT_JOB_RETENTION = 'completed=86400,failed=604800,count=10000';
+
+const serveOptions = [
+  {
+    key: 'host',
+    flag: '--host <host>',
+    env: 'WUZ_HOST',
+    default: '127.0.0.1',
+    schema: nonEmpty(),
+    help: 'address the HTTP API binds to',
+    section: 'Configuration',
+  },
+  {
+    key: 'port',
+    flag: '--port <port>',
+    env: 'WUZ_PORT',
+    default: '3000',
+    schema: integer(0, 65535),
+    help: 'HTTP port (0 picks a free one)',
+    section: 'Configuration',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir <dir>',
+    env: 'WUZ_DATA_DIR',
+    default: './.wuzctl',
+    schema: nonEmpty(),
+    help: 'state: embedded Redis and PGlite data, pid file, control socket, logs',
+    section: 'Configuration',
+  },
+  {
+    key: 'apiWorkers',
+    flag: '--api-workers <n>',
+    env: 'WUZ_API_WORKERS',
+    default: () => String(Math.max(1, os.availableParallelism())),
+    defaultText: 'CPU count',
+    schema: integer(1, 64),
+    help: 'API worker processes (Node cluster)',
+    section: 'Configuration',
+  },
+  {
+    key: 'queueWorkers',
+    flag: '--queue-workers <n>',
+    env: 'WUZ_QUEUE_WORKERS',
+    default: '1',
+    schema: integer(0, 64),
+    help: 'queue worker processes',
+    section: 'Configuration',
+  },
+  {
+    key: 'shutdownTimeout',
+    flag: '--shutdown-timeout <seconds>',
+    env: 'WUZ_SHUTDOWN_TIMEOUT',
+    default: '10',
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+      .transform(Number)
+      .pipe(z.number().positive('must be above 0').max(600, 'must be at most 600')),
+    help: 'graceful stop deadline before children are killed',
+    section: 'Configuration',
+  },
+  {
+    key: 'bodyLimit',
+    flag: '--body-limit <size>',
+    env: 'WUZ_BODY_LIMIT',
+    default: '1mb',
+    schema: size(1024, 100 * 1024 * 1024, '100mb'),
+    help: 'largest JSON request body (b, kb or mb); bigger ones get 413',
+    section: 'Configuration',
+  },
+  {
+    key: 'cache',
+    flag: '--cache <mode>',
+    env: 'WUZ_CACHE',
+    default: 'on',
+    schema: onOff(),
+    help: 'the Redis response cache of the six read endpoints',
+    section: 'Configuration',
+  },
+  {
+    key: 'cacheTtl',
+    flag: '--cache-ttl <list>',
+    env: 'WUZ_CACHE_TTL',
+    default: DEFAULT_CACHE_TTL,
+    schema: namedNumbers(CACHE_TTL_NAMES, DEFAULT_CACHE_TTL, 1, 86_400, ' seconds'),
+    help: `cache TTLs in seconds, e.g. agents=60,analytics=30 (names: ${CACHE_TTL_NAMES.join(', ')})`,
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimit',
+    flag: '--rate-limit <mode>',
+    env: 'WUZ_RATE_LIMIT',
+    default: 'on',
+    schema: onOff(),
+    help: 'per-tenant request limits on /api (by plan, shared through Redis)',
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimitWindow',
+    flag: '--rate-limit-window <seconds>',
+    env: 'RATE_LIMIT_WINDOW',
+    default: '60',
+    schema: integer(1, 86_400),
+    help: 'the fixed window the limits count over',
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimitFree',
+    flag: null,
+    env: 'RATE_LIMIT_FREE',
+    default: '100',
+    schema: integer(1, 10_000_000),
+    help: 'requests per window for a tenant on the free plan',
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimitPro',
+    flag: null,
+    env: 'RATE_LIMIT_PRO',
+    default: '500',
+    schema: integer(1, 10_000_000),
+    help: 'requests per window for a tenant on the pro plan',
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimitEnterprise',
+    flag: null,
+    env: 'RATE_LIMIT_ENTERPRISE',
+    default: '2000',
+    schema: integer(1, 10_000_000),
+    help: 'requests per window for a tenant on the enterprise plan',
+    section: 'Configuration',
+  },
+  {
+    key: 'rateLimitUnauthenticated',
+    flag: null,
+    env: 'RATE_LIMIT_UNAUTHENTICATED',
+    default: '30',
+    schema: integer(1, 10_000_000),
+    help: 'failed authentications per window per client address; past it, failures get 429 (a valid token always passes)',
+    section: 'Configuration',
+  },
+  {
+    key: 'queueConcurrency',
+    flag: '--queue-concurrency <list>',
+    env: 'WUZ_QUEUE_CONCURRENCY',
+    default: DEFAULT_QUEUE_CONCURRENCY,
+    schema: namedNumbers(QUEUE_NAMES, DEFAULT_QUEUE_CONCURRENCY, 1, 100),
+    help: `jobs each queue worker process runs at once, per queue (${QUEUE_NAMES.join(', ')})`,
+    section: 'Configuration',
+  },
+  {
+    key: 'tenantCampaigns',
+    flag: '--tenant-campaigns <n>',
+    env: 'WUZ_TENANT_CAMPAIGNS',
+    default: '2',
+    schema: integer(1, 1000),
+    help: 'campaigns of one tenant that send at the same time, across all queue workers',
+    section: 'Configuration',
+  },
+  {
+    key: 'campaignBurst',
+    flag: '--campaign-burst <n>',
+    env: 'WUZ_CAMPAIGN_BURST',
+    default: '4',
+    schema: integer(1, 64),
+    help: 'sends in flight at once for a campaign with no delay between sends',
+    section: 'Configuration',
+  },
+  {
+    key: 'jobLock',
+    flag: '--job-lock <seconds>',
+    env: 'WUZ_JOB_LOCK',
+    default: '30',
+    schema: integer(1, 600),
+    help: "how long a queue worker holds a job without renewing it; a killed worker's job runs again after about this long",
+    section: 'Configuration',
+  },
+  {
+    key: 'jobRetention',
+    flag: '--job-retention <list>',
+    env: 'WUZ_JOB_RETENTION',
+    default: DEFAULT_JOB_RETENTION,
+    schema: namedNumbers(['completed', 'failed', 'count'], DEFAULT_JOB_RETENTION, 1, 100_000_000),
+    help: 'seconds finished jobs stay in Redis, and at most count of each state (status stays readable from the database)',
+    section: 'Configuration',
+  },
+  {
+    key: 'importLimit',
+    flag: '--import-limit <size>',
+    env: 'WUZ_IMPORT_LIMIT',
+    default: '20mb',
+    schema: size(1024, 200 * 1024 * 1024, '200mb'),
+    help: 'largest CSV upload to POST /api/imports; bigger ones get 413',
+    section: 'Configuration',
+  },
+  {
+    key: 'wuzapiUrl',
+    flag: '--wuzapi-url <url>',
+    env: 'WUZAPI_URL',
+    default: 'http://127.0.0.1:8080',
+    schema: urlWithProtocol(['http:', 'https:'], 'HTTP'),
+    help: 'the WuzAPI server campaigns send through',
+    section: 'Configuration',
+  },
+  {
+    key: 'wuzapiTimeout',
+    flag: '--wuzapi-timeout <seconds>',
+    env: 'WUZAPI_TIMEOUT',
+    default: '15',
+    schema: integer(1, 300),
+    help: 'how long one send may take before it is retried (with the same message Id)',
+    section: 'Configuration',
+  },
+  {
+    key: 'web',
+    flag: '--web <dir>',
+    env: 'WUZ_WEB',
+    default: path.join(packageRoot, 'dist', 'web'),
+    defaultText: '(the built dist/web)',
+    schema: nonEmpty(),
+    help: 'the web app folder the API port serves, or off for the API only',
+    section: 'Configuration',
+  },
+  {
+    key: 'metrics',
+    flag: '--metrics <mode>',
+    env: 'WUZ_METRICS',
+    default: 'on',
+    schema: onOff(),
+    help: 'Prometheus metrics: HTTP request counters and GET /metrics (off only to measure their cost)',
+    section: 'Configuration',
+  },
+  {
+    key: 'metricsPort',
+    flag: '--metrics-port <port>',
+    env: 'WUZ_METRICS_PORT',
+    defaultText: '(the API port)',
+    schema: integer(0, 65535),
+    help: 'serve GET /metrics from the supervisor on its own port instead of the API port',
+    section: 'Configuration',
+  },
+  {
+    key: 'metricsHost',
+    flag: '--metrics-host <host>',
+    env: 'WUZ_METRICS_HOST',
+    default: '127.0.0.1',
+    schema: nonEmpty(),
+    help: 'address the --metrics-port listener binds to',
+    section: 'Configuration',
+  },
+  {
+    key: 'trustProxy',
+    flag: '--trust-proxy <proxies>',
+    env: 'WUZ_TRUST_PROXY',
+    default: 'off',
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseTrustProxy(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    help: 'proxies allowed to name the client (X-Forwarded-For) for per-address limits and /metrics: off, a hop count, or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
+    section: 'Configuration',
+  },
+  {
+    key: 'hsts',
+    flag: '--hsts <mode>',
+    env: 'WUZ_HSTS',
+    default: 'off',
+    schema: onOff(),
+    help: 'send Strict-Transport-Security (on only when TLS terminates in front of the daemon, for every host name it serves)',
+    section: 'Configuration',
+  },
+  // Secrets and connection URLs (which may hold passwords): environment only, never flags
+  // (visible in `ps`). The keys are decoded (and checked) by security/keyring.ts, which
+  // also reads them in CLI commands.
+  {
+    key: 'secretKey',
+    flag: null,
+    env: 'WUZ_SECRET_KEY',
+    defaultText: '(generated into <data-dir>/secrets/secret.key)',
+    schema: z.string(),
+    help: 'the 32-byte key (base64 or hex) that encrypts secrets at rest and signs the auth cache; every node of one database needs the same',
+    section: 'Configuration',
+    secret: true,
+  },
+  {
+    key: 'secretKeyFile',
+    flag: null,
+    env: 'WUZ_SECRET_KEY_FILE',
+    defaultText: '(none)',
+    schema: z.string(),
+    help: 'a file holding the secret key instead (one key per line: the first is current, the others are read-only previous keys)',
+    section: 'Configuration',
+  },
+  {
+    key: 'secretKeyPrevious',
+    flag: null,
+    env: 'WUZ_SECRET_KEY_PREVIOUS',
+    defaultText: '(none)',
+    schema: z.string(),
+    help: 'older secret keys, comma-separated, still accepted for reading while secrets are re-encrypted (key rotation)',
+    section: 'Configuration',
+    secret: true,
+  },
+  {
+    key: 'metricsToken',
+    flag: null,
+    env: 'METRICS_TOKEN',
+    defaultText: '(none: loopback scrapers only)',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    help: 'Bearer token GET /metrics requires; without one only clients on this machine may scrape',
+    section: 'Configuration',
+    secret: true,
+  },
+  {
+    key: 'redisUrl',
+    flag: null,
+    env: 'REDIS_URL',
+    defaultText: '(embedded redis-server)',
+    schema: urlWithProtocol(['redis:', 'rediss:'], 'Redis'),
+    help: 'external Redis; unset starts a managed redis-server',
+    section: 'Configuration',
+    secret: true,
+  },
+  {
+    key: 'databaseUrl',
+    flag: null,
+    env: 'DATABASE_URL',
+    defaultText: '(embedded PGlite)',
+    schema: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL'),
+    help: 'external PostgreSQL; unset uses PGlite in the data dir',
+    section: 'Configuration',
+    secret: true,
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    help: 'fatal, error, warn, info, debug, trace or silent',
+    section: 'Configuration',
+  },
+] as const satisfies readonly OptionRow[];
+
+type Row = (typeof serveOptions)[number];
+export type ServeOptionKey = Row['key'];
+
+/** The rows typed by the fields they share, so any row's `defaultText` or `secret` can be read. */
+export const serveOptionRows: readonly (OptionRow & { key: ServeOptionKey })[] = serveOptions;
+
+/** The raw default a row feeds its validator (undefined: the option is unset). */
+export function defaultOf(row: OptionRow): string | undefined {
+  return typeof row.default === 'function' ? row.default() : row.default;
+}
+
+/** The default as help shows it. */
+export function defaultTextOf(row: OptionRow): string {
+  return typeof row.default === 'string' ? (row.defaultText ?? row.default) : row.defaultText;
+}
+
+/** A row without a default may stay unset: its validator is made optional. */
+type FieldSchema<R extends Row> = R extends { default: unknown } ? R['schema'] : z.ZodOptional<R['schema']>;
+type Shape = { [K in ServeOptionKey]: FieldSchema<Extract<Row, { key: K }>> };
+
+const shape = Object.fromEntries(
+  serveOptionRows.map((row) => [row.key, row.default === undefined ? row.schema.optional() : row.schema]),
+) as Shape;
+
+/** Every option at once, keyed like the rows: `parse({ port: '3000', … }).port` is a number. */
+export const serveOptionsSchema = z.object(shape);
+export type ServeOptionValues = z.output<typeof serveOptionsSchema>;

@@ -1,0 +1,55 @@
+import type { TrustProxy } from '../api/trustProxy.ts';
+import type { CacheTtlName } from '../cache/ttlNames.ts';
+import type { QueueName } from '../queues/names.ts';
+
+/** What `wuzctl serve` runs with: the options of config/options.ts, validated and shaped. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  apiWorkers: number;
+  queueWorkers: number;
+  shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
+  cacheEnabled: boolean;
+  cacheTtlSeconds: Record<CacheTtlName, number>;
+  rateLimit: RateLimitConfig;
+  queue: QueueConfig;
+  wuzapi: { url: string; timeoutMs: number };
+  metrics: MetricsConfig;
+  /** The built web app to serve; null: API only. */
+  webDir: string | null;
+  /** Proxies allowed to name the client (false: none, the socket's peer is the client). */
+  trustProxy: TrustProxy;
+  /** Send Strict-Transport-Security: TLS terminates in front of the daemon. */
+  hsts: boolean;
+  redisUrl?: string;
+  databaseUrl?: string;
+  logLevel: string;
+}
+
+/** Prometheus metrics: served on the API port, or by the supervisor on `port` when set. */
+export interface MetricsConfig {
+  enabled: boolean;
+  port?: number;
+  host: string;
+  token?: string;
+}
+
+/** Per-tenant limits by plan, per window; `unauthenticated` is per client IP. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  windowMs: number;
+  perPlan: { free: number; pro: number; enterprise: number };
+  unauthenticated: number;
+}
+
+/** How the queue workers run jobs, and how long finished jobs stay in Redis. */
+export interface QueueConfig {
+  concurrency: Record<QueueName, number>;
+  tenantCampaigns: number;
+  campaignBurst: number;
+  lockMs: number;
+  retention: { completedSeconds: number; failedSeconds: number; count: number };
+  importLimitBytes: number;
+}
