@@ -14,6 +14,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           // Starts the machine's Redis/PostgreSQL when they are down (see the file).
           globalSetup: ['test/globalSetup.ts'],
+          // Every API response a test receives is checked against the OpenAPI document.
+          setupFiles: ['test/contract/checkResponses.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
           // Integration tests spawn whole daemons (several processes each): on a 2-core

@@ -1,7 +1,7 @@
 /**
  * Screenshots of the web app against a real daemon (ephemeral, seeded with demo data) in
  * Debian's headless Chromium:
- *   npm run screenshots              → screenshots/{admin-analytics,agents,offline}.png
+ *   npm run screenshots              → screenshots/{admin-analytics,agents,offline,api-reference}.png
  *   npm run screenshots -- --out DIR
  * The folder is not committed (.gitignore).
  */
@@ -49,6 +49,16 @@ try {
   await page.getByTestId('offline-banner').waitFor({ timeout: 10_000 });
   await page.waitForTimeout(500);
   await shot('offline');
+  await context.setOffline(false);
+
+  // The API reference (GET /api/docs): Swagger UI over /api/openapi.json, one section open.
+  const reference = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await reference.goto(`${target.url}/api/docs`);
+  await reference.locator('.opblock').first().waitFor({ timeout: 15_000 });
+  await reference.locator('#operations-Agents-getSessionAgents .opblock-summary').click();
+  await reference.locator('#operations-Agents-getSessionAgents .responses-wrapper').waitFor();
+  await reference.screenshot({ path: path.join(out, 'api-reference.png'), fullPage: false });
+  console.log(path.join(out, 'api-reference.png'));
 } finally {
   await browser.close();
   await target.close();

@@ -3,6 +3,7 @@ import { version } from '../paths.ts';
 import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { logsCommand } from './commands/logs.ts';
+import { openapiCommand } from './commands/openapi.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -12,6 +13,12 @@ import { tokensCommand } from './commands/tokens.ts';
 import { usersCommand } from './commands/users.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { CliError, exitCodes, printError, wantsJson } from './output.ts';
+
+// `wuzctl openapi | head`, `wuzctl jobs --json | head`: a reader that stops early is not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(exitCodes.ok);
+  throw error;
+});
 
 const program = new Command('wuzctl')
   .description('WUZAPI Manager ops runtime: run the daemon, control it, and verify it')
@@ -46,6 +53,7 @@ for (const command of [
   tokensCommand(),
   seedCommand(),
   jobsCommand(),
+  openapiCommand(),
   fakeWuzapiCommand(),
   verifyCommand(),
 ]) {

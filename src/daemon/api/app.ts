@@ -17,6 +17,7 @@ import { installHttpMetrics } from '../telemetry/httpMetrics.ts';
 import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
 import { type WebIndex, webAppHandler } from '../web/webApp.ts';
+import { routesOn } from './contract/route.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
@@ -26,12 +27,14 @@ import { tenantRateLimiter } from './middleware/tenantRateLimiter.ts';
 import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
+import { apiDocsRoutes } from './routes/apiDocs.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { meRoutes } from './routes/me.ts';
 import { campaignRoutes } from './routes/queues/campaigns.ts';
 import { importRoutes } from './routes/queues/imports.ts';
 import { jobRoutes } from './routes/queues/jobs.ts';
 import { reportRoutes } from './routes/queues/reports.ts';
+import { serviceApi } from './routes/service.ts';
 import { agentRoutes } from './routes/session/agents.ts';
 import { roleRoutes } from './routes/session/roles.ts';
 import { teamRoutes } from './routes/session/teams.ts';
@@ -107,11 +110,12 @@ export function createApp({
   });
 
   // 2. Probes: no auth, no body.
-  app.get('/healthz', (_req, res) => {
+  const on = routesOn(app, '');
+  on(serviceApi.health, (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  on(serviceApi.ready, async (_req, res) => {
     const [redisError, databaseError] = await Promise.all([redisHealthy(redis), databaseHealthy(pool)]);
     const checks = {
       redis: redisError ? `error: ${redisError}` : 'ok',
@@ -124,10 +128,13 @@ export function createApp({
 
   // 2b. Prometheus (access: METRICS_TOKEN, else loopback clients only).
   if (metrics?.endpoint)
-    app.get(
-      '/metrics',
+    on(
+      serviceApi.metrics,
       metricsEndpoint(metrics.endpoint.token, metrics.endpoint.scrape, security.trustProxy),
     );
+
+  // 2c. The API's description (OpenAPI 3.1) and its reference page: public, before auth.
+  app.use('/api', apiDocsRoutes());
 
   // 3. The API: auth → rate limit → body → (admin) → routes. Auth first: an anonymous
   //    caller costs one indexed lookup (and counts against its address), never the parsing

@@ -36,6 +36,7 @@ export const email = z
   .string()
   .trim()
   .max(254, 'must be at most 254 characters')
+  .meta({ examples: ['ana@example.com'] })
   .pipe(z.email('must be an email address'));
 export const uuid = z
   .string()
@@ -66,3 +67,7 @@ export function pageOf(query: { page: number; per_page: number }) {
 export function listBody<T>(rows: T[], total: number, query: { page: number; per_page: number }) {
   return { data: rows, page: query.page, per_page: query.per_page, total };
 }
+
+/** The `{id}` of a route's path, for its declaration (handlers read it with parseId). */
+export const idParam = (what: string) =>
+  z.object({ id: z.string().meta({ description: `the ${what}'s id (a UUID; anything else is a 404)` }) });

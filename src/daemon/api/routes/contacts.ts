@@ -2,8 +2,10 @@ import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import { contactsTable, insertContacts, insertOwned, listOwned } from '../../db/repositories/owned.ts';
+import { Contact, ContactBatchResult, listOf } from '../contract/resources.ts';
+import { defineRoute, routesOn } from '../contract/route.ts';
 import { ownerOf } from '../middleware/auth.ts';
-import { listBody, pageOf, pageQuery, parseInput, search } from '../validate.ts';
+import { idParam, listBody, pageOf, pageQuery, parseInput, search } from '../validate.ts';
 import { deleteOwnedById, getOwnedById } from './session/ownedCrud.ts';
 
 export const MAX_BATCH = 1000;
@@ -12,6 +14,10 @@ export const MAX_BATCH = 1000;
 // forgiven ("+55 11 91234-5678"), since people paste numbers as they see them.
 const phone = z
   .string()
+  .meta({
+    description: 'E.164; spaces, dashes, dots and parentheses are removed',
+    examples: ['+5511912345678'],
+  })
   .transform((value) => value.replace(/[\s().-]/g, ''))
   .pipe(z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +5511912345678'));
 
@@ -37,13 +43,59 @@ const contactBatch = z
   .min(1, 'must hold at least one contact')
   .max(MAX_BATCH, `must hold at most ${MAX_BATCH} contacts`);
 
-const contactsQuery = z.object({ ...pageQuery, q: search });
+const tag = 'Contacts';
+const base = { tag, auth: 'user' } as const;
+
+export const contactsApi = {
+  list: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/contacts',
+    summary: 'List your contacts (newest first); `q` matches the name or the phone',
+    query: z.object({ ...pageQuery, q: search }),
+    responses: { 200: { description: 'a page of contacts', schema: listOf(Contact) } },
+  }),
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/contacts/{id}',
+    summary: 'One contact',
+    params: idParam('contact'),
+    responses: { 200: { description: 'the contact', schema: Contact } },
+  }),
+  create: defineRoute({
+    ...base,
+    method: 'post',
+    path: '/api/contacts',
+    summary: 'Create one contact, or up to 1000 at once',
+    description:
+      'One object creates that contact (409 if its phone exists); an array creates each one and ' +
+      'lists the duplicates it skipped. Phones are E.164; spaces, dashes, dots and parentheses are removed.',
+    body: z.union([contactBody, contactBatch]),
+    responses: {
+      201: {
+        description: 'the contact, or the batch result',
+        schema: z.union([Contact, ContactBatchResult]),
+      },
+    },
+    errors: ['conflict'],
+  }),
+  remove: defineRoute({
+    ...base,
+    method: 'delete',
+    path: '/api/contacts/{id}',
+    summary: 'Delete a contact',
+    params: idParam('contact'),
+    responses: { 204: { description: 'deleted' } },
+  }),
+};
 
 export function contactRoutes(pool: pg.Pool): Router {
   const router = Router();
+  const on = routesOn(router, '/api/contacts');
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(contactsQuery, req.query, 'query');
+  on(contactsApi.list, async (req, res) => {
+    const query = parseInput(contactsApi.list.query, req.query, 'query');
     const conditions = query.q
       ? [{ sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(phone, $?) > 0)', value: query.q }]
       : [];
@@ -51,10 +103,10 @@ export function contactRoutes(pool: pg.Pool): Router {
     res.json(listBody(rows, total, query));
   });
 
-  router.get('/:id', getOwnedById(pool, contactsTable, 'contact'));
+  on(contactsApi.get, getOwnedById(pool, contactsTable, 'contact'));
 
   // One object → that contact (409 if its phone exists); an array → created and skipped.
-  router.post('/', async (req, res) => {
+  on(contactsApi.create, async (req, res) => {
     const owner = ownerOf(req);
     // Parsed by shape, so a bad item's error names its index (body.3.phone), not "invalid union".
     if (Array.isArray(req.body)) {
@@ -66,7 +118,7 @@ export function contactRoutes(pool: pg.Pool): Router {
     }
   });
 
-  router.delete('/:id', deleteOwnedById(pool, contactsTable, 'contact'));
+  on(contactsApi.remove, deleteOwnedById(pool, contactsTable, 'contact'));
 
   return router;
 }

@@ -11,6 +11,8 @@ import {
   saveStripeSettings,
 } from '../../../db/repositories/stripeSettings.ts';
 import type { SecretBox } from '../../../security/secretBox.ts';
+import { StripeAnalytics, StripeSettings } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { unprocessable } from '../../errors.ts';
 import { principalOf } from '../../middleware/auth.ts';
 import { currency, parseInput } from '../../validate.ts';
@@ -27,19 +29,48 @@ const settingsBody = z.strictObject({
 
 const modeOf = (key: string) => (key.includes('_live_') ? 'live' : 'test');
 
+const base = { tag: 'Admin', auth: 'admin' } as const;
+
+export const stripeApi = {
+  settings: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/admin/stripe/settings',
+    summary: "The tenant's Stripe settings (cached); secrets as their last 4 characters",
+    responses: { 200: { description: 'the settings, or `configured: false`', schema: StripeSettings } },
+  }),
+  save: defineRoute({
+    ...base,
+    method: 'put',
+    path: '/api/admin/stripe/settings',
+    summary: 'Save the Stripe settings; a secret left out keeps its stored value',
+    body: settingsBody,
+    responses: { 200: { description: 'the saved settings', schema: StripeSettings } },
+    errors: ['unprocessable'],
+  }),
+  analytics: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/admin/stripe/analytics',
+    summary: 'MRR, ARR, subscriptions by status, churn and revenue by plan (cached)',
+    responses: { 200: { description: 'the figures', schema: StripeAnalytics } },
+  }),
+};
+
 export function stripeRoutes(pool: pg.Pool, layer: CacheLayer, box: SecretBox): Router {
   const router = Router();
+  const on = routesOn(router, '/api/admin/stripe');
 
-  router.get(
-    '/settings',
+  on(
+    stripeApi.settings,
     cachedJson(layer, '/api/admin/stripe/settings', async (req) =>
       readStripeView(pool, principalOf(req).tenantId),
     ),
   );
 
-  router.put('/settings', async (req, res) => {
+  on(stripeApi.save, async (req, res) => {
     const { tenantId } = principalOf(req);
-    const body = parseInput(settingsBody, req.body, 'body');
+    const body = parseInput(stripeApi.save.body, req.body, 'body');
     const saved = await withTransaction(pool, async (db) => {
       const stored = await readStripeSettings(db, box, tenantId, { forUpdate: true });
       const secretKey = body.secret_key ?? stored?.secret_key;
@@ -62,8 +93,8 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer, box: SecretBox): 
     res.json(saved);
   });
 
-  router.get(
-    '/analytics',
+  on(
+    stripeApi.analytics,
     cachedJson(layer, '/api/admin/stripe/analytics', (req) =>
       stripeAnalytics(pool, principalOf(req).tenantId),
     ),

@@ -11,9 +11,21 @@ import {
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
 import type { SecretBox } from '../../../security/secretBox.ts';
+import { Campaign, listOf, Recipient } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import { listBody, name, pageOf, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
+import {
+  idParam,
+  listBody,
+  name,
+  pageOf,
+  pageQuery,
+  parseId,
+  parseInput,
+  search,
+  uuid,
+} from '../../validate.ts';
 
 export const MAX_RECIPIENTS = 100_000;
 const MAX_DELAY_MS = 600_000;
@@ -48,11 +60,67 @@ const createBody = z
     path: ['schedule_at'],
   });
 
-const listQuery = z.object({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() });
-const recipientsQuery = z.object({
-  ...pageQuery,
-  status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
-});
+const base = { tag: 'Campaigns', auth: 'user' } as const;
+const params = idParam('campaign');
+/** A move of the lifecycle (queues/campaignLifecycle.ts); a campaign in another state gets 409. */
+const move = (action: CampaignAction, status: 200 | 202, summary: string) =>
+  defineRoute({
+    ...base,
+    method: 'post',
+    path: `/api/campaigns/{id}/${action}`,
+    summary,
+    description: `Allowed from: ${CAMPAIGN_ACTIONS[action].from.join(', ')}.`,
+    params,
+    responses: { [status]: { description: 'the campaign', schema: Campaign } },
+    errors: status === 202 ? ['conflict', 'queue_unavailable'] : ['conflict'],
+  });
+
+export const campaignsApi = {
+  list: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/campaigns',
+    summary: 'List your campaigns (newest first)',
+    query: z.object({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() }),
+    responses: { 200: { description: 'a page of campaigns', schema: listOf(Campaign) } },
+  }),
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/campaigns/{id}',
+    summary: 'One campaign with its counts',
+    params,
+    responses: { 200: { description: 'the campaign', schema: Campaign } },
+  }),
+  recipients: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/campaigns/{id}/recipients',
+    summary: "A campaign's recipients and what became of each",
+    params,
+    query: z.object({
+      ...pageQuery,
+      status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
+    }),
+    responses: { 200: { description: 'a page of recipients', schema: listOf(Recipient) } },
+  }),
+  create: defineRoute({
+    ...base,
+    method: 'post',
+    path: '/api/campaigns',
+    summary: 'Create a campaign: a draft (201), or scheduled and enqueued (202)',
+    body: createBody,
+    responses: {
+      201: { description: 'the draft', schema: Campaign },
+      202: { description: 'the campaign, with the job that sends it', schema: Campaign },
+    },
+    errors: ['queue_unavailable'],
+  }),
+  start: move('start', 202, 'Start a draft'),
+  resume: move('resume', 202, 'Resume a paused campaign'),
+  pause: move('pause', 200, 'Pause a campaign before its next send'),
+  cancel: move('cancel', 200, 'Cancel a campaign: its pending recipients are cancelled'),
+};
 
 /**
  * Campaigns: creating or starting one only records it and enqueues its job (202 with the
@@ -61,20 +129,21 @@ const recipientsQuery = z.object({
  */
 export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): Router {
   const router = Router();
+  const on = routesOn(router, '/api/campaigns');
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(listQuery, req.query, 'query');
+  on(campaignsApi.list, async (req, res) => {
+    const query = parseInput(campaignsApi.list.query, req.query, 'query');
     const { rows, total } = await campaigns.listCampaigns(pool, ownerOf(req), query.status, pageOf(query));
     res.json(listBody(rows, total, query));
   });
 
-  router.get('/:id', async (req, res) => {
+  on(campaignsApi.get, async (req, res) => {
     res.json(await mustFind(req));
   });
 
-  router.get('/:id/recipients', async (req, res) => {
+  on(campaignsApi.recipients, async (req, res) => {
     const campaign = await mustFind(req);
-    const query = parseInput(recipientsQuery, req.query, 'query');
+    const query = parseInput(campaignsApi.recipients.query, req.query, 'query');
     const { rows, total } = await campaigns.listRecipients(
       pool,
       ownerOf(req),
@@ -85,8 +154,8 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
     res.json(listBody(rows, total, query));
   });
 
-  router.post('/', async (req, res) => {
-    const body = parseInput(createBody, req.body, 'body');
+  on(campaignsApi.create, async (req, res) => {
+    const body = parseInput(campaignsApi.create.body, req.body, 'body');
     const owner = ownerOf(req);
     const scheduledAt = body.schedule_at ? new Date(body.schedule_at) : null;
     const jobId = body.draft ? null : randomUUID();
@@ -125,17 +194,17 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
     );
     res.status(202).json(moved);
   };
-  router.post('/:id/start', startAction('start'));
-  router.post('/:id/resume', startAction('resume'));
+  on(campaignsApi.start, startAction('start'));
+  on(campaignsApi.resume, startAction('resume'));
 
-  router.post('/:id/pause', async (req, res) => {
+  on(campaignsApi.pause, async (req, res) => {
     const current = await mustFind(req);
     const moved = await campaigns.applyAction(pool, ownerOf(req), current.id, 'pause');
     if (!moved) throw wrongState(current.status, 'pause');
     res.json(moved);
   });
 
-  router.post('/:id/cancel', async (req, res) => {
+  on(campaignsApi.cancel, async (req, res) => {
     const owner = ownerOf(req);
     const current = await mustFind(req);
     const moved = await campaigns.applyAction(pool, owner, current.id, 'cancel');

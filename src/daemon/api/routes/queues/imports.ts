@@ -4,15 +4,50 @@ import { z } from 'zod';
 import * as imports from '../../../db/repositories/imports.ts';
 import { enqueueImport } from '../../../queues/importQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
+import { Accepted, Import, ImportSummary, listOf } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import { listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
+import { idParam, listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
-const uploadQuery = z.object({
-  filename: z.string().trim().max(200, 'must be at most 200 characters').default(''),
-});
-const listQuery = z.object({ ...pageQuery });
+// Mounted before the JSON parser: the CSV is the raw body.
+const base = { tag: 'Imports', auth: 'user', beforeJsonParser: true } as const;
+
+export const importsApi = {
+  list: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/imports',
+    summary: 'List your contact imports (newest first)',
+    query: z.object({ ...pageQuery }),
+    responses: { 200: { description: 'a page of imports', schema: listOf(ImportSummary) } },
+  }),
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/imports/{id}',
+    summary: 'One import, with its first rejected rows and the counts by reason',
+    params: idParam('import'),
+    responses: { 200: { description: 'the import', schema: Import } },
+  }),
+  create: defineRoute({
+    ...base,
+    method: 'post',
+    path: '/api/imports',
+    summary: 'Upload a CSV of contacts; the import job validates and upserts its rows',
+    query: z.object({
+      filename: z.string().trim().max(200, 'must be at most 200 characters').default(''),
+    }),
+    rawBody: {
+      contentTypes: CSV_TYPES,
+      schema: z.string().meta({ contentMediaType: 'text/csv' }),
+      description: `a header naming a phone column (phone, telefone, celular or whatsapp), then at most ${imports.MAX_IMPORT_ROWS.toLocaleString('en')} rows`,
+    },
+    responses: { 202: { description: 'stored and enqueued: poll the job', schema: Accepted } },
+    errors: ['payload_too_large', 'unsupported_media_type', 'queue_unavailable'],
+  }),
+};
 
 /**
  * Contact imports. The CSV is the raw request body (not JSON, so this router is mounted
@@ -21,24 +56,25 @@ const listQuery = z.object({ ...pageQuery });
  */
 export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number): Router {
   const router = Router();
+  const on = routesOn(router, '/api/imports');
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(listQuery, req.query, 'query');
+  on(importsApi.list, async (req, res) => {
+    const query = parseInput(importsApi.list.query, req.query, 'query');
     const { rows, total } = await imports.listImports(pool, ownerOf(req), pageOf(query));
     res.json(listBody(rows, total, query));
   });
 
-  router.get('/:id', async (req, res) => {
+  on(importsApi.get, async (req, res) => {
     const found = await imports.findImport(pool, ownerOf(req), parseId(req.params.id, 'import'));
     if (!found) throw notFoundError('import');
     res.json(found);
   });
 
-  router.post('/', async (req, res) => {
+  on(importsApi.create, async (req, res) => {
     if (!req.is(CSV_TYPES)) {
       throw new HttpError('unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
     }
-    const query = parseInput(uploadQuery, req.query, 'query');
+    const query = parseInput(importsApi.create.query, req.query, 'query');
     const source = await readLimited(req, limitBytes);
     if (source.trim() === '') throw new HttpError('invalid_request', 'the CSV is empty');
     if (source.includes('\u0000')) throw new HttpError('invalid_request', 'the CSV holds NUL characters');

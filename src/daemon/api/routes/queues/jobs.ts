@@ -2,14 +2,28 @@ import { Router } from 'express';
 import type pg from 'pg';
 import type { Queues } from '../../../queues/index.ts';
 import { jobStatus } from '../../../queues/jobStatus.ts';
+import { JobStatus } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { notFoundError } from '../../errors.ts';
 import { principalOf } from '../../middleware/auth.ts';
-import { parseId } from '../../validate.ts';
+import { idParam, parseId } from '../../validate.ts';
+
+export const jobsApi = {
+  status: defineRoute({
+    method: 'get',
+    path: '/api/jobs/{id}/status',
+    tag: 'Jobs',
+    auth: 'user',
+    summary: "A job's state, progress and result (yours; an admin's: the tenant's)",
+    params: idParam('job'),
+    responses: { 200: { description: 'the job', schema: JobStatus } },
+  }),
+};
 
 /** `GET /api/jobs/:id/status`: the caller's own jobs (an admin: the tenant's); others are 404. */
 export function jobRoutes(pool: pg.Pool, queues: Queues): Router {
   const router = Router();
-  router.get('/:id/status', async (req, res) => {
+  routesOn(router, '/api/jobs')(jobsApi.status, async (req, res) => {
     const principal = principalOf(req);
     const status = await jobStatus(
       pool,

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import * as reports from '../../../db/repositories/reports.ts';
 import type { Queues } from '../../../queues/index.ts';
 import { enqueueReport } from '../../../queues/reportQueue.ts';
+import { Accepted, listOf, Report, ReportSummary } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf, principalOf } from '../../middleware/auth.ts';
-import { listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
+import { idParam, listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
 
 const DAY_MS = 86_400_000;
 const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
@@ -29,8 +31,45 @@ const createBody = z
     path: ['to'],
   });
 
-const listQuery = z.object({ ...pageQuery });
-const getQuery = z.object({ format: z.enum(['json', 'csv']).optional() });
+const base = { tag: 'Reports', auth: 'user' } as const;
+
+export const reportsApi = {
+  list: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/reports',
+    summary: 'List your reports (newest first)',
+    query: z.object({ ...pageQuery }),
+    responses: { 200: { description: 'a page of reports', schema: listOf(ReportSummary) } },
+  }),
+  create: defineRoute({
+    ...base,
+    method: 'post',
+    path: '/api/reports',
+    summary: 'Compute a report over a period (default: the last 30 days)',
+    description:
+      "A user's reports cover their own rows; tenant-wide and subscription reports are for admins (403).",
+    body: createBody,
+    responses: { 202: { description: 'enqueued: poll the job', schema: Accepted } },
+    errors: ['forbidden', 'queue_unavailable'],
+  }),
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/reports/{id}',
+    summary: 'One report with its rows, or its CSV (`?format=csv` or `Accept: text/csv`) once completed',
+    params: idParam('report'),
+    query: z.object({ format: z.enum(['json', 'csv']).optional() }),
+    responses: {
+      200: {
+        description: 'the report; or its CSV, as an attachment, once it is completed',
+        schema: Report,
+        alternative: { contentType: 'text/csv', schema: z.string() },
+      },
+    },
+    errors: ['conflict'],
+  }),
+};
 
 /**
  * Reports: `POST` enqueues the computation (202 with the job id); `GET /:id` returns the
@@ -40,15 +79,16 @@ const getQuery = z.object({ format: z.enum(['json', 'csv']).optional() });
  */
 export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
   const router = Router();
+  const on = routesOn(router, '/api/reports');
 
-  router.get('/', async (req, res) => {
-    const query = parseInput(listQuery, req.query, 'query');
+  on(reportsApi.list, async (req, res) => {
+    const query = parseInput(reportsApi.list.query, req.query, 'query');
     const { rows, total } = await reports.listReports(pool, ownerOf(req), pageOf(query));
     res.json(listBody(rows, total, query));
   });
 
-  router.post('/', async (req, res) => {
-    const body = parseInput(createBody, req.body, 'body');
+  on(reportsApi.create, async (req, res) => {
+    const body = parseInput(reportsApi.create.body, req.body, 'body');
     const principal = principalOf(req);
     const admin = principal.role === 'admin';
     const scope = body.scope ?? (admin ? 'tenant' : 'owner');
@@ -66,8 +106,8 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
     res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
   });
 
-  router.get('/:id', async (req, res) => {
-    const query = parseInput(getQuery, req.query, 'query');
+  on(reportsApi.get, async (req, res) => {
+    const query = parseInput(reportsApi.get.query, req.query, 'query');
     const wantsCsv =
       query.format === 'csv' ||
       (!query.format && req.accepts(['application/json', 'text/csv']) === 'text/csv');

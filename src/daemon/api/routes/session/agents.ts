@@ -15,10 +15,13 @@ import {
   updateOwned,
 } from '../../../db/repositories/owned.ts';
 import { findLiveSubscription } from '../../../db/repositories/subscriptions.ts';
+import { Agent, listOf } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { notFoundError, unprocessable } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import {
   email,
+  idParam,
   listBody,
   name,
   pageOf,
@@ -40,13 +43,59 @@ const agentBody = z.strictObject({
   role_id: uuid.nullable().optional(),
 });
 
-const agentsQuery = z.object({
-  ...pageQuery,
-  q: search,
-  status: status.optional(),
-  team_id: uuid.optional(),
-  role_id: uuid.optional(),
-});
+const base = { tag: 'Agents', auth: 'user' } as const;
+
+export const agentsApi = {
+  list: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/session/agents',
+    summary: 'List your agents (cached); `q` matches the name or the email',
+    query: z.object({
+      ...pageQuery,
+      q: search,
+      status: status.optional(),
+      team_id: uuid.optional(),
+      role_id: uuid.optional(),
+    }),
+    responses: { 200: { description: 'a page of agents', schema: listOf(Agent) } },
+  }),
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    path: '/api/session/agents/{id}',
+    summary: 'One agent',
+    params: idParam('agent'),
+    responses: { 200: { description: 'the agent', schema: Agent } },
+  }),
+  create: defineRoute({
+    ...base,
+    method: 'post',
+    path: '/api/session/agents',
+    summary: "Create an agent, within your plan's max_agents",
+    body: agentBody,
+    responses: { 201: { description: 'the agent', schema: Agent } },
+    errors: ['conflict', 'unprocessable'],
+  }),
+  update: defineRoute({
+    ...base,
+    method: 'patch',
+    path: '/api/session/agents/{id}',
+    summary: 'Change some fields of an agent',
+    params: idParam('agent'),
+    body: agentBody.partial(),
+    responses: { 200: { description: 'the agent', schema: Agent } },
+    errors: ['conflict', 'unprocessable'],
+  }),
+  remove: defineRoute({
+    ...base,
+    method: 'delete',
+    path: '/api/session/agents/{id}',
+    summary: 'Delete an agent',
+    params: idParam('agent'),
+    responses: { 204: { description: 'deleted' } },
+  }),
+};
 
 /** team_id / role_id in a body must be the caller's own: anything else is a 422. */
 async function checkReferences(
@@ -64,11 +113,12 @@ async function checkReferences(
 
 export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
+  const on = routesOn(router, '/api/session/agents');
 
-  router.get(
-    '/',
+  on(
+    agentsApi.list,
     cachedJson(layer, '/api/session/agents', async (req) => {
-      const query = parseInput(agentsQuery, req.query, 'query');
+      const query = parseInput(agentsApi.list.query, req.query, 'query');
       const conditions = [];
       if (query.q) {
         conditions.push({
@@ -84,11 +134,11 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     }),
   );
 
-  router.get('/:id', getOwnedById(pool, agentsTable, 'agent'));
+  on(agentsApi.get, getOwnedById(pool, agentsTable, 'agent'));
 
-  router.post('/', async (req, res) => {
+  on(agentsApi.create, async (req, res) => {
     const owner = ownerOf(req);
-    const body = parseInput(agentBody, req.body, 'body');
+    const body = parseInput(agentsApi.create.body, req.body, 'body');
     const agent = await withTransaction(pool, async (db) => {
       // One agent creation per owner at a time, so two requests cannot both pass the limit.
       await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -109,10 +159,10 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     res.status(201).json(agent);
   });
 
-  router.patch('/:id', async (req, res) => {
+  on(agentsApi.update, async (req, res) => {
     const owner = ownerOf(req);
     const id = parseId(req.params.id, 'agent');
-    const body = parseInput(agentBody.partial(), req.body, 'body');
+    const body = parseInput(agentsApi.update.body, req.body, 'body');
     await checkReferences(pool, owner, body);
     const agent = await updateOwned(pool, agentsTable, owner, id, body);
     if (!agent) throw notFoundError('agent');
@@ -120,8 +170,8 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     res.json(agent);
   });
 
-  router.delete(
-    '/:id',
+  on(
+    agentsApi.remove,
     deleteOwnedById(pool, agentsTable, 'agent', (req) =>
       invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents, tags.agentCount),
     ),

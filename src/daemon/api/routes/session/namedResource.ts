@@ -9,9 +9,11 @@ import {
 } from '../../../cache/cachedRoute.ts';
 import type { Scope } from '../../../cache/tags.ts';
 import { insertOwned, listOwned, type OwnedTable, updateOwned } from '../../../db/repositories/owned.ts';
+import { listOf } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import { listBody, pageOf, pageQuery, parseId, parseInput, search } from '../../validate.ts';
+import { idParam, listBody, pageOf, pageQuery, parseId, parseInput, search } from '../../validate.ts';
 import { deleteUnlessUsed, getOwnedById } from './ownedCrud.ts';
 
 /** What makes teams and roles differ: everything else about their routes is shared. */
@@ -23,44 +25,100 @@ export interface NamedResource {
   /** The agents column that points at it: a delete is refused while any agent does. */
   usedBy: 'team_id' | 'role_id';
   body: z.ZodObject;
+  /** What the API answers for one. */
+  schema: z.ZodType;
+  /** The document's tag. */
+  tagName: string;
 }
 
-const listQuery = z.object({ ...pageQuery, q: search });
+/** The declarations of a named resource's five routes. */
+export function namedResourceApi({ what, route, body, schema, tagName }: NamedResource) {
+  const base = { tag: tagName, auth: 'user' } as const;
+  const one = `${route}/{id}`;
+  return {
+    list: defineRoute({
+      ...base,
+      method: 'get',
+      path: route,
+      summary: `List your ${what}s (cached); \`q\` matches the name`,
+      query: z.object({ ...pageQuery, q: search }),
+      responses: { 200: { description: `a page of ${what}s`, schema: listOf(schema) } },
+    }),
+    get: defineRoute({
+      ...base,
+      method: 'get',
+      path: one,
+      summary: `One ${what}`,
+      params: idParam(what),
+      responses: { 200: { description: `the ${what}`, schema } },
+    }),
+    create: defineRoute({
+      ...base,
+      method: 'post',
+      path: route,
+      summary: `Create a ${what}`,
+      body,
+      responses: { 201: { description: `the ${what}`, schema } },
+      errors: ['conflict'],
+    }),
+    update: defineRoute({
+      ...base,
+      method: 'patch',
+      path: one,
+      summary: `Change some fields of a ${what}`,
+      params: idParam(what),
+      body: body.partial(),
+      responses: { 200: { description: `the ${what}`, schema } },
+      errors: ['conflict'],
+    }),
+    remove: defineRoute({
+      ...base,
+      method: 'delete',
+      path: one,
+      summary: `Delete a ${what} no agent uses (409 names how many do)`,
+      params: idParam(what),
+      responses: { 204: { description: 'deleted' } },
+      errors: ['conflict'],
+    }),
+  };
+}
 
 /** List (cached, `?q=` on the name), get, create, patch, and delete-unless-used. */
 export function namedResourceRoutes(pool: pg.Pool, layer: CacheLayer, resource: NamedResource): Router {
   const { what, table, tag } = resource;
+  const api = namedResourceApi(resource);
   const router = Router();
+  const on = routesOn(router, resource.route);
 
-  router.get(
-    '/',
+  on(
+    api.list,
     cachedJson(layer, resource.route, async (req) => {
-      const query = parseInput(listQuery, req.query, 'query');
+      const query = parseInput(api.list.query, req.query, 'query');
       const conditions = query.q ? [{ sql: 'strpos(lower(name), lower($?)) > 0', value: query.q }] : [];
       const { rows, total } = await listOwned(pool, table, ownerOf(req), conditions, pageOf(query));
       return listBody(rows, total, query);
     }),
   );
 
-  router.get('/:id', getOwnedById(pool, table, what));
+  on(api.get, getOwnedById(pool, table, what));
 
-  router.post('/', async (req, res) => {
-    const body = parseInput(resource.body, req.body, 'body') as Record<string, unknown>;
+  on(api.create, async (req, res) => {
+    const body = parseInput(api.create.body, req.body, 'body') as Record<string, unknown>;
     const row = await insertOwned(pool, table, ownerOf(req), body);
     await invalidateAndRefresh(layer, req, resource.route, tag);
     res.status(201).json(row);
   });
 
-  router.patch('/:id', async (req, res) => {
+  on(api.update, async (req, res) => {
     const id = parseId(req.params.id, what);
-    const body = parseInput(resource.body.partial(), req.body, 'body') as Record<string, unknown>;
+    const body = parseInput(api.update.body, req.body, 'body') as Record<string, unknown>;
     const row = await updateOwned(pool, table, ownerOf(req), id, body);
     if (!row) throw notFoundError(what);
     await invalidateAndRefresh(layer, req, resource.route, tag);
     res.json(row);
   });
 
-  router.delete('/:id', async (req, res) => {
+  on(api.remove, async (req, res) => {
     await deleteUnlessUsed(pool, table, ownerOf(req), parseId(req.params.id, what), resource.usedBy, what);
     await invalidateAndRefresh(layer, req, resource.route, tag);
     res.status(204).end();

@@ -12,20 +12,50 @@ import {
   createSubscription,
   findLiveSubscription,
 } from '../../../db/repositories/subscriptions.ts';
+import { Subscription } from '../../contract/resources.ts';
+import { defineRoute, routesOn } from '../../contract/route.ts';
 import { conflictError, notFoundError, unprocessable } from '../../errors.ts';
 import { principalOf } from '../../middleware/auth.ts';
 import { isUuid, parseInput } from '../../validate.ts';
 
-const changeBody = z.strictObject({ plan_id: z.string().trim().min(1).max(64) });
+const base = { tag: 'Subscription', auth: 'user', path: '/api/user/subscription' } as const;
+
+export const subscriptionApi = {
+  get: defineRoute({
+    ...base,
+    method: 'get',
+    summary: 'Your live subscription (cached), or `null` when you have none',
+    responses: { 200: { description: 'the subscription, or null', schema: Subscription.nullable() } },
+  }),
+  change: defineRoute({
+    ...base,
+    method: 'post',
+    summary: 'Subscribe to a plan, or change plan',
+    body: z.strictObject({ plan_id: z.string().trim().min(1).max(64) }),
+    responses: {
+      200: { description: 'the plan was changed', schema: Subscription },
+      201: { description: 'subscribed', schema: Subscription },
+    },
+    errors: ['conflict', 'unprocessable'],
+  }),
+  cancel: defineRoute({
+    ...base,
+    method: 'delete',
+    summary: 'Cancel at the end of the current period',
+    responses: { 200: { description: 'the subscription, set to cancel', schema: Subscription } },
+    errors: ['not_found', 'conflict'],
+  }),
+};
 
 export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
+  const on = routesOn(router, '/api/user/subscription');
 
   // No subscription is an answer, not an error: 200 with `null`. It is cached like any
   // other answer; POST and DELETE below bump tags.subscription before they reply, so a
   // subscribe right after a cached `null` is seen by the very next read.
-  router.get(
-    '/',
+  on(
+    subscriptionApi.get,
     cachedJson(layer, '/api/user/subscription', async (req) => {
       const { tenantId, userId } = principalOf(req);
       return (await findLiveSubscription(pool, tenantId, userId)) ?? null;
@@ -33,9 +63,9 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   );
 
   // Subscribe, or change plan. The live row is locked so two changes cannot interleave.
-  router.post('/', async (req, res) => {
+  on(subscriptionApi.change, async (req, res) => {
     const { tenantId, userId } = principalOf(req);
-    const { plan_id } = parseInput(changeBody, req.body, 'body');
+    const { plan_id } = parseInput(subscriptionApi.change.body, req.body, 'body');
     const { created, subscription } = await withTransaction(pool, async (db) => {
       const plan = isUuid(plan_id) ? await findPlan(db, tenantId, plan_id.toLowerCase()) : null;
       if (!plan) throw unprocessable('plan_id does not name a plan of this tenant');
@@ -56,7 +86,7 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
     res.status(created ? 201 : 200).json(subscription);
   });
 
-  router.delete('/', async (req, res) => {
+  on(subscriptionApi.cancel, async (req, res) => {
     const { tenantId, userId } = principalOf(req);
     const subscription = await withTransaction(pool, async (db) => {
       const current = await findLiveSubscription(db, tenantId, userId, { forUpdate: true });

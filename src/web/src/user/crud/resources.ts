@@ -15,7 +15,7 @@ export interface Team {
   updated_at: string;
 }
 
-/** The fixed set a role can grant (routes/session/roles.ts PERMISSIONS), with labels. */
+/** The fixed set a role can grant (routes/session/permissions.ts), with labels. */
 export const PERMISSIONS = [
   ['contacts:read', 'Read contacts'],
   ['contacts:write', 'Edit contacts'],
