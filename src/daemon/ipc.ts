@@ -1,7 +1,5 @@
-import type { TrustProxy } from './api/trustProxy.ts';
 import type { CacheStats } from './cache/responseCache.ts';
-import type { CacheTtlName } from './cache/ttlNames.ts';
-import type { QueueConfig, RateLimitConfig } from './config/types.ts';
+import type { ServeConfig } from './config/types.ts';
 import type { RateLimitStats } from './ratelimit/store.ts';
 import type { KeyringText } from './security/keyring.ts';
 import type { MetricsSnapshot } from './telemetry/metrics.ts';
@@ -47,28 +45,30 @@ export type FromChild =
  * its use (other tools of the same user read /proc/<pid>/environ, crash reports copy it),
  * and this holds the database password and the secret keys.
  */
-export interface ChildConfig {
+export interface ChildConfig
+  extends Pick<
+    ServeConfig,
+    | 'dataDir'
+    | 'host'
+    | 'port'
+    | 'shutdownTimeoutMs'
+    | 'bodyLimitBytes'
+    | 'cacheEnabled'
+    | 'cacheTtlSeconds'
+    | 'rateLimit'
+    | 'queue'
+    | 'wuzapi'
+    | 'webDir'
+    | 'trustProxy'
+    | 'hsts'
+  > {
   role: ChildRole;
-  /** Shown on the child's command line only (see children.ts). */
-  dataDir: string;
-  host: string;
-  port: number;
+  /** Resolved: the managed services' addresses when the options named none. */
   redisUrl: string;
   databaseUrl: string;
-  shutdownTimeoutMs: number;
-  bodyLimitBytes: number;
-  cacheEnabled: boolean;
-  cacheTtlSeconds: Record<CacheTtlName, number>;
-  rateLimit: RateLimitConfig;
-  queue: QueueConfig;
-  wuzapi: { url: string; timeoutMs: number };
   metrics: ChildMetricsConfig;
-  /** The built web app the API workers serve (null: API only). */
-  webDir: string | null;
   /** The secret keys (encryption at rest, auth cache seal). */
   keyring: KeyringText;
-  trustProxy: TrustProxy;
-  hsts: boolean;
 }
 
 export interface ChildMetricsConfig {

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { tenantsCommand } from '../../src/cli/commands/tenants.ts';
 import { GATES } from '../../src/cli/verify/registry.ts';
-import { serveOptionRows } from '../../src/daemon/config/options.ts';
+import { CONFIG_SECTIONS, serveOptionRows } from '../../src/daemon/config/options.ts';
 
 describe('docs/CONFIGURATION.md', () => {
   it('documents every serve flag and environment variable', async () => {
@@ -35,6 +35,20 @@ describe('docs/CONFIGURATION.md', () => {
       return { option: option.key, section: row === -1 ? '(no table row)' : sectionOf[row] };
     });
     expect(found).toEqual(serveOptionRows.map((option) => ({ option: option.key, section: option.section })));
+  });
+
+  it('has a heading for every section of the option table, in its order, and no empty one', async () => {
+    const text = await readFile(new URL('../../docs/CONFIGURATION.md', import.meta.url), 'utf8');
+    const headings = [...text.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
+    expect(
+      headings.filter((heading) => (CONFIG_SECTIONS as readonly string[]).includes(heading as string)),
+    ).toEqual([...CONFIG_SECTIONS]);
+    for (const section of CONFIG_SECTIONS) {
+      expect(
+        serveOptionRows.some((option) => option.section === section),
+        section,
+      ).toBe(true);
+    }
   });
 });
 

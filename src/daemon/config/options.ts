@@ -15,6 +15,19 @@ import { QUEUE_NAMES } from '../queues/names.ts';
  * Precedence: flag > environment > default; an empty environment variable counts as unset.
  */
 
+/** The sections of docs/CONFIGURATION.md, in its order: every option belongs to one. */
+export const CONFIG_SECTIONS = [
+  'Server',
+  'Cache',
+  'Rate limits',
+  'Queues',
+  'WuzAPI',
+  'Metrics',
+  'Security',
+  'External services',
+] as const;
+export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
+
 /** One option's validator: the raw string (flag, environment or default) in, its value out. */
 type OptionSchema = z.ZodType<unknown, string>;
 
@@ -27,8 +40,8 @@ interface OptionFields {
   schema: OptionSchema;
   /** The flag's help line (the default is appended). */
   help: string;
-  /** The `#`/`##`/`###` heading of docs/CONFIGURATION.md the option is documented under. */
-  section: string;
+  /** The heading of docs/CONFIGURATION.md the option is documented under. */
+  section: ConfigSection;
   /** Never echoed back in an error message. */
   secret?: true;
 }
@@ -132,7 +145,7 @@ const serveOptions = [
     default: '127.0.0.1',
     schema: nonEmpty(),
     help: 'address the HTTP API binds to',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'port',
@@ -141,7 +154,7 @@ const serveOptions = [
     default: '3000',
     schema: integer(0, 65535),
     help: 'HTTP port (0 picks a free one)',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'dataDir',
@@ -150,7 +163,7 @@ const serveOptions = [
     default: './.wuzctl',
     schema: nonEmpty(),
     help: 'state: embedded Redis and PGlite data, pid file, control socket, logs',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'apiWorkers',
@@ -160,7 +173,7 @@ const serveOptions = [
     defaultText: 'CPU count',
     schema: integer(1, 64),
     help: 'API worker processes (Node cluster)',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'queueWorkers',
@@ -169,7 +182,7 @@ const serveOptions = [
     default: '1',
     schema: integer(0, 64),
     help: 'queue worker processes',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'shutdownTimeout',
@@ -182,7 +195,7 @@ const serveOptions = [
       .transform(Number)
       .pipe(z.number().positive('must be above 0').max(600, 'must be at most 600')),
     help: 'graceful stop deadline before children are killed',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'bodyLimit',
@@ -191,7 +204,7 @@ const serveOptions = [
     default: '1mb',
     schema: size(1024, 100 * 1024 * 1024, '100mb'),
     help: 'largest JSON request body (b, kb or mb); bigger ones get 413',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'cache',
@@ -200,7 +213,7 @@ const serveOptions = [
     default: 'on',
     schema: onOff(),
     help: 'the Redis response cache of the six read endpoints',
-    section: 'Configuration',
+    section: 'Cache',
   },
   {
     key: 'cacheTtl',
@@ -209,7 +222,7 @@ const serveOptions = [
     default: DEFAULT_CACHE_TTL,
     schema: namedNumbers(CACHE_TTL_NAMES, DEFAULT_CACHE_TTL, 1, 86_400, ' seconds'),
     help: `cache TTLs in seconds, e.g. agents=60,analytics=30 (names: ${CACHE_TTL_NAMES.join(', ')})`,
-    section: 'Configuration',
+    section: 'Cache',
   },
   {
     key: 'rateLimit',
@@ -218,7 +231,7 @@ const serveOptions = [
     default: 'on',
     schema: onOff(),
     help: 'per-tenant request limits on /api (by plan, shared through Redis)',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'rateLimitWindow',
@@ -227,7 +240,7 @@ const serveOptions = [
     default: '60',
     schema: integer(1, 86_400),
     help: 'the fixed window the limits count over',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'rateLimitFree',
@@ -236,7 +249,7 @@ const serveOptions = [
     default: '100',
     schema: integer(1, 10_000_000),
     help: 'requests per window for a tenant on the free plan',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'rateLimitPro',
@@ -245,7 +258,7 @@ const serveOptions = [
     default: '500',
     schema: integer(1, 10_000_000),
     help: 'requests per window for a tenant on the pro plan',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'rateLimitEnterprise',
@@ -254,7 +267,7 @@ const serveOptions = [
     default: '2000',
     schema: integer(1, 10_000_000),
     help: 'requests per window for a tenant on the enterprise plan',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'rateLimitUnauthenticated',
@@ -263,7 +276,7 @@ const serveOptions = [
     default: '30',
     schema: integer(1, 10_000_000),
     help: 'failed authentications per window per client address; past it, failures get 429 (a valid token always passes)',
-    section: 'Configuration',
+    section: 'Rate limits',
   },
   {
     key: 'queueConcurrency',
@@ -272,7 +285,7 @@ const serveOptions = [
     default: DEFAULT_QUEUE_CONCURRENCY,
     schema: namedNumbers(QUEUE_NAMES, DEFAULT_QUEUE_CONCURRENCY, 1, 100),
     help: `jobs each queue worker process runs at once, per queue (${QUEUE_NAMES.join(', ')})`,
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'tenantCampaigns',
@@ -281,7 +294,7 @@ const serveOptions = [
     default: '2',
     schema: integer(1, 1000),
     help: 'campaigns of one tenant that send at the same time, across all queue workers',
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'campaignBurst',
@@ -290,7 +303,7 @@ const serveOptions = [
     default: '4',
     schema: integer(1, 64),
     help: 'sends in flight at once for a campaign with no delay between sends',
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'jobLock',
@@ -299,7 +312,7 @@ const serveOptions = [
     default: '30',
     schema: integer(1, 600),
     help: "how long a queue worker holds a job without renewing it; a killed worker's job runs again after about this long",
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'jobRetention',
@@ -308,7 +321,7 @@ const serveOptions = [
     default: DEFAULT_JOB_RETENTION,
     schema: namedNumbers(['completed', 'failed', 'count'], DEFAULT_JOB_RETENTION, 1, 100_000_000),
     help: 'seconds finished jobs stay in Redis, and at most count of each state (status stays readable from the database)',
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'importLimit',
@@ -317,7 +330,7 @@ const serveOptions = [
     default: '20mb',
     schema: size(1024, 200 * 1024 * 1024, '200mb'),
     help: 'largest CSV upload to POST /api/imports; bigger ones get 413',
-    section: 'Configuration',
+    section: 'Queues',
   },
   {
     key: 'wuzapiUrl',
@@ -326,7 +339,7 @@ const serveOptions = [
     default: 'http://127.0.0.1:8080',
     schema: urlWithProtocol(['http:', 'https:'], 'HTTP'),
     help: 'the WuzAPI server campaigns send through',
-    section: 'Configuration',
+    section: 'WuzAPI',
   },
   {
     key: 'wuzapiTimeout',
@@ -335,7 +348,7 @@ const serveOptions = [
     default: '15',
     schema: integer(1, 300),
     help: 'how long one send may take before it is retried (with the same message Id)',
-    section: 'Configuration',
+    section: 'WuzAPI',
   },
   {
     key: 'web',
@@ -345,7 +358,7 @@ const serveOptions = [
     defaultText: '(the built dist/web)',
     schema: nonEmpty(),
     help: 'the web app folder the API port serves, or off for the API only',
-    section: 'Configuration',
+    section: 'Server',
   },
   {
     key: 'metrics',
@@ -354,7 +367,7 @@ const serveOptions = [
     default: 'on',
     schema: onOff(),
     help: 'Prometheus metrics: HTTP request counters and GET /metrics (off only to measure their cost)',
-    section: 'Configuration',
+    section: 'Metrics',
   },
   {
     key: 'metricsPort',
@@ -363,7 +376,7 @@ const serveOptions = [
     defaultText: '(the API port)',
     schema: integer(0, 65535),
     help: 'serve GET /metrics from the supervisor on its own port instead of the API port',
-    section: 'Configuration',
+    section: 'Metrics',
   },
   {
     key: 'metricsHost',
@@ -372,7 +385,7 @@ const serveOptions = [
     default: '127.0.0.1',
     schema: nonEmpty(),
     help: 'address the --metrics-port listener binds to',
-    section: 'Configuration',
+    section: 'Metrics',
   },
   {
     key: 'trustProxy',
@@ -388,7 +401,7 @@ const serveOptions = [
       }
     }),
     help: 'proxies allowed to name the client (X-Forwarded-For) for per-address limits and /metrics: off, a hop count, or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
-    section: 'Configuration',
+    section: 'Security',
   },
   {
     key: 'hsts',
@@ -397,7 +410,7 @@ const serveOptions = [
     default: 'off',
     schema: onOff(),
     help: 'send Strict-Transport-Security (on only when TLS terminates in front of the daemon, for every host name it serves)',
-    section: 'Configuration',
+    section: 'Security',
   },
   // Secrets and connection URLs (which may hold passwords): environment only, never flags
   // (visible in `ps`). The keys are decoded (and checked) by security/keyring.ts, which
@@ -409,7 +422,7 @@ const serveOptions = [
     defaultText: '(generated into <data-dir>/secrets/secret.key)',
     schema: z.string(),
     help: 'the 32-byte key (base64 or hex) that encrypts secrets at rest and signs the auth cache; every node of one database needs the same',
-    section: 'Configuration',
+    section: 'Security',
     secret: true,
   },
   {
@@ -419,7 +432,7 @@ const serveOptions = [
     defaultText: '(none)',
     schema: z.string(),
     help: 'a file holding the secret key instead (one key per line: the first is current, the others are read-only previous keys)',
-    section: 'Configuration',
+    section: 'Security',
   },
   {
     key: 'secretKeyPrevious',
@@ -428,7 +441,7 @@ const serveOptions = [
     defaultText: '(none)',
     schema: z.string(),
     help: 'older secret keys, comma-separated, still accepted for reading while secrets are re-encrypted (key rotation)',
-    section: 'Configuration',
+    section: 'Security',
     secret: true,
   },
   {
@@ -438,7 +451,7 @@ const serveOptions = [
     defaultText: '(none: loopback scrapers only)',
     schema: z.string().min(16, 'must be at least 16 characters'),
     help: 'Bearer token GET /metrics requires; without one only clients on this machine may scrape',
-    section: 'Configuration',
+    section: 'Metrics',
     secret: true,
   },
   {
@@ -448,7 +461,7 @@ const serveOptions = [
     defaultText: '(embedded redis-server)',
     schema: urlWithProtocol(['redis:', 'rediss:'], 'Redis'),
     help: 'external Redis; unset starts a managed redis-server',
-    section: 'Configuration',
+    section: 'External services',
     secret: true,
   },
   {
@@ -458,7 +471,7 @@ const serveOptions = [
     defaultText: '(embedded PGlite)',
     schema: urlWithProtocol(['postgres:', 'postgresql:'], 'PostgreSQL'),
     help: 'external PostgreSQL; unset uses PGlite in the data dir',
-    section: 'Configuration',
+    section: 'External services',
     secret: true,
   },
   {
@@ -468,7 +481,7 @@ const serveOptions = [
     default: 'info',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     help: 'fatal, error, warn, info, debug, trace or silent',
-    section: 'Configuration',
+    section: 'Server',
   },
 ] as const satisfies readonly OptionRow[];
 

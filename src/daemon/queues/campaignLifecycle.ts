@@ -15,6 +15,10 @@ export const CAMPAIGN_STATUSES = [
 ] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+/** What became of one recipient: claimed (sending) before WuzAPI is called, settled after. */
+export const RECIPIENT_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
 interface Move {
   from: readonly CampaignStatus[];
   to: CampaignStatus;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { REPORT_KINDS } from '../../db/repositories/reports.ts';
-import { CAMPAIGN_STATUSES } from '../../queues/campaignLifecycle.ts';
+import { REPORT_KINDS } from '../../db/repositories/reportKinds.ts';
+import { CAMPAIGN_STATUSES, RECIPIENT_STATUSES } from '../../queues/campaignLifecycle.ts';
+import { QUEUE_NAMES } from '../../queues/names.ts';
 import { API_ERRORS, type ApiErrorCode } from '../errorCatalogue.ts';
 import { PERMISSIONS } from '../routes/session/permissions.ts';
 
@@ -186,7 +187,7 @@ export const Recipient = z
     contact_id: id.nullable(),
     phone: z.string(),
     name: z.string(),
-    status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']),
+    status: z.enum(RECIPIENT_STATUSES),
     attempts: count,
     message_id: z.string(),
     sent_at: timestamp.nullable(),
@@ -253,7 +254,7 @@ const iso = timestamp.nullable();
 export const JobStatus = z
   .strictObject({
     id,
-    queue: z.enum(['campaign', 'import', 'report']),
+    queue: z.enum(QUEUE_NAMES),
     state: z.enum(['waiting', 'delayed', 'active', 'completed', 'failed']),
     progress: z.unknown(),
     attempts: count,

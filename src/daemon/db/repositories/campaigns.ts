@@ -7,7 +7,7 @@ import {
 } from '../../queues/campaignLifecycle.ts';
 import { type SecretBox, secretContext } from '../../security/secretBox.ts';
 import { pageWithTotal, type Queryable } from '../queryable.ts';
-import type { Owner } from './owned.ts';
+import { listOwned, newestFirst, type Owner } from './owned.ts';
 
 /**
  * Campaigns and their recipients. Every statement is scoped by tenant (and, for the
@@ -117,22 +117,21 @@ export async function findCampaign(db: Queryable, owner: Owner, id: string): Pro
   return (rows[0] as CampaignRow) ?? null;
 }
 
-export async function listCampaigns(
+const campaignList = newestFirst('campaigns', COLUMNS);
+
+export const listCampaigns = (
   db: Queryable,
   owner: Owner,
   status: CampaignStatus | undefined,
   page: { limit: number; offset: number },
-): Promise<{ rows: CampaignRow[]; total: number }> {
-  const { rows } = await db.query(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total_count FROM campaigns
-      WHERE tenant_id = $1 AND owner_id = $2 AND ($3::text IS NULL OR status = $3)
-      ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
-    [owner.tenantId, owner.userId, status ?? null, page.limit, page.offset],
+) =>
+  listOwned<CampaignRow>(
+    db,
+    campaignList,
+    owner,
+    status ? [{ sql: 'status = $?', value: status }] : [],
+    page,
   );
-  const total = rows[0]?.total_count ?? 0;
-  for (const row of rows) delete row.total_count;
-  return { rows: rows as CampaignRow[], total };
-}
 
 /**
  * Moves a campaign from one of `from` to `to` and points it at `jobId` (when given);

@@ -1,5 +1,5 @@
-import { pageWithTotal, type Queryable } from '../queryable.ts';
-import type { Owner } from './owned.ts';
+import type { Queryable } from '../queryable.ts';
+import { listOwned, newestFirst, type Owner } from './owned.ts';
 
 /** Contact imports: the uploaded CSV and what became of its rows. */
 export const MAX_IMPORT_ROWS = 100_000;
@@ -21,19 +21,6 @@ export async function insertImport(
   return rows[0];
 }
 
-export async function setImportJob(
-  db: Queryable,
-  tenantId: string,
-  id: string,
-  jobId: string,
-): Promise<void> {
-  await db.query('UPDATE imports SET job_id = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, jobId]);
-}
-
-export async function deleteImport(db: Queryable, tenantId: string, id: string): Promise<void> {
-  await db.query('DELETE FROM imports WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-}
-
 export async function findImport(db: Queryable, owner: Owner, id: string) {
   const { rows } = await db.query(
     `SELECT ${COLUMNS} FROM imports WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
@@ -42,15 +29,14 @@ export async function findImport(db: Queryable, owner: Owner, id: string) {
   return rows[0] ?? null;
 }
 
-export async function listImports(db: Queryable, owner: Owner, page: { limit: number; offset: number }) {
-  const { rows } = await db.query(
-    `SELECT id, filename, bytes, status, total_rows, accepted, rejected, job_id, error, created_at, finished_at,
-            count(*) OVER ()::int AS total_count
-       FROM imports WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
-    [owner.tenantId, owner.userId, page.limit, page.offset],
-  );
-  return pageWithTotal(rows);
-}
+/** The list's shape: without the rejected rows, which only GET /api/imports/{id} returns. */
+const importList = newestFirst(
+  'imports',
+  'id, filename, bytes, status, total_rows, accepted, rejected, job_id, error, created_at, finished_at',
+);
+
+export const listImports = (db: Queryable, owner: Owner, page: { limit: number; offset: number }) =>
+  listOwned(db, importList, owner, [], page);
 
 export async function loadImportSource(
   db: Queryable,

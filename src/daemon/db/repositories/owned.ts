@@ -1,8 +1,9 @@
 import type { Queryable } from '../queryable.ts';
 
 /**
- * The caller's own rows of one table (teams, roles, agents, contacts): every statement
- * here is scoped by tenant_id AND owner_id, so a route cannot forget either.
+ * The caller's own rows of one table (teams, roles, agents, contacts; imports, reports and
+ * campaigns for their lists): every statement here is scoped by tenant_id AND owner_id, so a route
+ * cannot forget either.
  */
 export interface Owner {
   tenantId: string;
@@ -10,7 +11,7 @@ export interface Owner {
 }
 
 export interface OwnedTable {
-  table: 'teams' | 'roles' | 'agents' | 'contacts';
+  table: 'teams' | 'roles' | 'agents' | 'contacts' | 'imports' | 'reports' | 'campaigns';
   /** The SELECT list of the API's shape of a row. */
   columns: string;
   /** Columns a PATCH may set; the route's schema decides which keys reach here. */
@@ -19,6 +20,15 @@ export interface OwnedTable {
   touch: boolean;
   orderBy: string;
 }
+
+/** A table read only as a list, newest first (imports, reports, campaigns): nothing to PATCH. */
+export const newestFirst = (table: OwnedTable['table'], columns: string): OwnedTable => ({
+  table,
+  columns,
+  updatable: [],
+  touch: false,
+  orderBy: 'created_at DESC, id DESC',
+});
 
 /** One extra WHERE condition with its value; `$?` is replaced by its parameter number. */
 export interface Condition {

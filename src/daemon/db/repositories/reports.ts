@@ -1,12 +1,13 @@
-import { pageWithTotal, type Queryable } from '../queryable.ts';
-import type { Owner } from './owned.ts';
+import type { Queryable } from '../queryable.ts';
+import { listOwned, newestFirst, type Owner } from './owned.ts';
+import { REPORT_KINDS, type ReportKind } from './reportKinds.ts';
+
+export { REPORT_KINDS, type ReportKind };
 
 /**
  * Reports: each kind is one SQL query over a period, scoped to the tenant (an admin's
  * report) or to the owner's own rows. The worker stores the rows and their CSV.
  */
-export const REPORT_KINDS = ['campaign_delivery', 'subscriptions', 'usage'] as const;
-export type ReportKind = (typeof REPORT_KINDS)[number];
 export type ReportScope = 'tenant' | 'owner';
 
 export interface ReportRequest {
@@ -143,19 +144,6 @@ export async function insertReport(
   return rows[0];
 }
 
-export async function setReportJob(
-  db: Queryable,
-  tenantId: string,
-  id: string,
-  jobId: string,
-): Promise<void> {
-  await db.query('UPDATE reports SET job_id = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, jobId]);
-}
-
-export async function deleteReport(db: Queryable, tenantId: string, id: string): Promise<void> {
-  await db.query('DELETE FROM reports WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-}
-
 /** A report the caller may read: their own, or any of the tenant's for an admin. */
 export async function findReport(
   db: Queryable,
@@ -172,14 +160,10 @@ export async function findReport(
   return rows[0] ?? null;
 }
 
-export async function listReports(db: Queryable, owner: Owner, page: { limit: number; offset: number }) {
-  const { rows } = await db.query(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total_count FROM reports
-      WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
-    [owner.tenantId, owner.userId, page.limit, page.offset],
-  );
-  return pageWithTotal(rows);
-}
+const reportList = newestFirst('reports', COLUMNS);
+
+export const listReports = (db: Queryable, owner: Owner, page: { limit: number; offset: number }) =>
+  listOwned(db, reportList, owner, [], page);
 
 export async function loadReportRequest(
   db: Queryable,

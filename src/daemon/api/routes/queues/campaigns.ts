@@ -7,6 +7,7 @@ import {
   CAMPAIGN_ACTIONS,
   CAMPAIGN_STATUSES,
   type CampaignAction,
+  RECIPIENT_STATUSES,
 } from '../../../queues/campaignLifecycle.ts';
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
@@ -100,7 +101,7 @@ export const campaignsApi = {
     params,
     query: z.object({
       ...pageQuery,
-      status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
+      status: z.enum(RECIPIENT_STATUSES).optional(),
     }),
     responses: { 200: { description: 'a page of recipients', schema: listOf(Recipient) } },
   }),

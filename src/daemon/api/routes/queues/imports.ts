@@ -2,8 +2,8 @@ import { type Request, Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import * as imports from '../../../db/repositories/imports.ts';
-import { enqueueImport } from '../../../queues/importQueue.ts';
 import type { Queues } from '../../../queues/index.ts';
+import { enqueueSubject } from '../../../queues/subjectQueue.ts';
 import { Accepted, Import, ImportSummary, listOf } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
@@ -91,7 +91,7 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
       source,
       bytes: Buffer.byteLength(source),
     });
-    const jobId = await enqueueImport(pool, queues, owner, created.id);
+    const jobId = await enqueueSubject(pool, queues, 'import', owner, created.id);
     res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
   });
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import * as reports from '../../../db/repositories/reports.ts';
 import type { Queues } from '../../../queues/index.ts';
-import { enqueueReport } from '../../../queues/reportQueue.ts';
+import { enqueueSubject } from '../../../queues/subjectQueue.ts';
 import { Accepted, listOf, Report, ReportSummary } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
@@ -102,7 +102,7 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
       from: body.from,
       to: body.to,
     });
-    const jobId = await enqueueReport(pool, queues, owner, created.id);
+    const jobId = await enqueueSubject(pool, queues, 'report', owner, created.id);
     res.status(202).json({ id: created.id, job_id: jobId, status: 'queued' });
   });
 
