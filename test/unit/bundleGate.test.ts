@@ -25,6 +25,7 @@ const manifest = {
     css: ['assets/admin-f.css'],
   },
   'src/user/AgentsPage.tsx': { file: 'assets/user-g.js', name: 'user' },
+  '_daemon-constants.js': { file: 'assets/daemon-constants-h.js', name: 'daemon-constants' },
 };
 
 const chunks = {
@@ -43,6 +44,10 @@ const chunks = {
   'assets/user-g.js': {
     file: 'assets/user-g.js',
     modules: ['src/web/src/user/AgentsPage.tsx'],
+  },
+  'assets/daemon-constants-h.js': {
+    file: 'assets/daemon-constants-h.js',
+    modules: ['src/daemon/queues/campaignLifecycle.ts', 'src/daemon/db/repositories/reportKinds.ts'],
   },
 };
 
@@ -77,5 +82,19 @@ describe('the bundle gate reads the build output', () => {
     expect(problems).toContain('chunk vendor-ui is missing');
     expect(problems).toContain('admin also holds zod');
     expect(problems.some((p) => p.startsWith('zod is in 2 chunks'))).toBe(true);
+  });
+
+  it('names a server module that leaks into the shared constants chunk', () => {
+    const leaked = {
+      manifest,
+      chunks: {
+        ...chunks,
+        'assets/daemon-constants-h.js': {
+          file: 'assets/daemon-constants-h.js',
+          modules: ['src/daemon/queues/campaignLifecycle.ts', 'src/daemon/db/repositories/reports.ts'],
+        },
+      },
+    };
+    expect(checkChunks(leaked)).toContain('daemon-constants also holds src/daemon/db/repositories/reports.ts');
   });
 });

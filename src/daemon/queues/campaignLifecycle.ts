@@ -1,8 +1,8 @@
 /**
  * A campaign's states and every move between them, in one table: what its user may do
  * (the API's actions) and what its job does (the worker's moves). The routes and the
- * repository take their `from` and `to` from here; the web app's copy of the actions is
- * tested equal to it (test/unit/campaignLifecycle.test.ts) and docs/QUEUES.md draws it.
+ * repository take their `from` and `to` from here, the web app imports it (its buttons
+ * are tested against it in test/unit/campaignLifecycle.test.ts) and docs/QUEUES.md draws it.
  */
 export const CAMPAIGN_STATUSES = [
   'draft',

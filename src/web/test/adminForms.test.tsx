@@ -4,10 +4,9 @@ import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Component as PlansPage } from '../src/admin/PlansPage.tsx';
 import { Component as StripeSettingsPage } from '../src/admin/StripeSettingsPage.tsx';
-import type { StripeSettings } from '../src/admin/types.ts';
+import type { Plan, StripeSettings } from '../src/shared/api.ts';
 import type { Me } from '../src/shared/auth.tsx';
 import { keys } from '../src/shared/queryKeys.ts';
-import type { Plan } from '../src/shared/types.ts';
 import { renderRoutes } from './renderRoutes.tsx';
 
 const TOKEN = `wuz_0123456789ab_${'A'.repeat(43)}`;

@@ -3,8 +3,8 @@ import userEvent from '@testing-library/user-event';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Component as AnalyticsPage } from '../src/admin/AnalyticsPage.tsx';
-import type { AdminUser, StripeAnalytics } from '../src/admin/types.ts';
 import { Component as UsersPage } from '../src/admin/UsersPage.tsx';
+import type { StripeAnalytics, UserListItem } from '../src/shared/api.ts';
 import type { Me } from '../src/shared/auth.tsx';
 import { renderRoutes } from './renderRoutes.tsx';
 
@@ -90,7 +90,7 @@ describe('the analytics page', () => {
   });
 });
 
-const user = (i: number, subscription: AdminUser['subscription']): AdminUser => ({
+const user = (i: number, subscription: UserListItem['subscription']): UserListItem => ({
   id: `u${i}`,
   email: `user${i}@demo-1.example`,
   name: `User ${i}`,

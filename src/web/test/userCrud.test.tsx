@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Subscription } from '../src/shared/api.ts';
 import type { Me } from '../src/shared/auth.tsx';
 import { Component as AgentsPage } from '../src/user/AgentsPage.tsx';
 import { Component as RolesPage } from '../src/user/RolesPage.tsx';
@@ -58,6 +59,7 @@ function fakeApi(seed: { teams?: Row[]; roles?: Row[]; agents?: Row[]; maxAgents
         current_period_start: NOW,
         current_period_end: NOW,
         canceled_at: null,
+        created_at: NOW,
         plan: {
           id: uuid(901),
           name: 'Pro',
@@ -65,9 +67,12 @@ function fakeApi(seed: { teams?: Row[]; roles?: Row[]; agents?: Row[]; maxAgents
           currency: 'usd',
           interval: 'month',
           limits: { max_agents: seed.maxAgents ?? 10, messages_per_month: 10000 },
+          stripe_price_id: null,
+          trial_days: 0,
+          created_at: NOW,
         },
         usage: { agents: tables.agents?.length ?? 0, messages_this_month: 0 },
-      });
+      } satisfies Subscription);
     }
     const match = /^\/api\/session\/(teams|roles|agents)(?:\/([^/]+))?$/.exec(parsed.pathname);
     const table = match ? tables[match[1] as string] : undefined;

@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Plan, Subscription } from '../src/shared/api.ts';
 import type { Me } from '../src/shared/auth.tsx';
 import { Component as AgentsPage } from '../src/user/AgentsPage.tsx';
 import { Component as SubscriptionPage } from '../src/user/SubscriptionPage.tsx';
@@ -13,7 +14,8 @@ const me = (role: 'admin' | 'user'): Me => ({
   tenant: { id: 't1', slug: 'demo-1', plan: 'pro' },
 });
 
-const plan = (n: number, name: string, maxAgents: number, priceCents: number) => ({
+// Typed by the contract's shapes, so a fixture cannot drift from what the API answers.
+const plan = (n: number, name: string, maxAgents: number, priceCents: number): Plan => ({
   id: uuid(n),
   name,
   price_cents: priceCents,
@@ -26,7 +28,7 @@ const plan = (n: number, name: string, maxAgents: number, priceCents: number) =>
 });
 const PLANS = [plan(1, 'Basic', 3, 2900), plan(2, 'Pro', 10, 9900), plan(3, 'Business', 50, 29900)];
 
-function subscriptionOn(p: (typeof PLANS)[number], agents: number, cancel = false) {
+function subscriptionOn(p: Plan, agents: number, cancel = false): Subscription {
   return {
     id: uuid(50),
     status: 'active',
@@ -34,14 +36,8 @@ function subscriptionOn(p: (typeof PLANS)[number], agents: number, cancel = fals
     current_period_start: '2026-01-01T00:00:00.000Z',
     current_period_end: '2026-02-01T00:00:00.000Z',
     canceled_at: null,
-    plan: {
-      id: p.id,
-      name: p.name,
-      price_cents: p.price_cents,
-      currency: p.currency,
-      interval: p.interval,
-      limits: p.limits,
-    },
+    created_at: '2026-01-01T00:00:00.000Z',
+    plan: p,
     usage: { agents, messages_this_month: 0 },
   };
 }

@@ -1,7 +1,14 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OFFLINE_CHANGE_MESSAGE } from '../src/shared/api.ts';
+import {
+  type Campaign,
+  type Contact,
+  type Import,
+  type JobState,
+  type JobStatus,
+  OFFLINE_CHANGE_MESSAGE,
+} from '../src/shared/api.ts';
 import { apiError, fakeApi, goOffline, json, page, renderAt, TOKEN } from './userJobsHelpers.tsx';
 
 afterEach(() => {
@@ -11,7 +18,8 @@ afterEach(() => {
 });
 
 const CAMPAIGN_ID = '11111111-1111-4111-8111-111111111111';
-const campaign = {
+// Typed by the contract's shapes, so a fixture cannot drift from what the API answers.
+const campaign: Campaign = {
   id: CAMPAIGN_ID,
   name: 'Black Friday',
   template: 'Hi {{name|there}}',
@@ -26,6 +34,7 @@ const campaign = {
   failed: 0,
   cancelled: 0,
   pending: 0,
+  outcome: null,
   job_id: '22222222-2222-4222-8222-222222222222',
   error: null,
   created_at: '2026-11-01T10:00:00.000Z',
@@ -165,14 +174,14 @@ describe('the new-campaign form, picked contacts', () => {
 const IMPORT_ID = '33333333-3333-4333-8333-333333333333';
 const JOB_ID = '44444444-4444-4444-8444-444444444444';
 const CSV = 'phone,name,city\n+5511911110001,Ana,Recife\n+5511911110002,Bruno,\nbad,Carla,X\n';
-const ana = {
+const ana: Contact = {
   id: '55555555-5555-4555-8555-555555555555',
   phone: '+5511911110001',
   name: 'Ana',
   variables: { city: 'Recife' },
   created_at: '2026-11-01T10:00:00.000Z',
 };
-const job = (state: string, progress: object) => ({
+const job = (state: JobState, progress: object): JobStatus => ({
   id: JOB_ID,
   queue: 'import',
   state,
@@ -206,7 +215,7 @@ describe('the CSV import', () => {
         error: null,
         created_at: '2026-11-01T10:00:00.000Z',
         finished_at: '2026-11-01T10:00:01.000Z',
-      }),
+      } satisfies Import),
     });
     renderAt('/contacts');
     expect(await screen.findByText('No contacts yet.')).toBeInTheDocument();

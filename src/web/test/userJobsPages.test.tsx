@@ -1,6 +1,15 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CAMPAIGN_STATUSES, RECIPIENT_STATUSES } from '../../daemon/queues/campaignLifecycle.ts';
+import type {
+  Campaign,
+  CampaignStatus,
+  Recipient,
+  RecipientStatus,
+  Report,
+  WorkStatus,
+} from '../src/shared/api.ts';
 import { ADMIN, apiError, fakeApi, json, page, renderAt, TOKEN } from './userJobsHelpers.tsx';
 
 afterEach(() => {
@@ -11,7 +20,11 @@ afterEach(() => {
 
 const ID = '11111111-1111-4111-8111-111111111111';
 const JOB = '22222222-2222-4222-8222-222222222222';
-const campaign = (status: string, counts: { sent: number; failed?: number; total: number }) => ({
+// Typed by the contract's shapes, so a fixture cannot drift from what the API answers.
+const campaign = (
+  status: CampaignStatus,
+  counts: { sent: number; failed?: number; total: number },
+): Campaign => ({
   id: ID,
   name: 'Black Friday',
   template: 'Hi {{name|there}}',
@@ -26,6 +39,14 @@ const campaign = (status: string, counts: { sent: number; failed?: number; total
   failed: counts.failed ?? 0,
   cancelled: status === 'cancelled' ? counts.total - counts.sent : 0,
   pending: status === 'cancelled' ? 0 : counts.total - counts.sent - (counts.failed ?? 0),
+  outcome:
+    status === 'completed'
+      ? counts.failed
+        ? 'partial'
+        : 'delivered'
+      : status === 'failed'
+        ? 'failed'
+        : null,
   job_id: JOB,
   error: null,
   created_at: '2026-11-01T10:00:00.000Z',
@@ -33,14 +54,14 @@ const campaign = (status: string, counts: { sent: number; failed?: number; total
   started_at: '2026-11-01T10:00:00.000Z',
   finished_at: null,
 });
-const recipient = (position: number, status: string) => ({
+const recipient = (position: number, status: RecipientStatus): Recipient => ({
   position,
   contact_id: null,
   phone: `+55119111100${10 + position}`,
   name: `Contact ${position}`,
   status,
   attempts: status === 'pending' ? 0 : 1,
-  message_id: null,
+  message_id: `msg-${position}`,
   sent_at: status === 'sent' ? '2026-11-01T10:00:01.000Z' : null,
   error: status === 'failed' ? 'not on WhatsApp' : null,
 });
@@ -105,7 +126,7 @@ describe('the campaign page', () => {
   });
 
   it('cancels after confirmation and filters the recipients by status', async () => {
-    let status = 'paused';
+    let status: CampaignStatus = 'paused';
     const api = fakeApi({
       [`GET /api/campaigns/${ID}`]: () => Response.json(campaign(status, { sent: 3, total: 10 })),
       [`GET /api/campaigns/${ID}/recipients`]: json(page([recipient(0, 'sent')], 1)),
@@ -116,7 +137,10 @@ describe('the campaign page', () => {
       },
     });
     renderAt(`/campaigns/${ID}`);
-    await userEvent.selectOptions(await screen.findByLabelText('Status'), 'failed');
+    // The filter offers every status a recipient can have: the daemon's own list.
+    const options = within(await screen.findByLabelText('Status')).getAllByRole('option');
+    expect(options.map((o) => (o as HTMLOptionElement).value)).toEqual(['', ...RECIPIENT_STATUSES]);
+    await userEvent.selectOptions(screen.getByLabelText('Status'), 'failed');
     expect(await screen.findByText('No failed recipients.')).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole('button', { name: 'Cancel campaign' }));
@@ -130,7 +154,7 @@ describe('the campaign page', () => {
 });
 
 const REPORT = '66666666-6666-4666-8666-666666666666';
-const report = (status: string) => ({
+const report = (status: WorkStatus): Report => ({
   id: REPORT,
   kind: 'usage',
   scope: 'owner',
@@ -162,6 +186,9 @@ describe('the campaigns page', () => {
     const table = within(await screen.findByRole('table', { name: 'Campaigns' }));
     expect(table.getByRole('link', { name: 'Black Friday' })).toHaveAttribute('href', `/campaigns/${ID}`);
     expect(table.getByText('3 / 0 / 10')).toBeInTheDocument();
+    // The filter offers every status of the API's lifecycle table (the daemon's own list).
+    const options = within(screen.getByLabelText('Status')).getAllByRole('option');
+    expect(options.map((o) => (o as HTMLOptionElement).value)).toEqual(['', ...CAMPAIGN_STATUSES]);
     await userEvent.selectOptions(screen.getByLabelText('Status'), 'failed');
     expect(await screen.findByText('No failed campaigns.')).toBeInTheDocument();
     expect(screen.getByTestId('location')).toHaveTextContent('/campaigns?status=failed');

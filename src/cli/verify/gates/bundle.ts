@@ -51,6 +51,17 @@ export const CHUNK_RULES: Record<string, { holds: string[]; only: (module: strin
   // The area's own pages and components: never a package, a shared module or the other area.
   admin: { holds: ['src/web/src/admin/'], only: (m) => m.startsWith('src/web/src/admin/') },
   user: { holds: ['src/web/src/user/'], only: (m) => m.startsWith('src/web/src/user/') },
+  // The pure constant modules the web shares with the server (lifecycle, report kinds,
+  // permissions): a daemon module with a server import landing here would be a leak.
+  'daemon-constants': {
+    holds: ['src/daemon/queues/campaignLifecycle.ts'],
+    only: (m) =>
+      [
+        'src/daemon/queues/campaignLifecycle.ts',
+        'src/daemon/db/repositories/reportKinds.ts',
+        'src/daemon/api/routes/session/permissions.ts',
+      ].includes(m),
+  },
 };
 
 interface ManifestEntry {

@@ -1,18 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../shared/api.ts';
+import { api, type StripeAnalytics, type SubscriptionStatus } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { money, percent } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
-import type { SubscriptionStatus } from '../shared/types.ts';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading } from '../shared/ui/States.tsx';
 import { BarChart } from './chart.tsx';
-import { StatusBadge } from './status.tsx';
-import type { StripeAnalytics } from './types.ts';
+import { STATUS_LABELS, StatusBadge } from './status.tsx';
 import './admin.css';
 
-const STATUSES: SubscriptionStatus[] = ['active', 'trialing', 'past_due', 'canceled'];
+/** Every status the API counts, in the order of their labels. */
+const STATUSES = Object.keys(STATUS_LABELS) as SubscriptionStatus[];
 
 /** "2026-11-03" (a UTC day) → "Nov 3", in the browser's locale. */
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });

@@ -2,7 +2,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import type { z } from 'zod';
-import { api } from '../shared/api.ts';
+import { api, type StripeSettings } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
@@ -11,7 +11,7 @@ import { Page } from '../shared/ui/Page.tsx';
 import { ErrorState, Loading } from '../shared/ui/States.tsx';
 import { showServerError } from './serverErrors.ts';
 import { modeOf, settingsSchema } from './stripeSchema.ts';
-import type { StripeSettings, StripeSettingsInput } from './types.ts';
+import type { StripeSettingsInput } from './types.ts';
 import './admin.css';
 
 const SETTINGS = '/api/admin/stripe/settings';

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId } from 'react';
 import { useSearchParams } from 'react-router';
-import { api, type Page as List, query } from '../shared/api.ts';
+import { api, type Page as List, query, type UserListItem } from '../shared/api.ts';
 import { useMe } from '../shared/auth.tsx';
 import { dateTime } from '../shared/format.ts';
 import { keys } from '../shared/queryKeys.ts';
@@ -9,7 +9,6 @@ import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState } from '../shared/ui/States.tsx';
 import { StatusBadge } from './status.tsx';
-import type { AdminUser } from './types.ts';
 import './admin.css';
 
 const PER_PAGE_CHOICES = [10, 25, 50, 100];
@@ -27,7 +26,7 @@ export function Component() {
   const params = { page, per_page: perPage, role, q: q || null };
   const users = useQuery({
     queryKey: keys(me).users(params),
-    queryFn: () => api.get<List<AdminUser>>(`/api/admin/users${query(params)}`),
+    queryFn: () => api.get<List<UserListItem>>(`/api/admin/users${query(params)}`),
     placeholderData: keepPreviousData,
   });
 

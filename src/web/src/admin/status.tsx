@@ -1,11 +1,14 @@
-const BADGES: Record<string, string> = {
+import type { SubscriptionStatus } from '../shared/api.ts';
+
+/** One for every status the API answers: a new one does not compile until it has its look. */
+const BADGES: Record<SubscriptionStatus, string> = {
   active: 'badge-ok',
   trialing: '',
   past_due: 'badge-warn',
   canceled: 'badge-bad',
 };
 
-export const STATUS_LABELS: Record<string, string> = {
+export const STATUS_LABELS: Record<SubscriptionStatus, string> = {
   active: 'Active',
   trialing: 'Trialing',
   past_due: 'Past due',
@@ -13,6 +16,6 @@ export const STATUS_LABELS: Record<string, string> = {
 };
 
 /** A subscription status as a coloured badge, in words (the colour is never the only cue). */
-export function StatusBadge({ status }: { status: string }) {
+export function StatusBadge({ status }: { status: SubscriptionStatus }) {
   return <span className={`badge ${BADGES[status] ?? ''}`.trim()}>{STATUS_LABELS[status] ?? status}</span>;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StripeSettings } from './types.ts';
+import type { StripeSettings } from '../shared/api.ts';
 
 // The server's rules (src/daemon/api/routes/admin/stripe.ts), checked here first.
 const PUBLISHABLE = /^pk_(test|live)_[A-Za-z0-9]{8,}$/;

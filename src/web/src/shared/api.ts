@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type * as contract from '../../../daemon/api/contract/resources.ts';
+
 /**
  * The one way the app talks to the daemon: JSON over fetch with the caller's Bearer token.
  * Every failure becomes an ApiError with the API's own `{error: {code, message}}`, or a
@@ -17,12 +20,46 @@ export class ApiError extends Error {
   }
 }
 
-export interface Page<T> {
-  data: T[];
-  page: number;
-  per_page: number;
-  total: number;
-}
+/*
+ * What the API answers, derived from its contract (src/daemon/api/contract/resources.ts)
+ * rather than copied: one source, the zod schemas the test suite checks every response
+ * against, so a field the server adds, drops or makes nullable changes these types too.
+ * The imports are type-only: nothing of the daemon reaches the bundle. JSON has no Date:
+ * timestamps are ISO strings (the schemas' z.iso.datetime).
+ */
+
+/** A page of a list (the contract's `listOf`): `data`, where it starts, how many in all. */
+export type Page<T> = z.output<ReturnType<typeof contract.listOf<z.ZodType<T>>>>;
+
+export type Me = z.output<typeof contract.Me>;
+export type Agent = z.output<typeof contract.Agent>;
+export type Team = z.output<typeof contract.Team>;
+export type Role = z.output<typeof contract.Role>;
+export type Contact = z.output<typeof contract.Contact>;
+export type ContactBatchResult = z.output<typeof contract.ContactBatchResult>;
+export type Plan = z.output<typeof contract.Plan>;
+export type Subscription = z.output<typeof contract.Subscription>;
+export type UserListItem = z.output<typeof contract.UserListItem>;
+export type StripeSettings = z.output<typeof contract.StripeSettings>;
+export type StripeAnalytics = z.output<typeof contract.StripeAnalytics>;
+export type Campaign = z.output<typeof contract.Campaign>;
+export type Recipient = z.output<typeof contract.Recipient>;
+export type ImportSummary = z.output<typeof contract.ImportSummary>;
+export type Import = z.output<typeof contract.Import>;
+export type ReportSummary = z.output<typeof contract.ReportSummary>;
+export type Report = z.output<typeof contract.Report>;
+export type Accepted = z.output<typeof contract.Accepted>;
+export type JobStatus = z.output<typeof contract.JobStatus>;
+
+export type AgentStatus = Agent['status'];
+export type Permission = Role['permissions'][number];
+export type SubscriptionStatus = Subscription['status'];
+export type CampaignStatus = Campaign['status'];
+export type RecipientStatus = Recipient['status'];
+/** Imports and reports share the queue's four states. */
+export type WorkStatus = ImportSummary['status'];
+export type ReportKind = ReportSummary['kind'];
+export type JobState = JobStatus['state'];
 
 let token: string | null = null;
 let onUnauthorized: () => void = () => {};

@@ -1,11 +1,8 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, api, setApiToken, setUnauthorizedHandler } from './api.ts';
+import { ApiError, api, type Me, setApiToken, setUnauthorizedHandler } from './api.ts';
 
 /** The caller, as GET /api/me describes them. */
-export interface Me {
-  user: { id: string; email: string; role: 'admin' | 'user' };
-  tenant: { id: string; slug: string; plan: 'free' | 'pro' | 'enterprise' };
-}
+export type { Me };
 
 interface AuthState {
   me: Me | null;

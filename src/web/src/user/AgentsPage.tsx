@@ -7,6 +7,7 @@ import { keys } from '../shared/queryKeys.ts';
 import { Field } from '../shared/ui/Field.tsx';
 import { CrudPage, type CrudResource } from './crud/CrudPage.tsx';
 import {
+  AGENT_STATUS_LABELS,
   AGENT_STATUSES,
   type Agent,
   type AgentStatus,
@@ -22,7 +23,6 @@ const STATUS_BADGE: Record<AgentStatus, string> = {
   away: 'badge badge-warn',
   inactive: 'badge',
 };
-const STATUS_LABEL: Record<AgentStatus, string> = { active: 'Active', away: 'Away', inactive: 'Inactive' };
 /** The API's largest page: the team and role pickers list this many. */
 const ALL = { page: 1, per_page: 100 };
 
@@ -96,7 +96,9 @@ export function Component() {
       { header: 'Email', cell: (agent) => agent.email, optional: true },
       {
         header: 'Status',
-        cell: (agent) => <span className={STATUS_BADGE[agent.status]}>{STATUS_LABEL[agent.status]}</span>,
+        cell: (agent) => (
+          <span className={STATUS_BADGE[agent.status]}>{AGENT_STATUS_LABELS[agent.status]}</span>
+        ),
       },
       { header: 'Team', cell: (agent) => nameOf(teamName, agent.team_id, teams.isPending) },
       { header: 'Role', cell: (agent) => nameOf(roleName, agent.role_id, roles.isPending), optional: true },
@@ -135,7 +137,7 @@ export function Component() {
               <select {...props} {...form.register('status')}>
                 {AGENT_STATUSES.map((status) => (
                   <option key={status} value={status}>
-                    {STATUS_LABEL[status]}
+                    {AGENT_STATUS_LABELS[status]}
                   </option>
                 ))}
               </select>
@@ -192,7 +194,7 @@ export function Component() {
       {
         param: 'status',
         label: 'Status',
-        options: AGENT_STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] })),
+        options: AGENT_STATUSES.map((s) => ({ value: s, label: AGENT_STATUS_LABELS[s] })),
       },
       { param: 'team_id', label: 'Team', options: teamList.map((t) => ({ value: t.id, label: t.name })) },
       { param: 'role_id', label: 'Role', options: roleList.map((r) => ({ value: r.id, label: r.name })) },

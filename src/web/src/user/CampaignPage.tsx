@@ -10,7 +10,7 @@ import { ListTable } from '../shared/ui/ListTable.tsx';
 import { Page } from '../shared/ui/Page.tsx';
 import { EmptyState, ErrorState, Loading, MutationError } from '../shared/ui/States.tsx';
 import './jobs/jobs.css';
-import { ALLOWED, type CampaignAction } from './jobs/campaignActions.ts';
+import { ACTION_BUTTONS, type CampaignAction, offeredActions } from './jobs/campaignActions.ts';
 import { CampaignBadge, ProgressBar, StatusBadge, StatusFilter } from './jobs/Progress.tsx';
 import {
   ACTIVE_CAMPAIGN,
@@ -88,36 +88,31 @@ function Actions({ campaign }: { campaign: Campaign }) {
       void queryClient.invalidateQueries({ queryKey: keys(me).campaigns() });
     },
   });
-  const can = (action: Action) => ALLOWED[action].includes(campaign.status);
-  const button = (action: Action, label: string, primary = false) =>
-    can(action) && (
+  const button = (action: Action) => {
+    const { label, primary, danger } = ACTION_BUTTONS[action];
+    return (
       <button
+        key={action}
         type="button"
-        className={`btn${primary ? ' btn-primary' : ''}`}
+        className={`btn${primary ? ' btn-primary' : ''}${danger ? ' btn-danger' : ''}`}
         disabled={act.isPending}
-        onClick={() => act.mutate(action)}
+        onClick={() => {
+          if (action !== 'cancel') {
+            act.mutate(action);
+            return;
+          }
+          // Cancelling asks first: what is not sent yet never will be.
+          act.reset();
+          setConfirmCancel(true);
+        }}
       >
-        {act.isPending && act.variables === action ? 'Working…' : label}
+        {act.isPending && act.variables === action && action !== 'cancel' ? 'Working…' : label}
       </button>
     );
+  };
   return (
     <div className="jobs-actions">
-      {button('start', 'Start', true)}
-      {button('pause', 'Pause')}
-      {button('resume', 'Resume', true)}
-      {can('cancel') && (
-        <button
-          type="button"
-          className="btn btn-danger"
-          disabled={act.isPending}
-          onClick={() => {
-            act.reset();
-            setConfirmCancel(true);
-          }}
-        >
-          Cancel campaign
-        </button>
-      )}
+      {offeredActions(campaign.status).map(button)}
       {!confirmCancel && <MutationError error={act.error} />}
       <ConfirmDialog
         open={confirmCancel}

@@ -21,7 +21,7 @@ import {
   FINAL_WORK,
   REPORT_KIND_LABELS,
   REPORT_KINDS,
-  type ReportDetail,
+  type Report,
   type ReportSummary,
 } from './jobs/types.ts';
 import { retryTransient } from './jobs/useJobStatus.ts';
@@ -189,13 +189,13 @@ function ReportView({ id, onClose }: { id: string; onClose: () => void }) {
   const valid = UUID.test(id);
   const report = useQuery({
     queryKey: keys(me).reports(id),
-    queryFn: () => api.get<ReportDetail>(`/api/reports/${encodeURIComponent(id)}`),
+    queryFn: () => api.get<Report>(`/api/reports/${encodeURIComponent(id)}`),
     enabled: valid,
     retry: retryTransient,
     refetchInterval: (q) => (q.state.data && !FINAL_WORK.includes(q.state.data.status) ? 1000 : false),
   });
   const download = useMutation({
-    mutationFn: (r: ReportDetail) =>
+    mutationFn: (r: Report) =>
       downloadWithToken(`/api/reports/${r.id}?format=csv`, `${r.kind}-${r.period_from.slice(0, 10)}.csv`),
   });
 

@@ -2,9 +2,7 @@ import { Link } from 'react-router';
 import { dateTime } from '../shared/format.ts';
 import { Field } from '../shared/ui/Field.tsx';
 import { CrudPage, type CrudResource } from './crud/CrudPage.tsx';
-import { PERMISSIONS, type Role, type RoleValues, roleForm } from './crud/resources.ts';
-
-const LABELS = new Map<string, string>(PERMISSIONS);
+import { PERMISSION_LABELS, PERMISSIONS, type Role, type RoleValues, roleForm } from './crud/resources.ts';
 
 const roles: CrudResource<Role, RoleValues> = {
   noun: 'role',
@@ -26,7 +24,7 @@ const roles: CrudResource<Role, RoleValues> = {
         ) : (
           <span className="crud-badges">
             {role.permissions.map((permission) => (
-              <span key={permission} className="badge" title={LABELS.get(permission)}>
+              <span key={permission} className="badge" title={PERMISSION_LABELS[permission]}>
                 {permission}
               </span>
             ))}
@@ -42,7 +40,7 @@ const roles: CrudResource<Role, RoleValues> = {
   // In the API's order, so an unchanged set is not sent again.
   toBody: (values) => ({
     name: values.name,
-    permissions: PERMISSIONS.map(([id]) => id).filter((id) => values.permissions.includes(id)),
+    permissions: PERMISSIONS.filter((id) => values.permissions.includes(id)),
   }),
   uniqueField: 'name',
   fields: (form) => (
@@ -60,11 +58,11 @@ const roles: CrudResource<Role, RoleValues> = {
       >
         <legend>Permissions</legend>
         <div className="crud-checks-grid">
-          {PERMISSIONS.map(([id, label]) => (
+          {PERMISSIONS.map((id) => (
             <label key={id}>
               <input type="checkbox" value={id} {...form.register('permissions')} />
               <span>
-                {label} <code className="visually-hidden">({id})</code>
+                {PERMISSION_LABELS[id]} <code className="visually-hidden">({id})</code>
               </span>
             </label>
           ))}
@@ -73,13 +71,7 @@ const roles: CrudResource<Role, RoleValues> = {
           <button
             type="button"
             className="btn"
-            onClick={() =>
-              form.setValue(
-                'permissions',
-                PERMISSIONS.map(([id]) => id),
-                { shouldDirty: true },
-              )
-            }
+            onClick={() => form.setValue('permissions', [...PERMISSIONS], { shouldDirty: true })}
           >
             Select all
           </button>

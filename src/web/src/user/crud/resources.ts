@@ -1,68 +1,44 @@
 import { z } from 'zod';
-import type { Plan, SubscriptionStatus } from '../../shared/types.ts';
+import { PERMISSIONS } from '../../../../daemon/api/routes/session/permissions.ts';
+import type { AgentStatus, Permission } from '../../shared/api.ts';
 
 /**
- * The shapes of the caller's agents, teams, roles and subscription (docs/API.md) and the
- * client-side mirror of the server's body schemas (src/daemon/api/validate.ts,
- * routes/session/*.ts, routes/user/subscription.ts): a form refuses what the API would
- * refuse with a 400, before any request is sent.
+ * The caller's agents, teams, roles and subscription: their shapes are the API contract's
+ * (shared/api.ts), re-exported for the pages; what is here is the client-side mirror of
+ * the server's body schemas (src/daemon/api/validate.ts, routes/session/*.ts,
+ * routes/user/subscription.ts): a form refuses what the API would refuse with a 400,
+ * before any request is sent.
  */
+export type { Agent, AgentStatus, Permission, Role, Subscription, Team } from '../../shared/api.ts';
 
-export interface Team {
-  id: string;
-  name: string;
-  created_at: string;
-  updated_at: string;
-}
+/** The fixed set a role can grant, the server's own list (routes/session/permissions.ts). */
+export { PERMISSIONS };
 
-/** The fixed set a role can grant (routes/session/permissions.ts), with labels. */
-export const PERMISSIONS = [
-  ['contacts:read', 'Read contacts'],
-  ['contacts:write', 'Edit contacts'],
-  ['campaigns:read', 'Read campaigns'],
-  ['campaigns:write', 'Edit campaigns'],
-  ['campaigns:send', 'Send campaigns'],
-  ['agents:read', 'Read agents'],
-  ['agents:write', 'Edit agents'],
-  ['reports:read', 'Read reports'],
-  ['inbox:read', 'Read the inbox'],
-  ['inbox:reply', 'Reply in the inbox'],
-] as const;
-export type Permission = (typeof PERMISSIONS)[number][0];
-const PERMISSION_IDS = PERMISSIONS.map(([id]) => id) as [Permission, ...Permission[]];
+/** In words, one for every permission: a new one does not compile until it has its label. */
+export const PERMISSION_LABELS: Record<Permission, string> = {
+  'contacts:read': 'Read contacts',
+  'contacts:write': 'Edit contacts',
+  'campaigns:read': 'Read campaigns',
+  'campaigns:write': 'Edit campaigns',
+  'campaigns:send': 'Send campaigns',
+  'agents:read': 'Read agents',
+  'agents:write': 'Edit agents',
+  'reports:read': 'Read reports',
+  'inbox:read': 'Read the inbox',
+  'inbox:reply': 'Reply in the inbox',
+};
 
-export interface Role {
-  id: string;
-  name: string;
-  permissions: Permission[];
-  created_at: string;
-  updated_at: string;
-}
-
-export const AGENT_STATUSES = ['active', 'away', 'inactive'] as const;
-export type AgentStatus = (typeof AGENT_STATUSES)[number];
-
-export interface Agent {
-  id: string;
-  name: string;
-  email: string;
-  status: AgentStatus;
-  team_id: string | null;
-  role_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Subscription {
-  id: string;
-  status: SubscriptionStatus;
-  cancel_at_period_end: boolean;
-  current_period_start: string;
-  current_period_end: string;
-  canceled_at: string | null;
-  plan: Plan;
-  usage: { agents: number; messages_this_month: number };
-}
+/**
+ * An agent's statuses, in words and in the form's order. The contract names them inline
+ * (there is no constant to import), so this record has one for each of its statuses: a
+ * new one does not compile until it is here.
+ */
+export const AGENT_STATUS_LABELS: Record<AgentStatus, string> = {
+  active: 'Active',
+  away: 'Away',
+  inactive: 'Inactive',
+};
+export const AGENT_STATUSES = Object.keys(AGENT_STATUS_LABELS) as [AgentStatus, ...AgentStatus[]];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -87,7 +63,7 @@ export type TeamValues = z.infer<typeof teamForm>;
 export const roleForm = z.object({
   name: nameField,
   permissions: z
-    .array(z.enum(PERMISSION_IDS))
+    .array(z.enum(PERMISSIONS))
     .refine((list) => new Set(list).size === list.length, 'A permission is listed twice.'),
 });
 export type RoleValues = z.infer<typeof roleForm>;

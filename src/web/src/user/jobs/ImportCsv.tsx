@@ -6,7 +6,7 @@ import { useMe } from '../../shared/auth.tsx';
 import { keys } from '../../shared/queryKeys.ts';
 import { ErrorState, Loading, MutationError } from '../../shared/ui/States.tsx';
 import { ProgressBar, StatusBadge } from './Progress.tsx';
-import { type Accepted, FINAL_WORK, type ImportDetail } from './types.ts';
+import { type Accepted, FINAL_WORK, type Import } from './types.ts';
 import { isFinalJob, retryTransient, useJobStatus } from './useJobStatus.ts';
 
 /** The rejections listed on screen (the API keeps the first 1,000). */
@@ -139,7 +139,7 @@ export function ImportResult({ importId, jobError }: { importId: string; jobErro
   const queryClient = useQueryClient();
   const result = useQuery({
     queryKey: keys(me).imports(importId),
-    queryFn: () => api.get<ImportDetail>(`/api/imports/${importId}`),
+    queryFn: () => api.get<Import>(`/api/imports/${importId}`),
     retry: retryTransient,
     // The job ends right after the import's row is written; ask again if it lags.
     refetchInterval: (q) => (q.state.data && !FINAL_WORK.includes(q.state.data.status) ? 1000 : false),

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { dateTime } from '../../shared/format.ts';
 import { ErrorState, Loading } from '../../shared/ui/States.tsx';
-import type { JobStatus } from './types.ts';
+import type { Campaign, JobStatus } from './types.ts';
 import { isPermanent, useJobStatus } from './useJobStatus.ts';
 
 /** A labelled progress bar (`.progress`); `max` 0 shows an empty bar, not NaN. */
@@ -43,7 +43,7 @@ export function StatusBadge({ status }: { status: string }) {
  * A campaign's badge: its status, except that a completed campaign with failed messages
  * says so in words and amber — it is not the green "completed" of a full delivery.
  */
-export function CampaignBadge({ campaign }: { campaign: { status: string; failed: number } }) {
+export function CampaignBadge({ campaign }: { campaign: Pick<Campaign, 'status' | 'failed'> }) {
   if (campaign.status === 'completed' && campaign.failed > 0) {
     return <span className="badge badge-warn">completed with failures</span>;
   }
@@ -54,7 +54,9 @@ const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(va
 
 /** A job's progress in the words of its queue. */
 export function JobProgressDetail({ job }: { job: JobStatus }) {
-  const progress = job.progress && typeof job.progress === 'object' ? job.progress : {};
+  // The contract leaves `progress` open (each queue reports its own counts): read what is there.
+  const progress: Record<string, unknown> =
+    job.progress && typeof job.progress === 'object' ? (job.progress as Record<string, unknown>) : {};
   if (job.queue === 'campaign') {
     const total = num(progress.total);
     const done = num(progress.sent) + num(progress.failed) + num(progress.cancelled);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ReportKind } from './types.ts';
+import { REPORT_KINDS, type ReportKind } from './types.ts';
 
 /**
  * The forms' schemas, mirroring the server's (src/daemon/api/routes/contacts.ts and
@@ -155,7 +155,7 @@ export function dayStart(value: string, plusDays = 0): string | undefined {
 
 export const reportForm = z
   .object({
-    kind: z.enum(['campaign_delivery', 'usage', 'subscriptions']),
+    kind: z.enum(REPORT_KINDS),
     from: z.string(),
     to: z.string(),
     scope: z.enum(['', 'tenant', 'owner']),
