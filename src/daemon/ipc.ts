@@ -55,6 +55,7 @@ export interface ChildConfig
     | 'bodyLimitBytes'
     | 'cacheEnabled'
     | 'cacheTtlSeconds'
+    | 'compression'
     | 'rateLimit'
     | 'queue'
     | 'wuzapi'

@@ -77,6 +77,7 @@ export async function startAppHarness(options: HarnessOptions = {}): Promise<App
     log,
     drain: { active: false },
     bodyLimitBytes: config.bodyLimitBytes,
+    compression: config.compression,
     cache: { cache: new ResponseCache(redis, log, config.cacheEnabled), ttlSeconds: config.cacheTtlSeconds },
     rateLimit: { config: config.rateLimit, counters: new RateLimitCounters(config.rateLimit.enabled, log) },
     queues,

@@ -95,6 +95,8 @@ describe('the bundle gate reads the build output', () => {
         },
       },
     };
-    expect(checkChunks(leaked)).toContain('daemon-constants also holds src/daemon/db/repositories/reports.ts');
+    expect(checkChunks(leaked)).toContain(
+      'daemon-constants also holds src/daemon/db/repositories/reports.ts',
+    );
   });
 });

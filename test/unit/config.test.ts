@@ -47,6 +47,17 @@ describe('loadServeConfig', () => {
     );
   });
 
+  it('lists every bad compression setting', () => {
+    expect(() =>
+      loadServeConfig(
+        { compression: 'yes', brotliLevel: '12', gzipLevel: '0', compressionThreshold: '2mb' },
+        { WUZ_COMPRESSION_CACHE: 'lots' },
+      ),
+    ).toThrow(
+      /--compression = "yes": must be on or off[\s\S]*--brotli-level = "12": must be at most 11[\s\S]*--gzip-level = "0": must be at least 1[\s\S]*--compression-threshold = "2mb": must be at most 1mb[\s\S]*WUZ_COMPRESSION_CACHE = "lots": must be a size/,
+    );
+  });
+
   it('lists every bad queue setting', () => {
     expect(() =>
       loadServeConfig(
@@ -81,6 +92,13 @@ describe('loadServeConfig', () => {
         agents: 300,
         teams: 300,
         roles: 600,
+      },
+      compression: {
+        enabled: true,
+        brotliLevel: 4,
+        gzipLevel: 6,
+        thresholdBytes: 1024,
+        cacheBytes: 8 * 1024 * 1024,
       },
       rateLimit: {
         enabled: true,
@@ -144,6 +162,11 @@ describe('loadServeConfig', () => {
         WUZ_METRICS_HOST: '0.0.0.0',
         METRICS_TOKEN: 'a-token-of-sixteen+',
         WUZ_WEB: 'off',
+        WUZ_COMPRESSION: 'off',
+        WUZ_BROTLI_LEVEL: '9',
+        WUZ_GZIP_LEVEL: '1',
+        WUZ_COMPRESSION_THRESHOLD: '0',
+        WUZ_COMPRESSION_CACHE: '0',
       },
     );
     expect(config).toEqual({
@@ -156,6 +179,7 @@ describe('loadServeConfig', () => {
       bodyLimitBytes: 512 * 1024,
       cacheEnabled: false,
       cacheTtlSeconds: { settings: 300, analytics: 120, subscription: 300, agents: 60, teams: 300, roles: 5 },
+      compression: { enabled: false, brotliLevel: 9, gzipLevel: 1, thresholdBytes: 0, cacheBytes: 0 },
       rateLimit: {
         enabled: false,
         windowMs: 10_000,

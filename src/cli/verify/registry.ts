@@ -1,6 +1,8 @@
 import { defineGate, type Gate } from './gate.ts';
 import { bundleGate } from './gates/bundle.ts';
 import { cacheGate } from './gates/cache.ts';
+import { cdnGate } from './gates/cdn.ts';
+import { compressionGate } from './gates/compression.ts';
 import { metricsGate } from './gates/metrics.ts';
 import { pwaGate } from './gates/pwa.ts';
 import { queueGate } from './gates/queue.ts';
@@ -14,4 +16,6 @@ export const GATES: Gate[] = [
   defineGate(metricsGate),
   defineGate(bundleGate),
   defineGate(pwaGate),
+  defineGate(compressionGate),
+  defineGate(cdnGate),
 ];

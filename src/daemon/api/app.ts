@@ -3,7 +3,7 @@ import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CacheLayer } from '../cache/cachedRoute.ts';
-import type { RateLimitConfig } from '../config/types.ts';
+import type { CompressionConfig, RateLimitConfig } from '../config/types.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from '../queues/index.ts';
@@ -17,6 +17,7 @@ import { installHttpMetrics } from '../telemetry/httpMetrics.ts';
 import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
 import { type WebIndex, webAppHandler } from '../web/webApp.ts';
+import { compression } from './compression/middleware.ts';
 import { routesOn } from './contract/route.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
@@ -49,6 +50,8 @@ export interface AppDeps {
   /** Set while the worker drains: responses ask clients to close keep-alive sockets. */
   drain: { active: boolean };
   bodyLimitBytes: number;
+  /** Brotli/gzip of dynamic responses; absent: none (tests of other layers). */
+  compression?: CompressionConfig;
   cache: CacheLayer;
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
   queues: Queues;
@@ -82,6 +85,7 @@ export function createApp({
   log,
   drain,
   bodyLimitBytes,
+  compression: compressionConfig,
   cache,
   rateLimit,
   queues,
@@ -102,6 +106,9 @@ export function createApp({
   // 1. Security headers on everything, 404s and errors included; request id (kept when a
   //    proxy sent one) and drain signalling.
   app.use(securityHeaders({ hsts: security.hsts }));
+  // 1b. Compression of everything after it, errors included; the coding is negotiated
+  //     once here (a 406 when nothing is acceptable), for the web app's files too.
+  if (compressionConfig) app.use(compression(compressionConfig));
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     res.setHeader('X-Request-Id', incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID());

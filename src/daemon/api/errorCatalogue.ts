@@ -21,6 +21,10 @@ export const API_ERRORS = {
   },
   not_found: { status: 404, meaning: 'no such route, or no such id **in your tenant**' },
   method_not_allowed: { status: 405, meaning: 'the metrics port answers GET and HEAD only' },
+  not_acceptable: {
+    status: 406,
+    meaning: '`Accept-Encoding` refuses identity and every coding the server has (br, gzip)',
+  },
   request_timeout: { status: 408, meaning: 'the request line, headers or body did not arrive in time' },
   conflict: {
     status: 409,

@@ -68,6 +68,17 @@ export function fromDatabaseError(error: unknown): HttpError | null {
 /** Turns any error into the JSON shape; a client never sees a stack trace. */
 export function errorHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    // Failed mid-body (a CSV download whose next piece could not be read): the status is
+    // gone, so the connection is cut and the client sees an incomplete response, not a
+    // truncated one that looks whole.
+    if (res.headersSent) {
+      log.error({ err: error, method: req.method, path: req.path }, 'error after the response began');
+      res.destroy();
+      return;
+    }
+    // An error is never for a shared cache (a CDN would serve a 404 or a 406 to everyone).
+    if (!/no-store/.test(String(res.getHeader('Cache-Control') ?? '')))
+      res.setHeader('Cache-Control', 'no-store');
     const known = error instanceof HttpError ? error : fromDatabaseError(error);
     if (known) {
       res

@@ -60,6 +60,7 @@ export async function startApiWorker(
       log,
       drain,
       bodyLimitBytes: config.bodyLimitBytes,
+      compression: config.compression,
       cache: { cache, ttlSeconds: config.cacheTtlSeconds },
       rateLimit: { config: config.rateLimit, counters: limiterCounters },
       queues,

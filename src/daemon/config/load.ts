@@ -53,6 +53,13 @@ export function loadServeConfig(
     bodyLimitBytes: value.bodyLimit,
     cacheEnabled: value.cache === 'on',
     cacheTtlSeconds: value.cacheTtl,
+    compression: {
+      enabled: value.compression === 'on',
+      brotliLevel: value.brotliLevel,
+      gzipLevel: value.gzipLevel,
+      thresholdBytes: value.compressionThreshold,
+      cacheBytes: value.compressionCache,
+    },
     rateLimit: {
       enabled: value.rateLimit === 'on',
       windowMs: value.rateLimitWindow * 1000,

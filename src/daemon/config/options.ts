@@ -19,6 +19,7 @@ import { QUEUE_NAMES } from '../queues/names.ts';
 export const CONFIG_SECTIONS = [
   'Server',
   'Cache',
+  'Compression',
   'Rate limits',
   'Queues',
   'WuzAPI',
@@ -83,7 +84,12 @@ const size = (min: number, max: number, maxText: string) =>
     .string()
     .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
     .transform(parseSize)
-    .pipe(z.number().min(min, 'must be at least 1kb').max(max, `must be at most ${maxText}`));
+    .pipe(
+      z
+        .number()
+        .min(min, min === 1024 ? 'must be at least 1kb' : `must be at least ${min} bytes`)
+        .max(max, `must be at most ${maxText}`),
+    );
 
 /**
  * A "name=number,…" list over its defaults ("agents=60,roles=30"); every problem is
@@ -411,6 +417,51 @@ const serveOptions = [
     schema: onOff(),
     help: 'send Strict-Transport-Security (on only when TLS terminates in front of the daemon, for every host name it serves)',
     section: 'Security',
+  },
+  {
+    key: 'compression',
+    flag: '--compression <mode>',
+    env: 'WUZ_COMPRESSION',
+    default: 'on',
+    schema: onOff(),
+    help: 'brotli or gzip for dynamic responses (the API, /metrics, CSV downloads), as the client accepts',
+    section: 'Compression',
+  },
+  {
+    key: 'brotliLevel',
+    flag: '--brotli-level <n>',
+    env: 'WUZ_BROTLI_LEVEL',
+    default: '4',
+    schema: integer(1, 11),
+    help: 'brotli quality for dynamic responses (1 fastest, 11 smallest; the web app is precompressed at 11)',
+    section: 'Compression',
+  },
+  {
+    key: 'gzipLevel',
+    flag: '--gzip-level <n>',
+    env: 'WUZ_GZIP_LEVEL',
+    default: '6',
+    schema: integer(1, 9),
+    help: 'gzip level for clients without brotli (1 fastest, 9 smallest)',
+    section: 'Compression',
+  },
+  {
+    key: 'compressionThreshold',
+    flag: '--compression-threshold <size>',
+    env: 'WUZ_COMPRESSION_THRESHOLD',
+    default: '1kb',
+    schema: size(0, 1024 * 1024, '1mb'),
+    help: 'bodies smaller than this go out uncompressed (compressing them costs more than it saves)',
+    section: 'Compression',
+  },
+  {
+    key: 'compressionCache',
+    flag: '--compression-cache <size>',
+    env: 'WUZ_COMPRESSION_CACHE',
+    default: '8mb',
+    schema: size(0, 1024 * 1024 * 1024, '1024mb'),
+    help: 'compressed copies of public responses each API worker keeps (0 turns it off); never a per-user answer',
+    section: 'Compression',
   },
   // Secrets and connection URLs (which may hold passwords): environment only, never flags
   // (visible in `ps`). The keys are decoded (and checked) by security/keyring.ts, which

@@ -13,6 +13,7 @@ export interface ServeConfig {
   bodyLimitBytes: number;
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;
+  compression: CompressionConfig;
   rateLimit: RateLimitConfig;
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
@@ -52,4 +53,15 @@ export interface QueueConfig {
   lockMs: number;
   retention: { completedSeconds: number; failedSeconds: number; count: number };
   importLimitBytes: number;
+}
+
+/** Brotli/gzip of dynamic responses (api/compression/). */
+export interface CompressionConfig {
+  enabled: boolean;
+  brotliLevel: number;
+  gzipLevel: number;
+  /** Bodies under this many bytes are sent as they are. */
+  thresholdBytes: number;
+  /** Per API worker: compressed copies of public responses (0: none). */
+  cacheBytes: number;
 }

@@ -313,6 +313,7 @@ export class Supervisor {
       bodyLimitBytes: this.config.bodyLimitBytes,
       cacheEnabled: this.config.cacheEnabled,
       cacheTtlSeconds: this.config.cacheTtlSeconds,
+      compression: this.config.compression,
       rateLimit: this.config.rateLimit,
       queue: this.config.queue,
       wuzapi: this.config.wuzapi,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
+import { negotiateEncoding, SERVER_PREFERENCE } from '../api/compression/negotiate.ts';
 
 /**
  * Serves the built web app (dist/web) from memory. The build is immutable while the daemon
@@ -78,17 +79,6 @@ export async function loadWebApp(dir: string): Promise<WebIndex | null> {
   return { files, index: files.get('/index.html') };
 }
 
-/** The encodings a client accepts (q > 0), from its Accept-Encoding header. */
-function accepted(header: string | undefined): Set<string> {
-  const result = new Set<string>();
-  for (const part of (header ?? '').split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (name && (!q || Number(q.slice(2)) > 0)) result.add(name);
-  }
-  return result;
-}
-
 /** The daemon's own namespaces: never the web app, even for a path no route took. */
 const RESERVED = /^\/(api|metrics|healthz|readyz)(\/|$)/;
 
@@ -118,13 +108,11 @@ export function webAppHandler(web: WebIndex): RequestHandler {
     const file = web.files.get(pathname) ?? (page ? web.index : undefined);
     if (!file) return next();
     res.locals.metricsRoute = 'web';
-    const encodings = accepted(req.get('accept-encoding'));
-    const [encoding, body] =
-      file.bodies.br && encodings.has('br')
-        ? ['br', file.bodies.br]
-        : file.bodies.gzip && encodings.has('gzip')
-          ? ['gzip', file.bodies.gzip]
-          : [undefined, file.bodies.identity];
+    const available = SERVER_PREFERENCE.filter((coding) => file.bodies[coding]);
+    // The compression middleware has already refused (406) a header nothing satisfies.
+    const negotiated = negotiateEncoding(req.get('accept-encoding'), available) ?? 'identity';
+    const encoding = negotiated === 'identity' ? undefined : negotiated;
+    const body = (encoding && file.bodies[encoding]) || file.bodies.identity;
     res.setHeader('Content-Type', file.type);
     res.setHeader('Cache-Control', file.cacheControl);
     // One ETag per representation: a gzip body must not validate a cached brotli one.

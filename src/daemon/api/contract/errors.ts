@@ -11,6 +11,7 @@ export const TRANSPORT_ERRORS = [
   'request_aborted',
   'request_timeout',
   'headers_too_large',
+  'not_acceptable',
   'internal_error',
 ] as const satisfies readonly ApiErrorCode[];
 

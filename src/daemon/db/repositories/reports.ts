@@ -150,14 +150,32 @@ export async function findReport(
   owner: Owner,
   isAdmin: boolean,
   id: string,
-  withData: boolean,
+  withRows: boolean,
 ) {
   const { rows } = await db.query(
-    `SELECT ${COLUMNS}${withData ? ', rows, csv' : ''} FROM reports
+    `SELECT ${COLUMNS}${withRows ? ', rows' : ''} FROM reports
       WHERE tenant_id = $1 AND id = $3 AND ($4::boolean OR owner_id = $2)`,
     [owner.tenantId, owner.userId, id, isAdmin],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * `length` characters of a report's CSV from `offset` (0-based); '' past its end. The
+ * download reads it in pieces, so neither the worker nor the client holds all of it.
+ */
+export async function readReportCsv(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  offset: number,
+  length: number,
+): Promise<string> {
+  const { rows } = await db.query<{ piece: string | null }>(
+    'SELECT substr(csv, $3::int, $4::int) AS piece FROM reports WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id, offset + 1, length],
+  );
+  return rows[0]?.piece ?? '';
 }
 
 const reportList = newestFirst('reports', COLUMNS);
