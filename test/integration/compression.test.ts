@@ -51,7 +51,11 @@ describe('dynamic responses are compressed as the client accepts', () => {
       expect(reply.headers['content-encoding'], header).toBe(encoding);
       expect(reply.headers.vary, header).toMatch(/accept-encoding/i);
       expect(reply.body.equals(identity.body), header).toBe(true);
-      if (encoding) expect(reply.wire.length, header).toBeLessThan(identity.body.length / 3);
+      if (encoding) {
+        expect(reply.wire.length, header).toBeLessThan(identity.body.length / 3);
+        // Sent whole, compressed in one piece: its length is known up front.
+        expect(Number(reply.headers['content-length']), header).toBe(reply.wire.length);
+      }
     }
   });
 
@@ -91,6 +95,27 @@ describe('dynamic responses are compressed as the client accepts', () => {
     expect(head.status).toBe(200);
     expect(head.wire.length).toBe(0);
     expect(head.headers.vary).toMatch(/accept-encoding/i);
+  });
+});
+
+describe('--compression off', () => {
+  it('sends every answer as it is, whatever the client accepts', async () => {
+    const off = await startAppHarness({ flags: { compression: 'off' } });
+    try {
+      const owner = await off.tenant('enterprise');
+      const reply = await rawRequest(`${off.url}/api/openapi.json`, {
+        headers: { authorization: `Bearer ${owner.userToken}`, 'accept-encoding': 'br, gzip' },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-encoding']).toBeUndefined();
+      expect(reply.body.length).toBeGreaterThan(100_000);
+      const refused = await rawRequest(`${off.url}/healthz`, {
+        headers: { 'accept-encoding': 'identity;q=0' },
+      });
+      expect(refused.status).toBe(200);
+    } finally {
+      await off.close();
+    }
   });
 });
 

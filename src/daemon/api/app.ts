@@ -41,7 +41,7 @@ import { roleRoutes } from './routes/session/roles.ts';
 import { teamRoutes } from './routes/session/teams.ts';
 import { userPlanRoutes } from './routes/user/plans.ts';
 import { subscriptionRoutes } from './routes/user/subscription.ts';
-import type { TrustProxy } from './trustProxy.ts';
+import { clientAddressOf, type TrustProxy } from './trustProxy.ts';
 
 export interface AppDeps {
   redis: Redis;
@@ -98,6 +98,9 @@ export function createApp({
   app.disable('x-powered-by');
   // Per-address limits and the /metrics check read req.ip: off unless proxies are named.
   app.set('trust proxy', security.trustProxy);
+  // req.ip as clientAddressOf() says: Express's reading of X-Forwarded-For, plus
+  // Cloudflare's CF-Connecting-IP when the chain ends at a trusted Cloudflare edge.
+  const clientOf = clientAddressOf(security.trustProxy);
   app.set('etag', false);
 
   // 0. Metrics first, so they time (and count) every response, errors and 404s included.
@@ -105,10 +108,16 @@ export function createApp({
 
   // 1. Security headers on everything, 404s and errors included; request id (kept when a
   //    proxy sent one) and drain signalling.
+  if (security.trustProxy !== false) {
+    app.use((req, _res, next) => {
+      Object.defineProperty(req, 'ip', { value: clientOf(req), configurable: true });
+      next();
+    });
+  }
   app.use(securityHeaders({ hsts: security.hsts }));
   // 1b. Compression of everything after it, errors included; the coding is negotiated
   //     once here (a 406 when nothing is acceptable), for the web app's files too.
-  if (compressionConfig) app.use(compression(compressionConfig));
+  if (compressionConfig?.enabled) app.use(compression(compressionConfig));
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     res.setHeader('X-Request-Id', incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID());

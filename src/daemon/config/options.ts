@@ -406,7 +406,7 @@ const serveOptions = [
         return z.NEVER;
       }
     }),
-    help: 'proxies allowed to name the client (X-Forwarded-For) for per-address limits and /metrics: off, a hop count, or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
+    help: 'proxies allowed to name the client (X-Forwarded-For) for per-address limits and /metrics: off, a hop count, or addresses/CIDRs (loopback, 10.0.0.0/8, cloudflare, …)',
     section: 'Security',
   },
   {

@@ -48,10 +48,18 @@ export interface ChildSlotOptions {
   output: OutputSink;
 }
 
+/** The IPC channel closed under a send (the child is exiting): its 'exit' is handled. */
+function ignoreClosedChannel(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_IPC_CHANNEL_CLOSED') throw error;
+}
+
 function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
   // Every API worker is a cluster worker so that they share one listening port.
   cluster.setupPrimary({ exec: childEntry, args, silent: true });
   const worker: Worker = cluster.fork(env);
+  // A message sent as the child dies fails with EPIPE, asynchronously, as an 'error' event;
+  // unheard, it would crash the supervisor. The child's exit is handled where it belongs.
+  worker.on('error', ignoreClosedChannel);
   return {
     pid: worker.process.pid,
     stdout: worker.process.stdout,
@@ -70,6 +78,7 @@ function spawnQueueWorker(env: Record<string, string>, args: string[]): ChildHan
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.on('error', ignoreClosedChannel);
   return {
     pid: child.pid,
     stdout: child.stdout,

@@ -3,6 +3,7 @@ import shrinkRay from 'shrink-ray-current';
 import type { CompressionConfig } from '../../config/types.ts';
 import { HttpError } from '../errors.ts';
 import { negotiateEncoding } from './negotiate.ts';
+import { compressWholeBodies } from './oneShot.ts';
 
 /**
  * What is worth compressing: text, JSON, JavaScript, XML, SVG. Not an event stream (it
@@ -11,14 +12,16 @@ import { negotiateEncoding } from './negotiate.ts';
 const COMPRESSIBLE =
   /^(?:text\/(?!event-stream)|application\/(?:json|javascript|xml|manifest\+json|[\w.-]+\+(?:json|xml))|image\/svg\+xml)/i;
 
+const isCompressible = (type: string) => COMPRESSIBLE.test(type);
+
 /** A response a shared cache may store: only these may sit in the compressed-body cache. */
 const isPublic = (cacheControl: unknown) =>
   typeof cacheControl === 'string' && /\bpublic\b/.test(cacheControl);
 
 /**
  * Brotli or gzip for every compressible response (API JSON, /metrics, CSV downloads,
- * what the web app has no precompressed file for), through shrink-ray-current: streams
- * compress as they are written, `Vary: Accept-Encoding` goes on every compressible
+ * what the web app has no precompressed file for): a body sent whole is compressed in one
+ * call (oneShot.ts), a streamed one through shrink-ray-current as it is written; `Vary: Accept-Encoding` goes on every compressible
  * response, bodies under the threshold and already encoded ones (the web app's .br/.gz
  * files) are left alone.
  *
@@ -30,12 +33,30 @@ const isPublic = (cacheControl: unknown) =>
  * and ETag, and only `Cache-Control: public` responses enter it: every API answer is
  * `private, no-store`, so one caller's body can never be served to another.
  */
-export function compression(config: CompressionConfig): RequestHandler[] {
-  if (!config.enabled) return [];
-  const negotiate: RequestHandler = (req, res, next) => {
+export function compression(config: CompressionConfig): RequestHandler {
+  const compress = shrinkRay({
+    // The option type lists the qualities as literals; the config has checked 1–11.
+    brotli: { quality: config.brotliLevel as 4 },
+    zlib: { level: config.gzipLevel },
+    threshold: config.thresholdBytes,
+    // Zopfli is a native peer that does not build on Node 24; zlib's gzip is what we want.
+    useZopfliForGzip: false,
+    filter: (_req, res) => isCompressible(String(res.getHeader('Content-Type') ?? '')),
+    cacheSize: config.cacheBytes > 0 ? config.cacheBytes : false,
+    cache: (_req, res) => isPublic(res.getHeader('Cache-Control')),
+  });
+  return (req, res, next) => {
     const chosen = negotiateEncoding(req.headers['accept-encoding']);
     if (chosen === null) {
       next(new HttpError('not_acceptable', 'no acceptable content coding: allow identity, br or gzip'));
+      return;
+    }
+    // Every answer may differ by Accept-Encoding (a small one only because it is small).
+    res.vary('Accept-Encoding');
+    // Identity needs no compressor at all: shrink-ray's per-response hooks cost ~10% of a
+    // cached read's throughput (npm run bench:compression).
+    if (chosen === 'identity') {
+      next();
       return;
     }
     req.headers['accept-encoding'] = chosen;
@@ -44,18 +65,11 @@ export function compression(config: CompressionConfig): RequestHandler[] {
     res.once('close', () => {
       if (!res.writableEnded) res.end();
     });
-    next();
+    // shrink-ray wraps res.write/end first; the one-shot path wraps them again, so a whole
+    // body arrives there already compressed (shrink-ray sees Content-Encoding, passes it).
+    compress(req, res, (error?: unknown) => {
+      if (!error) compressWholeBodies(res, chosen, config, isCompressible);
+      next(error);
+    });
   };
-  const compress = shrinkRay({
-    // The option type lists the qualities as literals; the config has checked 1–11.
-    brotli: { quality: config.brotliLevel as 4 },
-    zlib: { level: config.gzipLevel },
-    threshold: config.thresholdBytes,
-    // Zopfli is a native peer that does not build on Node 24; zlib's gzip is what we want.
-    useZopfliForGzip: false,
-    filter: (_req, res) => COMPRESSIBLE.test(String(res.getHeader('Content-Type') ?? '')),
-    cacheSize: config.cacheBytes > 0 ? config.cacheBytes : false,
-    cache: (_req, res) => isPublic(res.getHeader('Cache-Control')),
-  });
-  return [negotiate, compress];
 }

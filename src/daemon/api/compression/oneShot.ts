@@ -1,0 +1,70 @@
+import zlib from 'node:zlib';
+import type { Response } from 'express';
+import type { CompressionConfig } from '../../config/types.ts';
+import type { Coding } from './negotiate.ts';
+
+/**
+ * Bodies sent whole (`res.json`, `res.send`: every API answer but a CSV download) are
+ * compressed in one call instead of through a zlib stream: a stream's setup costs more
+ * than compressing a few kB (bench/compression.ts: ~0.55× of identity's throughput with
+ * streams only). Up to this size the work is short enough to do on the event loop.
+ */
+export const ONE_SHOT_MAX_BYTES = 256 * 1024;
+
+/** Statuses whose answers carry no body, and answers that say not to be transformed. */
+const NO_BODY = new Set([204, 304]);
+const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
+
+/**
+ * Wraps `res.end` so that a body handed over in one piece (nothing written before) is
+ * compressed synchronously with `coding`; anything else — a streamed body, one too large,
+ * too small, of a type not worth it — goes on to `end` as it is, for shrink-ray.
+ */
+export function compressWholeBodies(
+  res: Response,
+  coding: Coding,
+  config: CompressionConfig,
+  compressible: (type: string) => boolean,
+): void {
+  let wrote = false;
+  const write = res.write.bind(res) as Response['write'];
+  res.write = ((...args: Parameters<Response['write']>) => {
+    wrote = true;
+    return write(...args);
+  }) as Response['write'];
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    const body =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8')
+        : chunk;
+    if (
+      wrote ||
+      !Buffer.isBuffer(body) ||
+      res.headersSent ||
+      body.length < config.thresholdBytes ||
+      body.length > ONE_SHOT_MAX_BYTES ||
+      NO_BODY.has(res.statusCode) ||
+      res.req.method === 'HEAD' ||
+      res.getHeader('Content-Encoding') !== undefined ||
+      NO_TRANSFORM.test(String(res.getHeader('Cache-Control') ?? '')) ||
+      !compressible(String(res.getHeader('Content-Type') ?? ''))
+    ) {
+      return end(chunk, ...rest);
+    }
+    const compressed =
+      coding === 'br'
+        ? zlib.brotliCompressSync(body, {
+            params: {
+              [zlib.constants.BROTLI_PARAM_QUALITY]: config.brotliLevel,
+              [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+            },
+          })
+        : zlib.gzipSync(body, { level: config.gzipLevel });
+    res.setHeader('Content-Encoding', coding);
+    res.setHeader('Content-Length', compressed.length);
+    // The callback form of end(chunk, encoding, cb) keeps its callback.
+    const callback = rest.find((arg) => typeof arg === 'function');
+    return callback ? end(compressed, callback) : end(compressed);
+  }) as Response['end'];
+}
