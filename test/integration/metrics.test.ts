@@ -17,6 +17,7 @@ import {
   waitFor,
 } from '../helpers/daemon.ts';
 import { parseExposition, type Sample, total } from '../helpers/metrics.ts';
+import { rawRequest } from '../helpers/rawHttp.ts';
 
 // /metrics of a real daemon (embedded Redis and PGlite, two API workers, one queue
 // worker): the totals a scrape returns are the whole cluster's, whichever worker answers.
@@ -206,6 +207,17 @@ describe('a separate metrics port with METRICS_TOKEN', () => {
     await get(`${other.url}/healthz`);
     const samples = await scrape(url, { authorization: `Bearer ${token}` });
     expect(total(samples, 'http_requests_total', { route: '/healthz' })).toBeGreaterThanOrEqual(1);
+    // Compressed as Prometheus asks (gzip), like /metrics on the API port.
+    const gzip = await rawRequest(url, {
+      headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' },
+    });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gzip.headers.vary).toMatch(/accept-encoding/i);
+    expect(gzip.body.toString()).toContain('# HELP http_requests_total');
+    const refusedCoding = await rawRequest(url, {
+      headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity;q=0' },
+    });
+    expect(refusedCoding.status).toBe(406);
     expect(((await statusJson(other.dataDir)) as any).metricsUrl).toBe(url);
     expect(other.stdout()).not.toContain(token);
     expect(other.stderr()).not.toContain(token);

@@ -1,3 +1,4 @@
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError, notFoundError } from './errors.ts';
 
@@ -71,3 +72,24 @@ export function listBody<T>(rows: T[], total: number, query: { page: number; per
 /** The `{id}` of a route's path, for its declaration (handlers read it with parseId). */
 export const idParam = (what: string) =>
   z.object({ id: z.string().meta({ description: `the ${what}'s id (a UUID; anything else is a 404)` }) });
+
+type PageQuery = { page: number; per_page: number };
+
+/**
+ * A list route's handler: the query parsed with the route's schema, one page read, the
+ * list shape answered. `read` gets the parsed query and the page's limit and offset.
+ */
+export function pageHandler<Q extends z.ZodObject>(
+  query: Q,
+  read: (
+    req: Request,
+    query: z.output<Q>,
+    page: { limit: number; offset: number },
+  ) => Promise<{ rows: unknown[]; total: number }>,
+): RequestHandler {
+  return async (req, res) => {
+    const parsed = parseInput(query, req.query, 'query');
+    const { rows, total } = await read(req, parsed, pageOf(parsed as PageQuery));
+    res.json(listBody(rows, total, parsed as PageQuery));
+  };
+}

@@ -338,6 +338,7 @@ export class Supervisor {
       metrics.token,
       () => this.renderMetrics(),
       this.config.trustProxy,
+      this.config.compression,
     ).catch((error: NodeJS.ErrnoException) => {
       throw listenFailure('metrics ', metrics.host, metrics.port as number, error.code ?? error.message);
     });

@@ -1,6 +1,9 @@
 import http from 'node:http';
+import { negotiateEncoding } from '../api/compression/negotiate.ts';
+import { compressBody } from '../api/compression/oneShot.ts';
 import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
 import type { TrustProxy } from '../api/trustProxy.ts';
+import type { CompressionConfig } from '../config/types.ts';
 import type { Exposition } from './clusterMetrics.ts';
 import { metricsAccess } from './metricsAccess.ts';
 
@@ -15,6 +18,7 @@ export async function startMetricsServer(
   token: string | undefined,
   render: () => Promise<Exposition>,
   trustProxy: TrustProxy,
+  compression: CompressionConfig,
 ): Promise<http.Server> {
   const refuse = metricsAccess(token, trustProxy);
   const server = http.createServer(async (req, res) => {
@@ -31,10 +35,22 @@ export async function startMetricsServer(
     }
     const refusal = refuse(req);
     if (refusal) return json(refusal.code, refusal.message);
+    // Compressed as on the API port (Prometheus asks for gzip): same negotiation, same levels.
+    const coding = compression.enabled ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
+    if (coding === null)
+      return json('not_acceptable', 'no acceptable content coding: allow identity, br or gzip');
     try {
       const { contentType, body } = await render();
-      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      const text = Buffer.from(body);
+      const encoded = coding !== 'identity' && text.length >= compression.thresholdBytes;
+      res.writeHead(200, {
+        'content-type': contentType,
+        'cache-control': 'no-store',
+        vary: 'Accept-Encoding',
+        ...(encoded ? { 'content-encoding': coding } : {}),
+      });
+      if (req.method === 'HEAD') res.end();
+      else res.end(encoded ? compressBody(text, coding, compression) : text);
     } catch (error) {
       json('metrics_unavailable', `could not collect metrics: ${(error as Error).message}`);
     }

@@ -11,6 +11,18 @@ import type { Coding } from './negotiate.ts';
  */
 export const ONE_SHOT_MAX_BYTES = 256 * 1024;
 
+/** One body in one call, at the configured level: also the metrics port's compression. */
+export function compressBody(body: Buffer, coding: Coding, config: CompressionConfig): Buffer {
+  return coding === 'br'
+    ? zlib.brotliCompressSync(body, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: config.brotliLevel,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+        },
+      })
+    : zlib.gzipSync(body, { level: config.gzipLevel });
+}
+
 /** Statuses whose answers carry no body, and answers that say not to be transformed. */
 const NO_BODY = new Set([204, 304]);
 const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
@@ -52,15 +64,7 @@ export function compressWholeBodies(
     ) {
       return end(chunk, ...rest);
     }
-    const compressed =
-      coding === 'br'
-        ? zlib.brotliCompressSync(body, {
-            params: {
-              [zlib.constants.BROTLI_PARAM_QUALITY]: config.brotliLevel,
-              [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
-            },
-          })
-        : zlib.gzipSync(body, { level: config.gzipLevel });
+    const compressed = compressBody(body, coding, config);
     res.setHeader('Content-Encoding', coding);
     res.setHeader('Content-Length', compressed.length);
     // The callback form of end(chunk, encoding, cb) keeps its callback.

@@ -195,19 +195,23 @@ export const Recipient = z
   })
   .meta({ id: 'Recipient' });
 
-const importStatus = z.enum(['queued', 'running', 'completed', 'failed']);
-const importFields = {
-  id,
-  filename: z.string(),
-  bytes: count,
-  status: importStatus,
-  total_rows: count,
-  accepted: count,
-  rejected: count,
+/** What imports and reports share: the four states of their job, and its traces. */
+const jobSubject = {
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
   job_id: id.nullable(),
   error: z.string().nullable(),
   created_at: timestamp,
   finished_at: timestamp.nullable(),
+};
+
+const importFields = {
+  id,
+  ...jobSubject,
+  filename: z.string(),
+  bytes: count,
+  total_rows: count,
+  accepted: count,
+  rejected: count,
 };
 
 export const ImportSummary = z.strictObject(importFields).meta({ id: 'ImportSummary' });
@@ -222,17 +226,13 @@ export const Import = z
 
 const reportFields = {
   id,
+  ...jobSubject,
   kind: z.enum(REPORT_KINDS),
   scope: z.enum(['tenant', 'owner']),
   period_from: timestamp,
   period_to: timestamp,
-  status: importStatus,
   columns: z.array(z.string()).nullable(),
   row_count: count.nullable(),
-  job_id: id.nullable(),
-  error: z.string().nullable(),
-  created_at: timestamp,
-  finished_at: timestamp.nullable(),
 };
 
 export const ReportSummary = z.strictObject(reportFields).meta({ id: 'ReportSummary' });

@@ -2,10 +2,11 @@ import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import { contactsTable, insertContacts, insertOwned, listOwned } from '../../db/repositories/owned.ts';
-import { Contact, ContactBatchResult, listOf } from '../contract/resources.ts';
+import { Contact, ContactBatchResult } from '../contract/resources.ts';
 import { defineRoute, routesOn } from '../contract/route.ts';
+import { deleteRoute, getRoute, listRoute } from '../contract/shapes.ts';
 import { ownerOf } from '../middleware/auth.ts';
-import { idParam, listBody, pageOf, pageQuery, parseInput, search } from '../validate.ts';
+import { pageHandler, pageQuery, parseInput, search } from '../validate.ts';
 import { deleteOwnedById, getOwnedById } from './session/ownedCrud.ts';
 
 export const MAX_BATCH = 1000;
@@ -47,22 +48,15 @@ const tag = 'Contacts';
 const base = { tag, auth: 'user' } as const;
 
 export const contactsApi = {
-  list: defineRoute({
+  list: listRoute({
     ...base,
-    method: 'get',
     path: '/api/contacts',
     summary: 'List your contacts (newest first); `q` matches the name or the phone',
+    what: 'contact',
+    item: Contact,
     query: z.object({ ...pageQuery, q: search }),
-    responses: { 200: { description: 'a page of contacts', schema: listOf(Contact) } },
   }),
-  get: defineRoute({
-    ...base,
-    method: 'get',
-    path: '/api/contacts/{id}',
-    summary: 'One contact',
-    params: idParam('contact'),
-    responses: { 200: { description: 'the contact', schema: Contact } },
-  }),
+  get: getRoute({ ...base, path: '/api/contacts/{id}', what: 'contact', schema: Contact }),
   create: defineRoute({
     ...base,
     method: 'post',
@@ -80,28 +74,22 @@ export const contactsApi = {
     },
     errors: ['conflict'],
   }),
-  remove: defineRoute({
-    ...base,
-    method: 'delete',
-    path: '/api/contacts/{id}',
-    summary: 'Delete a contact',
-    params: idParam('contact'),
-    responses: { 204: { description: 'deleted' } },
-  }),
+  remove: deleteRoute({ ...base, path: '/api/contacts/{id}', what: 'contact' }),
 };
 
 export function contactRoutes(pool: pg.Pool): Router {
   const router = Router();
   const on = routesOn(router, '/api/contacts');
 
-  on(contactsApi.list, async (req, res) => {
-    const query = parseInput(contactsApi.list.query, req.query, 'query');
-    const conditions = query.q
-      ? [{ sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(phone, $?) > 0)', value: query.q }]
-      : [];
-    const { rows, total } = await listOwned(pool, contactsTable, ownerOf(req), conditions, pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  on(
+    contactsApi.list,
+    pageHandler(contactsApi.list.query, (req, query, page) => {
+      const conditions = query.q
+        ? [{ sql: '(strpos(lower(name), lower($?)) > 0 OR strpos(phone, $?) > 0)', value: query.q }]
+        : [];
+      return listOwned(pool, contactsTable, ownerOf(req), conditions, page);
+    }),
+  );
 
   on(contactsApi.get, getOwnedById(pool, contactsTable, 'contact'));
 

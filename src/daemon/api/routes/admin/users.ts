@@ -5,7 +5,7 @@ import { listUsers } from '../../../db/repositories/users.ts';
 import { listOf, UserListItem } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
 import { principalOf } from '../../middleware/auth.ts';
-import { listBody, pageOf, pageQuery, parseInput, search } from '../../validate.ts';
+import { pageHandler, pageQuery, search } from '../../validate.ts';
 
 export const adminUsersApi = {
   list: defineRoute({
@@ -21,14 +21,11 @@ export const adminUsersApi = {
 
 export function userAdminRoutes(pool: pg.Pool): Router {
   const router = Router();
-  routesOn(router, '/api/admin/users')(adminUsersApi.list, async (req, res) => {
-    const query = parseInput(adminUsersApi.list.query, req.query, 'query');
-    const { rows, total } = await listUsers(pool, principalOf(req).tenantId, {
-      role: query.role,
-      q: query.q || undefined,
-      ...pageOf(query),
-    });
-    res.json(listBody(rows, total, query));
-  });
+  routesOn(router, '/api/admin/users')(
+    adminUsersApi.list,
+    pageHandler(adminUsersApi.list.query, (req, query, page) =>
+      listUsers(pool, principalOf(req).tenantId, { role: query.role, q: query.q || undefined, ...page }),
+    ),
+  );
   return router;
 }

@@ -14,19 +14,10 @@ import type { Queues } from '../../../queues/index.ts';
 import type { SecretBox } from '../../../security/secretBox.ts';
 import { Campaign, listOf, Recipient } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
+import { getRoute, listRoute } from '../../contract/shapes.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import {
-  idParam,
-  listBody,
-  name,
-  pageOf,
-  pageQuery,
-  parseId,
-  parseInput,
-  search,
-  uuid,
-} from '../../validate.ts';
+import { idParam, name, pageHandler, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
 
 export const MAX_RECIPIENTS = 100_000;
 const MAX_DELAY_MS = 600_000;
@@ -77,21 +68,20 @@ const move = (action: CampaignAction, status: 200 | 202, summary: string) =>
   });
 
 export const campaignsApi = {
-  list: defineRoute({
+  list: listRoute({
     ...base,
-    method: 'get',
     path: '/api/campaigns',
     summary: 'List your campaigns (newest first)',
+    what: 'campaign',
+    item: Campaign,
     query: z.object({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() }),
-    responses: { 200: { description: 'a page of campaigns', schema: listOf(Campaign) } },
   }),
-  get: defineRoute({
+  get: getRoute({
     ...base,
-    method: 'get',
     path: '/api/campaigns/{id}',
     summary: 'One campaign with its counts',
-    params,
-    responses: { 200: { description: 'the campaign', schema: Campaign } },
+    what: 'campaign',
+    schema: Campaign,
   }),
   recipients: defineRoute({
     ...base,
@@ -132,28 +122,24 @@ export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): R
   const router = Router();
   const on = routesOn(router, '/api/campaigns');
 
-  on(campaignsApi.list, async (req, res) => {
-    const query = parseInput(campaignsApi.list.query, req.query, 'query');
-    const { rows, total } = await campaigns.listCampaigns(pool, ownerOf(req), query.status, pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  on(
+    campaignsApi.list,
+    pageHandler(campaignsApi.list.query, (req, query, page) =>
+      campaigns.listCampaigns(pool, ownerOf(req), query.status, page),
+    ),
+  );
 
   on(campaignsApi.get, async (req, res) => {
     res.json(await mustFind(req));
   });
 
-  on(campaignsApi.recipients, async (req, res) => {
-    const campaign = await mustFind(req);
-    const query = parseInput(campaignsApi.recipients.query, req.query, 'query');
-    const { rows, total } = await campaigns.listRecipients(
-      pool,
-      ownerOf(req),
-      campaign.id,
-      query.status,
-      pageOf(query),
-    );
-    res.json(listBody(rows, total, query));
-  });
+  on(
+    campaignsApi.recipients,
+    pageHandler(campaignsApi.recipients.query, async (req, query, page) => {
+      const campaign = await mustFind(req);
+      return campaigns.listRecipients(pool, ownerOf(req), campaign.id, query.status, page);
+    }),
+  );
 
   on(campaignsApi.create, async (req, res) => {
     const body = parseInput(campaignsApi.create.body, req.body, 'body');

@@ -4,32 +4,31 @@ import { z } from 'zod';
 import * as imports from '../../../db/repositories/imports.ts';
 import type { Queues } from '../../../queues/index.ts';
 import { enqueueSubject } from '../../../queues/subjectQueue.ts';
-import { Accepted, Import, ImportSummary, listOf } from '../../contract/resources.ts';
+import { Accepted, Import, ImportSummary } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
+import { getRoute, listRoute } from '../../contract/shapes.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import { idParam, listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
+import { pageHandler, parseId, parseInput } from '../../validate.ts';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
 // Mounted before the JSON parser: the CSV is the raw body.
 const base = { tag: 'Imports', auth: 'user', beforeJsonParser: true } as const;
 
 export const importsApi = {
-  list: defineRoute({
+  list: listRoute({
     ...base,
-    method: 'get',
     path: '/api/imports',
     summary: 'List your contact imports (newest first)',
-    query: z.object({ ...pageQuery }),
-    responses: { 200: { description: 'a page of imports', schema: listOf(ImportSummary) } },
+    what: 'import',
+    item: ImportSummary,
   }),
-  get: defineRoute({
+  get: getRoute({
     ...base,
-    method: 'get',
     path: '/api/imports/{id}',
     summary: 'One import, with its first rejected rows and the counts by reason',
-    params: idParam('import'),
-    responses: { 200: { description: 'the import', schema: Import } },
+    what: 'import',
+    schema: Import,
   }),
   create: defineRoute({
     ...base,
@@ -58,11 +57,10 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
   const router = Router();
   const on = routesOn(router, '/api/imports');
 
-  on(importsApi.list, async (req, res) => {
-    const query = parseInput(importsApi.list.query, req.query, 'query');
-    const { rows, total } = await imports.listImports(pool, ownerOf(req), pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  on(
+    importsApi.list,
+    pageHandler(importsApi.list.query, (req, _query, page) => imports.listImports(pool, ownerOf(req), page)),
+  );
 
   on(importsApi.get, async (req, res) => {
     const found = await imports.findImport(pool, ownerOf(req), parseId(req.params.id, 'import'));

@@ -4,11 +4,12 @@ import { z } from 'zod';
 import * as reports from '../../../db/repositories/reports.ts';
 import type { Queues } from '../../../queues/index.ts';
 import { enqueueSubject } from '../../../queues/subjectQueue.ts';
-import { Accepted, listOf, Report, ReportSummary } from '../../contract/resources.ts';
+import { Accepted, Report, ReportSummary } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
+import { listRoute } from '../../contract/shapes.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf, principalOf } from '../../middleware/auth.ts';
-import { idParam, listBody, pageOf, pageQuery, parseId, parseInput } from '../../validate.ts';
+import { idParam, pageHandler, parseId, parseInput } from '../../validate.ts';
 
 const DAY_MS = 86_400_000;
 const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
@@ -36,13 +37,12 @@ const base = { tag: 'Reports', auth: 'user' } as const;
 const CSV_PIECE = 256 * 1024;
 
 export const reportsApi = {
-  list: defineRoute({
+  list: listRoute({
     ...base,
-    method: 'get',
     path: '/api/reports',
     summary: 'List your reports (newest first)',
-    query: z.object({ ...pageQuery }),
-    responses: { 200: { description: 'a page of reports', schema: listOf(ReportSummary) } },
+    what: 'report',
+    item: ReportSummary,
   }),
   create: defineRoute({
     ...base,
@@ -83,11 +83,10 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
   const router = Router();
   const on = routesOn(router, '/api/reports');
 
-  on(reportsApi.list, async (req, res) => {
-    const query = parseInput(reportsApi.list.query, req.query, 'query');
-    const { rows, total } = await reports.listReports(pool, ownerOf(req), pageOf(query));
-    res.json(listBody(rows, total, query));
-  });
+  on(
+    reportsApi.list,
+    pageHandler(reportsApi.list.query, (req, _query, page) => reports.listReports(pool, ownerOf(req), page)),
+  );
 
   on(reportsApi.create, async (req, res) => {
     const body = parseInput(reportsApi.create.body, req.body, 'body');

@@ -15,8 +15,9 @@ import {
   updateOwned,
 } from '../../../db/repositories/owned.ts';
 import { findLiveSubscription } from '../../../db/repositories/subscriptions.ts';
-import { Agent, listOf } from '../../contract/resources.ts';
+import { Agent } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
+import { deleteRoute, getRoute, listRoute } from '../../contract/shapes.ts';
 import { notFoundError, unprocessable } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import {
@@ -46,11 +47,12 @@ const agentBody = z.strictObject({
 const base = { tag: 'Agents', auth: 'user' } as const;
 
 export const agentsApi = {
-  list: defineRoute({
+  list: listRoute({
     ...base,
-    method: 'get',
     path: '/api/session/agents',
     summary: 'List your agents (cached); `q` matches the name or the email',
+    what: 'agent',
+    item: Agent,
     query: z.object({
       ...pageQuery,
       q: search,
@@ -58,16 +60,8 @@ export const agentsApi = {
       team_id: uuid.optional(),
       role_id: uuid.optional(),
     }),
-    responses: { 200: { description: 'a page of agents', schema: listOf(Agent) } },
   }),
-  get: defineRoute({
-    ...base,
-    method: 'get',
-    path: '/api/session/agents/{id}',
-    summary: 'One agent',
-    params: idParam('agent'),
-    responses: { 200: { description: 'the agent', schema: Agent } },
-  }),
+  get: getRoute({ ...base, path: '/api/session/agents/{id}', what: 'agent', schema: Agent }),
   create: defineRoute({
     ...base,
     method: 'post',
@@ -87,13 +81,11 @@ export const agentsApi = {
     responses: { 200: { description: 'the agent', schema: Agent } },
     errors: ['conflict', 'unprocessable'],
   }),
-  remove: defineRoute({
+  remove: deleteRoute({
     ...base,
-    method: 'delete',
     path: '/api/session/agents/{id}',
+    what: 'agent',
     summary: 'Delete an agent',
-    params: idParam('agent'),
-    responses: { 204: { description: 'deleted' } },
   }),
 };
 

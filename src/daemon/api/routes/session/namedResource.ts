@@ -9,8 +9,8 @@ import {
 } from '../../../cache/cachedRoute.ts';
 import type { Scope } from '../../../cache/tags.ts';
 import { insertOwned, listOwned, type OwnedTable, updateOwned } from '../../../db/repositories/owned.ts';
-import { listOf } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
+import { deleteRoute, getRoute, listRoute } from '../../contract/shapes.ts';
 import { notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
 import { idParam, listBody, pageOf, pageQuery, parseId, parseInput, search } from '../../validate.ts';
@@ -36,22 +36,15 @@ export function namedResourceApi({ what, route, body, schema, tagName }: NamedRe
   const base = { tag: tagName, auth: 'user' } as const;
   const one = `${route}/{id}`;
   return {
-    list: defineRoute({
+    list: listRoute({
       ...base,
-      method: 'get',
       path: route,
       summary: `List your ${what}s (cached); \`q\` matches the name`,
+      what,
+      item: schema,
       query: z.object({ ...pageQuery, q: search }),
-      responses: { 200: { description: `a page of ${what}s`, schema: listOf(schema) } },
     }),
-    get: defineRoute({
-      ...base,
-      method: 'get',
-      path: one,
-      summary: `One ${what}`,
-      params: idParam(what),
-      responses: { 200: { description: `the ${what}`, schema } },
-    }),
+    get: getRoute({ ...base, path: one, what, schema }),
     create: defineRoute({
       ...base,
       method: 'post',
@@ -71,13 +64,11 @@ export function namedResourceApi({ what, route, body, schema, tagName }: NamedRe
       responses: { 200: { description: `the ${what}`, schema } },
       errors: ['conflict'],
     }),
-    remove: defineRoute({
+    remove: deleteRoute({
       ...base,
-      method: 'delete',
       path: one,
+      what,
       summary: `Delete a ${what} no agent uses (409 names how many do)`,
-      params: idParam(what),
-      responses: { 204: { description: 'deleted' } },
       errors: ['conflict'],
     }),
   };
