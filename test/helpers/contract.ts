@@ -1,6 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { OpenApiDocument } from '../../src/daemon/api/contract/document.ts';
+import { API_ERRORS } from '../../src/daemon/api/errorCatalogue.ts';
 
 // ajv-formats is CommonJS: its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -62,10 +63,16 @@ export function contractChecker(document: OpenApiDocument) {
   return function check(response: ObservedResponse): string[] {
     const method = response.method.toLowerCase() === 'head' ? 'get' : response.method.toLowerCase();
     const where = `${response.method} ${response.pathname} → ${response.status}`;
-    const found = find(method, response.pathname);
+    // Express routes ignore one trailing slash (`/api/contacts/` is `/api/contacts`).
+    const pathname = response.pathname.length > 1 ? response.pathname.replace(/\/$/, '') : response.pathname;
+    const found = find(method, pathname);
     if (!found) {
-      // A route that does not exist answers the generic 404; anything else is undocumented.
-      if (response.status === 404 && parseJson(response.body)?.error?.code === 'not_found') return [];
+      // A route that does not exist answers an error of the catalogue — the generic 404, or
+      // what the layers before routing say first (401, 415, a body that is not JSON…) —
+      // and never anything else.
+      const code = parseJson(response.body)?.error?.code;
+      if (response.status >= 400 && response.status < 500 && typeof code === 'string' && code in API_ERRORS)
+        return [];
       return [`${where}: no operation ${method.toUpperCase()} ${response.pathname} in the document`];
     }
     const status = String(response.status);

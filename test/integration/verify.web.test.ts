@@ -16,7 +16,15 @@ describe('wuzctl verify bundle', () => {
     expect(gate.details.reduction).toBeGreaterThanOrEqual(0.4);
     expect(gate.figure).toBeCloseTo(gate.details.initial.gzip_kb, 5);
     expect(Object.keys(gate.details.chunks_gzip_kb).sort()).toEqual(
-      ['admin', 'user', 'vendor-forms', 'vendor-query', 'vendor-react', 'vendor-ui'].sort(),
+      [
+        'admin',
+        'daemon-constants',
+        'user',
+        'vendor-forms',
+        'vendor-query',
+        'vendor-react',
+        'vendor-ui',
+      ].sort(),
     );
     // No daemon was started for it.
     expect(result.stderr).not.toMatch(/ephemeral daemon/);

@@ -106,6 +106,9 @@ describe('the contract checker', () => {
     expect(check(response(409, { error: { code: 'conflict', message: 'x' } }))).not.toEqual([]);
     expect(check(response(400, { error: { code: 'unprocessable', message: 'x' } }))).not.toEqual([]);
     expect(check(response(200, { ok: true }, '/api/nope'))).not.toEqual([]);
+    expect(check(response(400, { error: { code: 'invalid_json', message: 'x' } }, '/api/nope'))).toEqual([]);
+    expect(check(response(400, { error: { code: 'made_up', message: 'x' } }, '/api/nope'))).not.toEqual([]);
+    expect(check(response(200, agent, `/api/session/agents/${agent.id}/`))).toEqual([]);
     expect(check({ ...response(200, agent), contentType: 'text/html' })).not.toEqual([]);
   });
 });

@@ -105,7 +105,7 @@ function build(operations: readonly RouteSpec[]): OpenApiDocument {
       version,
       description:
         'The API of WUZAPI Manager, served by `wuzctl serve`. Every route under /api except this document ' +
-        'and its reference page needs `Authorization: Bearer <token>` (`wuzctl token create`); every answer is ' +
+        'and its reference page needs `Authorization: Bearer <token>` (`wuzctl tokens create`); every answer is ' +
         "scoped to the token's tenant. Errors are always `{ error: { code, message, details? } }`: docs/API.md " +
         'lists the codes.',
     },
