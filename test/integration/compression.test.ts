@@ -182,6 +182,17 @@ describe('a CSV report download', () => {
     expect(peak).toBeLessThan(csvBytes / 2);
   });
 
+  it("answers HEAD with the download's headers and no body", async () => {
+    const head = await rawRequest(`${harness.url}/api/reports/${reportId}?format=csv`, {
+      method: 'HEAD',
+      headers: { ...auth, 'accept-encoding': 'br' },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toContain('text/csv');
+    expect(head.headers['content-disposition']).toMatch(/^attachment; filename="?usage-\d{4}-\d{2}-\d{2}/);
+    expect(head.wire.length).toBe(0);
+  });
+
   it('stops reading when the client disconnects, and the next request is served', async () => {
     const url = `${harness.url}/api/reports/${reportId}?format=csv`;
     await new Promise<void>((resolve) => {

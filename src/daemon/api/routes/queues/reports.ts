@@ -132,6 +132,11 @@ export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
     res
       .type('text/csv; charset=utf-8')
       .attachment(`${report.kind}-${day(report.period_from)}-${day(report.period_to)}.csv`);
+    // HEAD: the headers say what a GET would send; nothing needs reading.
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     await streamCsv(res, (offset) =>
       reports.readReportCsv(pool, ownerOf(req).tenantId, report.id, offset, CSV_PIECE),
     );
