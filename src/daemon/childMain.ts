@@ -8,6 +8,7 @@ import type { RunningChild } from './api/worker.ts';
 import { type ChildConfig, type ChildRole, isToChild, unhandled } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { processMetrics } from './telemetry/metrics.ts';
+import { flushTracing } from './tracing/runtime.ts';
 
 const role = process.argv[process.argv.indexOf('--role') + 1] as ChildRole;
 if ((role !== 'api' && role !== 'queue') || !process.send) {
@@ -26,6 +27,8 @@ starter.catch(() => {}); // reported when `start` awaits it
 let config: ChildConfig | undefined;
 /** Before `start`, a stop has no configured deadline: this one bounds it. */
 const UNCONFIGURED_SHUTDOWN_MS = 10_000;
+/** The longest a stop waits for pending spans to reach the collector. */
+const TRACE_FLUSH_MS = 2000;
 const report = (message: object) =>
   new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
 
@@ -35,11 +38,15 @@ let stopping: Promise<void> | undefined;
 function shutdown(reason: string): Promise<void> {
   stopping ??= (async () => {
     log.debug({ reason }, 'shutting down');
+    const deadline = Date.now() + (config?.shutdownTimeoutMs ?? UNCONFIGURED_SHUTDOWN_MS);
     const forced = setTimeout(() => {
       log.error('shutdown deadline passed; exiting');
       process.exit(1);
     }, config?.shutdownTimeoutMs ?? UNCONFIGURED_SHUTDOWN_MS).unref();
     await running?.shutdown();
+    // The spans of the last requests and jobs, within what is left of the deadline (an
+    // unreachable collector costs at most that, never the exit).
+    await flushTracing(Math.min(TRACE_FLUSH_MS, deadline - Date.now() - 500));
     // The counters of this process outlive it in the supervisor's totals.
     if (process.connected)
       await report({ type: 'metrics-final', metrics: await metrics.registry.getMetricsAsJSON() });

@@ -1,15 +1,22 @@
 import { createRequire } from 'node:module';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
+import { tracingRuntime } from './tracing/runtime.ts';
 
 export type { Logger };
 
 const require = createRequire(import.meta.url);
 
-/** What every process's logger shares: its role and pid on each line, secrets redacted. */
+/**
+ * What every process's logger shares: its role and pid on each line, secrets redacted,
+ * and, when tracing is on, the `trace_id` and `span_id` of the span the line was written
+ * in (so a log line leads to its trace, and a trace to its lines).
+ */
 export function loggerOptions(role: string, level: string): LoggerOptions {
+  const tracing = tracingRuntime();
   return {
     level,
+    ...(tracing ? { mixin: () => tracing.activeIds() ?? {} } : {}),
     base: { role, pid: process.pid },
     redact: { paths: ['*.password', '*.token', '*.authorization', 'redisUrl', 'databaseUrl'], censor: '***' },
   };
@@ -23,7 +30,7 @@ export function prettyOptions(colorize: boolean, translateTime: string): PrettyO
   return {
     colorize,
     translateTime,
-    ignore: 'hostname,role,pid',
+    ignore: 'hostname,role,pid,span_id',
     messageFormat: '[{role} {pid}] {msg}',
   };
 }

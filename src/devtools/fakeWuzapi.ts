@@ -31,6 +31,11 @@ export interface FakeMessage {
   receivedAt: number;
   /** 1, plus one for every later send with the same Id. */
   deliveries: number;
+  /**
+   * The W3C `traceparent` header of every delivery, in order (null: none sent): a traced
+   * daemon's sends carry the trace of the campaign (gate tracing checks them).
+   */
+  traceparents: (string | null)[];
 }
 
 export interface FakeStats {
@@ -122,9 +127,11 @@ export async function startFakeWuzapi(options: FakeOptions = {}): Promise<FakeWu
       typeof payload.Id === 'string' && payload.Id
         ? payload.Id
         : randomBytes(10).toString('hex').toUpperCase();
+    const traceparent = typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null;
     const known = byId.get(id);
     if (known) {
       known.deliveries++;
+      known.traceparents.push(traceparent);
       stats.duplicates++;
     } else {
       const message = {
@@ -134,6 +141,7 @@ export async function startFakeWuzapi(options: FakeOptions = {}): Promise<FakeWu
         token,
         receivedAt: Date.now(),
         deliveries: 1,
+        traceparents: [traceparent],
       };
       byId.set(id, message);
       stats.messages++;

@@ -201,6 +201,7 @@ describe('the cache gate’s own checks', () => {
       metricsUrl: `${api.url}/metrics`,
       tenants: [{ slug: 'demo-1', plan: 'free', admin_token: 'a', user_tokens: ['u1'] }],
       fakeWuzapi: null,
+      traces: null,
       // Counters that say "all hits": only the gate's own checks can fail it.
       cacheCounters: async () => counters(calls++ < 2 ? 0 : 1_000_000),
       progress: () => {},

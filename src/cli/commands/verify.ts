@@ -18,7 +18,11 @@ export function verifyCommand(): Command {
     .option('--tokens <file>', 'with --url: demo tokens, the output of `wuzctl seed --demo --json`')
     .option(
       '--wuzapi <url>',
-      'with --url/--data-dir: the `wuzctl fake-wuzapi` that daemon sends through (gate queue)',
+      'with --url/--data-dir: the `wuzctl fake-wuzapi` that daemon sends through (gates queue, tracing)',
+    )
+    .option(
+      '--traces <url>',
+      'with --url/--data-dir: the `wuzctl traces` receiver that daemon exports to (gate tracing)',
     )
     .option(
       '--config <file>',
@@ -38,6 +42,7 @@ export function verifyCommand(): Command {
           dataDir?: string;
           tokens?: string;
           wuzapi?: string;
+          traces?: string;
           config?: string;
           json?: boolean;
           junit?: string;

@@ -31,6 +31,11 @@ export interface GateContext {
    * arrived), or null when there is none (a daemon given by --url without --wuzapi).
    */
   fakeWuzapi: string | null;
+  /**
+   * Base URL of the OTLP receiver the daemon exports its spans to (`wuzctl traces`; its
+   * `GET /api/traces` lists them), or null when there is none.
+   */
+  traces: string | null;
   /** One line of progress, on stderr. */
   progress: (message: string) => void;
   /** Waits, saying why (a countdown on a terminal): for waits a user would think hung. */
@@ -55,6 +60,11 @@ export interface Gate<Settings extends { threshold: number } = { threshold: numb
   daemonEnv?: Record<string, string>;
   /** The ephemeral daemon must send through a fake WuzAPI that the runner starts. */
   needsFakeWuzapi?: boolean;
+  /**
+   * The ephemeral daemon must export its spans (at sampling 1.0) to a trace receiver the
+   * runner starts.
+   */
+  needsTraceReceiver?: boolean;
   /** false: the gate measures something else (the web build) and no daemon is started for it. */
   needsDaemon?: boolean;
   run(context: GateContext, settings: Settings): Promise<GateResult>;

@@ -24,13 +24,14 @@ export class ApiClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   }
 
-  /** A JSON body, or `{ text, type }` for a raw one (a CSV upload). */
+  /** A JSON body, or `{ text, type }` for a raw one (a CSV upload); `headers` are sent as well. */
   request(
     method: string,
     path: string,
     token: string,
     body?: unknown,
     raw?: { text: string; type: string },
+    headers: Record<string, string> = {},
   ): Promise<Timed> {
     const payload = raw ? raw.text : body === undefined ? undefined : JSON.stringify(body);
     const type = raw ? raw.type : 'application/json';
@@ -45,6 +46,7 @@ export class ApiClient {
           agent: this.agent,
           timeout: 30_000,
           headers: {
+            ...headers,
             authorization: `Bearer ${token}`,
             ...(payload ? { 'content-type': type, 'content-length': Buffer.byteLength(payload) } : {}),
           },

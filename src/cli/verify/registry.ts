@@ -7,6 +7,7 @@ import { metricsGate } from './gates/metrics.ts';
 import { pwaGate } from './gates/pwa.ts';
 import { queueGate } from './gates/queue.ts';
 import { rateLimitGate } from './gates/ratelimit.ts';
+import { tracingGate } from './gates/tracing.ts';
 
 /** Every gate `wuzctl verify` knows, in the order it runs them. */
 export const GATES: Gate[] = [
@@ -18,4 +19,5 @@ export const GATES: Gate[] = [
   defineGate(pwaGate),
   defineGate(compressionGate),
   defineGate(cdnGate),
+  defineGate(tracingGate),
 ];

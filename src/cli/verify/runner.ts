@@ -1,4 +1,5 @@
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
+import { startTraceReceiver } from '../../devtools/traces/receiver.ts';
 import { CliError, exitCodes } from '../output.ts';
 import { loadVerifyConfig, type VerifyConfig } from './config.ts';
 import { type Gate, GateCannotRun, type GateResult } from './gate.ts';
@@ -15,7 +16,12 @@ export interface VerifyOptions {
   config?: string;
   /** With --url/--data-dir: the fake WuzAPI that daemon sends through. */
   wuzapi?: string;
+  /** With --url/--data-dir: the `wuzctl traces` receiver that daemon exports to. */
+  traces?: string;
 }
+
+/** What a gate's target adds to the daemon: the fakes it sends to. */
+type Attached = Target & { fakeWuzapi: string | null; traces: string | null };
 
 /** Exit codes of `wuzctl verify`: every gate passed, one failed, one could not run. */
 export const verifyExit = { pass: 0, fail: 1, couldNotRun: 2 } as const;
@@ -52,6 +58,7 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
         async () => ({
           ...(await attach(options, config.tenants, progress.line)),
           fakeWuzapi: options.wuzapi ?? null,
+          traces: options.traces ?? null,
         }),
         attached,
         config,
@@ -66,7 +73,11 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
       const key =
         gate.needsDaemon === false
           ? 'none'
-          : JSON.stringify({ env: gate.daemonEnv ?? {}, fake: gate.needsFakeWuzapi ?? false });
+          : JSON.stringify({
+              env: gate.daemonEnv ?? {},
+              fake: gate.needsFakeWuzapi ?? false,
+              traces: gate.needsTraceReceiver ?? false,
+            });
       groups.set(key, [...(groups.get(key) ?? []), gate]);
     }
     for (const [key, group] of groups) {
@@ -74,63 +85,86 @@ export async function runGates(options: VerifyOptions, progress: Progress): Prom
         await onTarget(async () => noDaemon, group, config, progress, outcomes);
         continue;
       }
-      const { env, fake } = JSON.parse(key) as { env: Record<string, string>; fake: boolean };
-      await onTarget(
-        () => ephemeralWith(fake, env, config.tenants, progress),
-        group,
-        config,
-        progress,
-        outcomes,
-      );
+      const needs = JSON.parse(key) as { env: Record<string, string>; fake: boolean; traces: boolean };
+      await onTarget(() => ephemeralWith(needs, config.tenants, progress), group, config, progress, outcomes);
     }
   }
   return gates.map((gate) => outcomes.get(gate) as Outcome);
 }
 
 /** The target of gates that need no daemon: nothing to start or stop. */
-const noDaemon: Target & { fakeWuzapi: null } = {
+const noDaemon: Attached = {
   url: '',
   metricsUrl: '',
   tenants: [],
   cacheCounters: null,
   fakeWuzapi: null,
+  traces: null,
   close: async () => {},
 };
 
-/** An ephemeral daemon, sending through a fake WuzAPI of our own when the gates need one. */
+/**
+ * An ephemeral daemon, sending through a fake WuzAPI of our own and exporting every span
+ * to a trace receiver of our own when the gates need them.
+ */
 async function ephemeralWith(
-  fake: boolean,
-  env: Record<string, string>,
+  needs: { env: Record<string, string>; fake: boolean; traces: boolean },
   tenants: number,
   progress: Progress,
-): Promise<Target & { fakeWuzapi: string | null }> {
-  if (!fake) return { ...(await startEphemeral(tenants, progress.line, env)), fakeWuzapi: null };
-  const wuzapi = await startFakeWuzapi({ port: 0 });
-  progress.line(`fake WuzAPI at ${wuzapi.url}`);
+): Promise<Attached> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  };
+  const env = { ...needs.env };
   try {
-    const target = await startEphemeral(tenants, progress.line, { ...env, WUZAPI_URL: wuzapi.url });
+    let fakeWuzapi: string | null = null;
+    if (needs.fake) {
+      const wuzapi = await startFakeWuzapi({ port: 0 });
+      closers.push(() => wuzapi.close());
+      progress.line(`fake WuzAPI at ${wuzapi.url}`);
+      fakeWuzapi = wuzapi.url;
+      env.WUZAPI_URL = wuzapi.url;
+    }
+    let traces: string | null = null;
+    if (needs.traces) {
+      const receiver = await startTraceReceiver({ port: 0, keep: 1000 });
+      closers.push(() => receiver.close());
+      progress.line(`trace receiver at ${receiver.url}`);
+      traces = receiver.url;
+      // Every span, exported within a fifth of a second: the gate reads them right after.
+      Object.assign(env, {
+        WUZ_TRACING: 'on',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER: '',
+        OTEL_TRACES_SAMPLER_ARG: '1',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      });
+    }
+    const target = await startEphemeral(tenants, progress.line, env);
     return {
       ...target,
-      fakeWuzapi: wuzapi.url,
+      fakeWuzapi,
+      traces,
       close: async () => {
         await target.close();
-        await wuzapi.close();
+        await closeAll();
       },
     };
   } catch (error) {
-    await wuzapi.close();
+    await closeAll();
     throw error;
   }
 }
 
 async function onTarget(
-  open: () => Promise<Target & { fakeWuzapi: string | null }>,
+  open: () => Promise<Attached>,
   gates: Gate[],
   config: VerifyConfig,
   progress: Progress,
   outcomes: Map<Gate, Outcome>,
 ): Promise<void> {
-  let target: Target & { fakeWuzapi: string | null };
+  let target: Attached;
   try {
     target = await open();
   } catch (error) {
@@ -161,7 +195,7 @@ async function onTarget(
 
 async function runOne(
   gate: Gate,
-  target: Target & { fakeWuzapi: string | null },
+  target: Attached,
   config: VerifyConfig,
   progress: Progress,
 ): Promise<Outcome> {
@@ -177,6 +211,7 @@ async function runOne(
         metricsUrl: target.metricsUrl,
         cacheCounters: target.cacheCounters,
         fakeWuzapi: target.fakeWuzapi,
+        traces: target.traces,
         progress: progress.line,
         wait: progress.wait,
       },

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { tracingEnabled } from '../tracing/mode.ts';
 import { defaultOf, type ServeOptionKey, serveOptionRows, serveOptionsSchema } from './options.ts';
 import type { ServeConfig } from './types.ts';
 
@@ -85,6 +86,7 @@ export function loadServeConfig(
       host: value.metricsHost,
       token: value.metricsToken,
     },
+    tracing: tracingEnabled(value.tracing, env),
     webDir: value.web === 'off' ? null : path.resolve(value.web),
     trustProxy: value.trustProxy,
     hsts: value.hsts === 'on',

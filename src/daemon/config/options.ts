@@ -5,6 +5,7 @@ import { packageRoot } from '../../paths.ts';
 import { parseTrustProxy } from '../api/trustProxy.ts';
 import { CACHE_TTL_NAMES } from '../cache/ttlNames.ts';
 import { QUEUE_NAMES } from '../queues/names.ts';
+import { TRACING_MODES } from '../tracing/mode.ts';
 
 /**
  * The options of `wuzctl serve`. A new option is one row here (plus its place in
@@ -24,6 +25,7 @@ export const CONFIG_SECTIONS = [
   'Queues',
   'WuzAPI',
   'Metrics',
+  'Tracing',
   'Security',
   'External services',
 ] as const;
@@ -392,6 +394,15 @@ const serveOptions = [
     schema: nonEmpty(),
     help: 'address the --metrics-port listener binds to',
     section: 'Metrics',
+  },
+  {
+    key: 'tracing',
+    flag: '--tracing <mode>',
+    env: 'WUZ_TRACING',
+    default: 'auto',
+    schema: z.enum(TRACING_MODES as ['auto', 'on', 'off'], 'must be auto, on or off'),
+    help: 'OpenTelemetry tracing: auto (on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set), on or off; off loads nothing of it',
+    section: 'Tracing',
   },
   {
     key: 'trustProxy',

@@ -18,6 +18,8 @@ export interface ServeConfig {
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
   metrics: MetricsConfig;
+  /** OpenTelemetry tracing is on (`--tracing`, resolved against the OTEL_* variables). */
+  tracing: boolean;
   /** The built web app to serve; null: API only. */
   webDir: string | null;
   /** Proxies allowed to name the client (false: none, the socket's peer is the client). */

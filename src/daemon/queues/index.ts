@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { QueueConfig } from '../config/types.ts';
 import { createRedisClient } from '../services/redis.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
+import { type TraceCarrier, tracedEnqueue } from '../tracing/jobs.ts';
 import type { QueueName } from './names.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface JobData {
   ownerId: string;
   /** The campaign, import or report the job works on. */
   subjectId: string;
+  /** The trace of the request that started it (tracing/jobs.ts); absent when untraced. */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -91,7 +94,9 @@ export async function enqueue(
     [jobId, data.tenantId, data.ownerId, queue.name, data.subjectId, delayed ? 'delayed' : 'waiting'],
   );
   try {
-    await queue.add(queue.name, data, { jobId, delay: options.delayMs });
+    await tracedEnqueue(queue.name, jobId, (trace) =>
+      queue.add(queue.name, trace ? { ...data, trace } : data, { jobId, delay: options.delayMs }),
+    );
     processMetrics().queueJobs.inc({ queue: queue.name, state: 'added' });
   } catch (error) {
     await pool.query('DELETE FROM jobs WHERE id = $1', [jobId]).catch(() => {});

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { modulePath } from '../../paths.ts';
 import type { CacheStats } from '../cache/responseCache.ts';
 import { type ChildConfig, type ChildRole, type FromChild, type ToChild, unhandled } from '../ipc.ts';
@@ -31,12 +32,25 @@ const childEntry = modulePath('daemon/childMain');
  */
 const childArgs = (dataDir: string, role: ChildRole) => ['--data-dir', dataDir, '--role', role];
 
+/**
+ * Node's flags for a child: the supervisor's own, plus the tracing preload when tracing is
+ * on. It must be an `--import`: instrumentation patches modules as they load, so it has
+ * to run before the child's first import (tracing/preload.ts).
+ */
+function childExecArgv(tracing: boolean): string[] {
+  const preload = pathToFileURL(modulePath('daemon/tracing/preload')).href;
+  const own = process.execArgv.filter((arg, i, all) => arg !== preload && all[i + 1] !== preload);
+  return tracing ? [...own, '--import', preload] : own;
+}
+
 /** What fills a slot: its place, and where its configuration comes from. */
 export interface ChildSlotOptions {
   role: ChildRole;
   index: number;
   dataDir: string;
   logLevel: string;
+  /** Start the child with the tracing preload. */
+  tracing: boolean;
   /**
    * The configuration a process gets once it has loaded its code. A promise: the first
    * processes are forked while Redis and the database are still starting, so their
@@ -53,9 +67,9 @@ function ignoreClosedChannel(error: NodeJS.ErrnoException): void {
   if (error.code !== 'EPIPE' && error.code !== 'ERR_IPC_CHANNEL_CLOSED') throw error;
 }
 
-function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandle {
+function spawnApiWorker(env: Record<string, string>, args: string[], execArgv: string[]): ChildHandle {
   // Every API worker is a cluster worker so that they share one listening port.
-  cluster.setupPrimary({ exec: childEntry, args, silent: true });
+  cluster.setupPrimary({ exec: childEntry, args, execArgv, silent: true });
   const worker: Worker = cluster.fork(env);
   // A message sent as the child dies fails with EPIPE, asynchronously, as an 'error' event;
   // unheard, it would crash the supervisor. The child's exit is handled where it belongs.
@@ -73,9 +87,10 @@ function spawnApiWorker(env: Record<string, string>, args: string[]): ChildHandl
   };
 }
 
-function spawnQueueWorker(env: Record<string, string>, args: string[]): ChildHandle {
+function spawnQueueWorker(env: Record<string, string>, args: string[], execArgv: string[]): ChildHandle {
   const child: ChildProcess = fork(childEntry, args, {
     env: { ...process.env, ...env },
+    execArgv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   child.on('error', ignoreClosedChannel);
@@ -156,6 +171,7 @@ export class ChildSlot {
   readonly index: number;
   private readonly dataDir: string;
   private readonly logLevel: string;
+  private readonly tracing: boolean;
   private readonly configure: () => Promise<ChildConfig>;
   private readonly log: Logger;
   private readonly hooks?: MetricsHooks;
@@ -166,6 +182,7 @@ export class ChildSlot {
     this.index = options.index;
     this.dataDir = options.dataDir;
     this.logLevel = options.logLevel;
+    this.tracing = options.tracing;
     this.configure = options.configure;
     this.log = options.log;
     this.hooks = options.hooks;
@@ -193,7 +210,9 @@ export class ChildSlot {
     this.startedAt = Date.now();
     const env = { LOG_LEVEL: this.logLevel };
     const args = childArgs(this.dataDir, this.role);
-    const handle = this.role === 'api' ? spawnApiWorker(env, args) : spawnQueueWorker(env, args);
+    const execArgv = childExecArgv(this.tracing);
+    const handle =
+      this.role === 'api' ? spawnApiWorker(env, args, execArgv) : spawnQueueWorker(env, args, execArgv);
     this.handle = handle;
     this.output.follow({ role: this.role, pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr });
     // Exhaustive: a message type added to FromChild and handled nowhere does not compile.

@@ -28,6 +28,7 @@ import { ClusterMetrics, type Exposition } from '../telemetry/clusterMetrics.ts'
 import { processMetrics } from '../telemetry/metrics.ts';
 import { startMetricsServer } from '../telemetry/metricsServer.ts';
 import { registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
+import { flushTracing } from '../tracing/runtime.ts';
 import { ChildSlot } from './children.ts';
 import { startControlServer } from './controlServer.ts';
 import type { DaemonLog } from './daemonLog.ts';
@@ -358,6 +359,7 @@ export class Supervisor {
         index,
         dataDir: this.config.dataDir,
         logLevel: this.config.logLevel,
+        tracing: this.config.tracing,
         configure: () => this.servicesUp.promise.then(() => this.childConfig(role)),
         log: this.log,
         hooks: {
@@ -521,6 +523,9 @@ export class Supervisor {
         await rm(this.paths.socket, { force: true });
       }
       await this.releaseLock?.();
+      // Our own spans last: what is left of the deadline, two seconds at most.
+      const left = this.config.shutdownTimeoutMs - (Date.now() - began);
+      await flushTracing(Math.min(2000, Math.max(0, left)));
       this.log.info({ tookMs: Date.now() - began }, 'stopped');
     })();
     return this.stopping;

@@ -8,6 +8,7 @@ import {
 } from 'prom-client';
 import { TENANT_PLANS } from '../db/repositories/tenants.ts';
 import { QUEUE_NAMES } from '../queues/names.ts';
+import { tracingRuntime } from '../tracing/runtime.ts';
 
 /**
  * The metrics every daemon process records (prom-client). Each process keeps its own
@@ -38,7 +39,10 @@ export interface ProcessMetrics {
   queueJobs: Counter<'queue' | 'state'>;
   campaignsFinished: Counter<'outcome'>;
   queueJobDuration: Histogram<'queue'>;
+  tracingSpans: Counter<'outcome'>;
 }
+
+export const TRACING_SPAN_OUTCOMES = ['exported', 'dropped', 'failed'] as const;
 
 /** A registry with the application metrics and, when `role` is given, the process defaults. */
 export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
@@ -102,6 +106,19 @@ export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
       buckets: JOB_BUCKETS,
       registers,
     }),
+    tracingSpans: new Counter({
+      name: 'tracing_spans_total',
+      help: 'Spans sent to the OTLP collector ("exported"), dropped because its queue was full ("dropped"), or lost in a failed export ("failed"); all 0 with tracing off',
+      labelNames: ['outcome'],
+      registers,
+      // The tracer counts on its own (it is loaded before this registry exists): read at scrape.
+      collect() {
+        const counts = tracingRuntime()?.counts;
+        if (!counts) return;
+        this.reset();
+        for (const outcome of TRACING_SPAN_OUTCOMES) this.inc({ outcome }, counts[outcome]);
+      },
+    }),
   };
   // Series that exist from the start: a dashboard shows 0 instead of "no data", and rate()
   // sees the first increment. (The cache's routes are started by cachedJson.)
@@ -109,6 +126,7 @@ export function createProcessMetrics(role?: ProcessRole): ProcessMetrics {
   metrics.rateLimitRejections.inc({ limiter: 'auth_failure', plan: 'none' }, 0);
   for (const component of REDIS_ERROR_COMPONENTS) metrics.redisErrors.inc({ component }, 0);
   for (const outcome of ['delivered', 'partial', 'failed']) metrics.campaignsFinished.inc({ outcome }, 0);
+  for (const outcome of TRACING_SPAN_OUTCOMES) metrics.tracingSpans.inc({ outcome }, 0);
   for (const queue of QUEUE_NAMES) {
     for (const state of QUEUE_COUNTER_STATES) metrics.queueJobs.inc({ queue, state }, 0);
     metrics.queueJobDuration.zero({ queue });

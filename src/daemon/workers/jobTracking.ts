@@ -2,6 +2,7 @@ import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { JobData } from '../queues/index.ts';
+import { tracedProcess } from '../tracing/jobs.ts';
 
 export type Processor<R> = (job: Job<JobData>, token?: string) => Promise<R>;
 
@@ -17,7 +18,9 @@ export function tracked<R>(
   processor: Processor<R>,
   onFailed: (job: Job<JobData>, message: string) => Promise<void>,
 ): Processor<R> {
-  return async (job, token) => {
+  return (job, token) => tracedProcess(job, () => run(job, token), parkedAs);
+
+  async function run(job: Job<JobData>, token?: string): Promise<R> {
     await pool.query(
       `UPDATE jobs SET state = 'active', attempts = $2, started_at = coalesce(started_at, now()), error = NULL
         WHERE id = $1`,
@@ -63,5 +66,12 @@ export function tracked<R>(
       if (final) await onFailed(job, message).catch(() => {});
       throw error;
     }
-  };
+  }
+}
+
+/** Parking a job (delayed, or handed back to the queue) ends a run without failing it. */
+function parkedAs(error: unknown): 'delayed' | 'waiting' | undefined {
+  if (error instanceof DelayedError) return 'delayed';
+  if (error instanceof WaitingError) return 'waiting';
+  return undefined;
 }

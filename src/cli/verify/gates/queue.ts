@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { type Gate, GateCannotRun, type GateContext, type GateResult } from '../gate.ts';
 import { ApiClient, round } from '../http.ts';
+import { type FakeMessage, fakeMessages, waitForJob } from '../workload.ts';
 
 /**
  * Gate `queue`: the whole background path against a fake WuzAPI. A generated CSV of N
@@ -60,14 +60,6 @@ interface Person {
   name: string;
   city: string;
   slice: number;
-}
-
-interface FakeMessage {
-  id: string;
-  phone: string;
-  body: string;
-  receivedAt: number;
-  deliveries: number;
 }
 
 async function runQueueGate(context: GateContext, s: QueueGateSettings): Promise<GateResult> {
@@ -276,34 +268,6 @@ async function setFakeLatency(url: string, latencyMs: number): Promise<void> {
   if (!response.ok) throw new Error(`POST /_fake/behaviour answered ${response.status}`);
 }
 
-interface JobView {
-  state: string;
-  error?: string;
-  progress?: Record<string, number>;
-}
-
-async function waitForJob(
-  client: ApiClient,
-  token: string,
-  jobId: string,
-  deadline: number,
-  onProgress?: (progress: Record<string, number>) => void,
-): Promise<JobView> {
-  let lastReport = 0;
-  for (;;) {
-    const answer = await client.request('GET', `/api/jobs/${jobId}/status`, token);
-    const job = answer.body as JobView;
-    if (answer.status !== 200) throw new GateCannotRun(`job status answered ${answer.status}`);
-    if (job.state === 'completed' || job.state === 'failed') return job;
-    if (Date.now() > deadline) return { ...job, error: `still ${job.state} at the gate's timeout` };
-    if (onProgress && job.progress && Date.now() - lastReport > 2000) {
-      lastReport = Date.now();
-      onProgress(job.progress);
-    }
-    await sleep(100);
-  }
-}
-
 async function contactIds(
   client: ApiClient,
   token: string,
@@ -322,12 +286,6 @@ async function contactIds(
     ids.push(...rows.map((row) => row.id));
   }
   return ids;
-}
-
-async function fakeMessages(url: string): Promise<FakeMessage[]> {
-  const response = await fetch(`${url}/_fake/messages`, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`GET /_fake/messages answered ${response.status}`);
-  return ((await response.json()) as { messages: FakeMessage[] }).messages;
 }
 
 function sortKeys(record: Record<string, number>): Record<string, number> {
