@@ -177,6 +177,12 @@ describe('the OTLP receiver (wuzctl traces)', () => {
       ],
       [post('application/json', '{not json'), 400, 'bad_request'],
       [post('application/x-protobuf', 'not gzip', 'gzip'), 400, 'bad_request'],
+      // 33 MiB of zeros is 33 kB gzipped: the limit holds after decompression too.
+      [
+        post('application/x-protobuf', gzipSync(Buffer.alloc(33 * 1024 * 1024)), 'gzip'),
+        413,
+        'payload_too_large',
+      ],
       [fetch(`${receiver.url}/v1/traces`), 405, 'method_not_allowed'],
       [fetch(`${receiver.url}/nowhere`), 404, 'not_found'],
       [fetch(`${receiver.url}/api/traces/0123456789abcdef0123456789abcdef`), 404, 'not_found'],
@@ -275,6 +281,40 @@ describe('a traced daemon', () => {
     expect(names).toContain('process report');
     expect(trace?.spans.some((s) => s.spanId === logged.span_id)).toBe(true);
     expect(trace?.spans.find((s) => s.name === 'process report')?.resource['wuz.role']).toBe('queue');
+  });
+
+  it('at ratio 0 exports nothing, and an untraced request and its job work as before', async () => {
+    const daemon = await startDaemon({
+      env: {
+        ...embeddedEnv,
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER_ARG: '0',
+      },
+      apiWorkers: 1,
+      queueWorkers: 1,
+    });
+    const token = (await seedDemo(daemon.dataDir, 1))[0]?.user_tokens[0] ?? '';
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    expect((await fetch(`${daemon.url}/api/user/subscription`, { headers })).status).toBe(200);
+    const response = await fetch(`${daemon.url}/api/reports`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ kind: 'usage' }),
+    });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const line = await waitFor(
+      async () =>
+        (await readFile(path.join(daemon.dataDir, 'wuzctl.log'), 'utf8'))
+          .split('\n')
+          .find((l) => l.includes(`"reportId":"${id}"`)),
+      30_000,
+      'the report in the log',
+    );
+    expect(JSON.parse(line as string).trace_id).toBeUndefined();
+    expect(await daemon.stop()).toBe(0);
+    expect(await getTraces()).toEqual([]);
   });
 
   it('keeps answering while its collector is unreachable, and counts the spans it lost', async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { expressInternals, httpInternals } from '../../src/daemon/tracing/fastPath.ts';
 import { serveWantsTracing, tracingEnabled, tracingModeOf } from '../../src/daemon/tracing/mode.ts';
 import {
   REDACTED,
@@ -39,6 +40,11 @@ describe('tracing mode', () => {
     expect(serveWantsTracing(['node', 'wuzctl', 'status'], endpoint)).toBe(false);
     expect(serveWantsTracing(['node', 'wuzctl', 'serve', '--tracing', 'maybe'], endpoint)).toBe(false);
     expect(serveWantsTracing(['node', 'wuzctl', 'serve', '--tracing', 'off'], endpoint)).toBe(false);
+  });
+
+  it("finds the instrumentations' own hook methods the fast path wraps (the pinned versions have them)", () => {
+    expect(httpInternals._incomingRequestFunction).toBeTypeOf('function');
+    expect(expressInternals._applyPatch).toBeTypeOf('function');
   });
 
   it('does not trace probes and scrapes', () => {

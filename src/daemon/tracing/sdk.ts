@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { context, DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { context, DiagLogLevel, diag, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -20,6 +21,7 @@ import {
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { version } from '../../paths.ts';
 import { BoundedSpanProcessor, ScrubbingExporter } from './export.ts';
+import { installFastPaths } from './fastPath.ts';
 import { type SpanCounts, setTracingRuntime, type TracingRuntime } from './runtime.ts';
 import { samplingFromEnv } from './sampler.ts';
 
@@ -83,10 +85,22 @@ export function startTracing(role: string, env: NodeJS.ProcessEnv = process.env)
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  // One decision per request, taken as it arrives: traced (sampled, not a probe) or not.
+  const decisions = new WeakMap<IncomingMessage, boolean>();
+  const traced = (request: IncomingMessage): boolean => {
+    let decision = decisions.get(request);
+    if (decision === undefined) {
+      decision = !isUntraced(request.url) && sampling.sampleIncoming(request);
+      decisions.set(request, decision);
+    }
+    return decision;
+  };
+  installFastPaths(traced);
   const instrumentations: Record<string, () => Instrumentation> = {
     http: () =>
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => isUntraced(request.url) || !sampling.sampleIncoming(request),
+        // The fast path skips these already; this is the instrumentation's own guard.
+        ignoreIncomingRequestHook: (request) => !traced(request),
         // Outgoing node:http calls with no request around them are our own plumbing.
         requireParentforOutgoingSpans: true,
       }),
@@ -122,7 +136,9 @@ export function startTracing(role: string, env: NodeJS.ProcessEnv = process.env)
     activeIds() {
       const span = trace.getSpan(context.active());
       if (!span) return undefined;
-      const { traceId, spanId } = span.spanContext();
+      const { traceId, spanId, traceFlags } = span.spanContext();
+      // An unsampled span's ids lead to no trace: a log line naming them would mislead.
+      if ((traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
       return { trace_id: traceId, span_id: spanId };
     },
   };

@@ -66,7 +66,9 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   try {
     if (encoding === 'gzip') return await gunzip(body, { maxOutputLength: MAX_BODY_BYTES });
     if (encoding === 'deflate') return await inflate(body, { maxOutputLength: MAX_BODY_BYTES });
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new HttpError(413, 'payload_too_large', 'the body is over 32 MiB once decompressed');
     throw new HttpError(400, 'bad_request', `the body is not valid ${encoding}`);
   }
   if (encoding !== 'identity')
