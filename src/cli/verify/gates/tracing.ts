@@ -232,34 +232,54 @@ async function runTracingGate(context: GateContext, s: TracingGateSettings): Pro
   context.progress('tracing: reading the traces');
   const has = (kind: string, name?: string) => (spans: ReceivedSpan[]) =>
     spans.some((span) => span.kind === kind && (!name || span.name === name));
-  const missSpans = await settledTrace(
-    receiver,
-    miss.traceId,
-    (sp) => has('client')(sp) && sp.some((x) => x.attributes['db.system.name'] === 'postgresql'),
-    deadline(),
-  );
-  const hitSpans = await settledTrace(receiver, hit.traceId, has('server'), deadline());
-  const createdSpans = await settledTrace(
-    receiver,
-    created.traceId,
-    (sp) => sp.some((x) => x.attributes['db.system.name'] === 'postgresql'),
-    deadline(),
-  );
-  const importSpans = await settledTrace(
-    receiver,
-    upload.traceId,
+  const hasDb = (system: string) => (spans: ReceivedSpan[]) =>
+    spans.some((span) => span.attributes['db.system.name'] === system);
+  const sendsToWuzapi = (spans: ReceivedSpan[]) =>
+    spans.some(
+      (x) => x.kind === 'client' && String(x.attributes['url.full'] ?? '').includes('/chat/send/text'),
+    );
+  /**
+   * A trace's spans come from several processes, each exporting on its own schedule: it is
+   * complete once its server span is in, no span waits for a parent still to come, and
+   * what the scenario needs has arrived.
+   */
+  const settled = (
+    request: { traceId: string; callerSpanId: string },
+    ...needs: ((spans: ReceivedSpan[]) => boolean)[]
+  ) =>
+    settledTrace(
+      receiver,
+      request.traceId,
+      (spans) => {
+        const ids = new Set(spans.map((span) => span.spanId));
+        const server = spans.some(
+          (span) => span.kind === 'server' && span.parentSpanId === request.callerSpanId,
+        );
+        const orphans = spans.some(
+          (span) =>
+            span.parentSpanId !== null &&
+            span.parentSpanId !== request.callerSpanId &&
+            !ids.has(span.parentSpanId),
+        );
+        return server && !orphans && needs.every((need) => need(spans));
+      },
+      deadline(),
+    );
+  const missSpans = await settled(miss, hasDb('redis'), hasDb('postgresql'));
+  const hitSpans = await settled(hit, hasDb('redis'));
+  const createdSpans = await settled(created, hasDb('postgresql'));
+  const importSpans = await settled(
+    upload,
+    has('producer', 'send import'),
     has('consumer', 'process import'),
-    deadline(),
+    hasDb('postgresql'),
   );
-  const importReadSpans = await settledTrace(receiver, importRead.traceId, has('server'), deadline());
-  const campaignSpans = await settledTrace(
-    receiver,
-    campaign.traceId,
-    (sp) =>
-      sp.some(
-        (x) => x.kind === 'client' && String(x.attributes['url.full'] ?? '').includes('/chat/send/text'),
-      ),
-    deadline(),
+  const importReadSpans = await settled(importRead);
+  const campaignSpans = await settled(
+    campaign,
+    has('producer', 'send campaign'),
+    has('consumer', 'process campaign'),
+    sendsToWuzapi,
   );
 
   serverHop('GET cached read (miss)', missSpans, miss.callerSpanId, '/api/session/agents', 200);
