@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { cli, type Env, embeddedEnv, serve, withExternalServices, withTempDir } from './lib.ts';
+import { cli, type Env, embeddedEnv, median, serve, withExternalServices, withTempDir } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -114,13 +114,6 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
 }
 
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 /** With --metrics both: the middleware's cost, median req/s with it against without it. */
 function metricsOverhead() {
   if (values.metrics !== 'both') return null;

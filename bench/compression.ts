@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { cli, embeddedEnv, type Served, serve, withTempDir } from './lib.ts';
+import { cli, embeddedEnv, median, type Served, serve, withTempDir } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,14 +86,6 @@ function bytesOnTheWire(url: string, headers: Record<string, string>): Promise<n
       .on('error', reject);
   });
 }
-
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 const runs: Record<Variant, Array<Awaited<ReturnType<typeof load>>>> = {
   'compression off': [],

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadServeConfig } from '../../src/daemon/config/load.ts';
 import { expressInternals, httpInternals } from '../../src/daemon/tracing/fastPath.ts';
 import { serveWantsTracing, tracingEnabled, tracingModeOf } from '../../src/daemon/tracing/mode.ts';
 import {
@@ -25,6 +26,17 @@ describe('tracing mode', () => {
     expect(tracingEnabled('on', {})).toBe(true);
     expect(tracingEnabled('off', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c' })).toBe(false);
     expect(tracingEnabled('on', { OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('refuses a mode that is not one, naming where it came from and what is allowed', () => {
+    expect(() => loadServeConfig({ tracing: 'maybe' }, {})).toThrow(ConfigError);
+    expect(() => loadServeConfig({}, { WUZ_TRACING: 'yes' })).toThrow(
+      /WUZ_TRACING = "yes": must be auto, on or off/,
+    );
+    expect(loadServeConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBe(true);
+    expect(
+      loadServeConfig({ tracing: 'off' }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing,
+    ).toBe(false);
   });
 
   it('reads the mode from the last --tracing flag, then WUZ_TRACING', () => {

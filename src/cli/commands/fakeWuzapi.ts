@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
-import { jsonOption } from '../options.ts';
+import { jsonOption, listenError, parsePort } from '../options.ts';
 import { CliError, dim, exitCodes } from '../output.ts';
 
 /** `wuzctl fake-wuzapi`: the local WuzAPI stand-in for development, tests and `verify queue`. */
@@ -23,16 +23,9 @@ export function fakeWuzapiCommand(): Command {
         token?: string[];
         json?: boolean;
       }) => {
-        const port = Number(options.port);
+        const port = parsePort(options.port);
         const failRate = Number(options.failRate);
         const latencyMs = Number(options.latency);
-        if (!/^\d+$/.test(options.port) || port > 65535) {
-          throw new CliError(
-            `--port ${options.port} is not a port`,
-            exitCodes.usage,
-            '0 to 65535; 0 picks a free one',
-          );
-        }
         if (!Number.isFinite(failRate) || failRate < 0 || failRate > 1) {
           throw new CliError(
             `--fail-rate ${options.failRate} is not between 0 and 1`,
@@ -54,9 +47,7 @@ export function fakeWuzapiCommand(): Command {
           latencyMs,
           tokens: options.token,
         }).catch((error: NodeJS.ErrnoException) => {
-          throw error.code === 'EADDRINUSE'
-            ? new CliError(`port ${port} is in use`, exitCodes.failure, '--port 0 picks a free one')
-            : new CliError(`cannot listen on ${options.host}:${port}: ${error.message}`);
+          throw listenError(error, options.host, port);
         });
         if (options.json) process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
         else process.stdout.write(`fake WuzAPI listening on ${fake.url}\n`);

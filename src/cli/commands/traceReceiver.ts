@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { startTraceReceiver } from '../../devtools/traces/receiver.ts';
 import { renderTrace } from '../../devtools/traces/render.ts';
-import { jsonOption } from '../options.ts';
+import { jsonOption, listenError, parsePort } from '../options.ts';
 import { CliError, dim, exitCodes } from '../output.ts';
 
 /** `wuzctl traces`: a local OTLP/HTTP receiver that prints each trace as a span tree. */
@@ -14,15 +14,8 @@ export function tracesCommand(): Command {
     .addOption(jsonOption('print {"url": …} first, then one JSON line per trace'))
     .addHelpText('after', '\nHTTP API and output: docs/TRACES.md')
     .action(async (options: { port: string; host: string; keep: string; json?: boolean }) => {
-      const port = Number(options.port);
+      const port = parsePort(options.port);
       const keep = Number(options.keep);
-      if (!/^\d+$/.test(options.port) || port > 65535) {
-        throw new CliError(
-          `--port ${options.port} is not a port`,
-          exitCodes.usage,
-          '0 to 65535; 0 picks a free one',
-        );
-      }
       if (!/^\d+$/.test(options.keep) || keep < 1 || keep > 100_000) {
         throw new CliError(
           `--keep ${options.keep} is not between 1 and 100000`,
@@ -32,13 +25,7 @@ export function tracesCommand(): Command {
       }
       const receiver = await startTraceReceiver({ port, host: options.host, keep }).catch(
         (error: NodeJS.ErrnoException) => {
-          throw error.code === 'EADDRINUSE'
-            ? new CliError(
-                `port ${port} is in use (a Jaeger or another receiver?)`,
-                exitCodes.failure,
-                '--port 0 picks a free one',
-              )
-            : new CliError(`cannot listen on ${options.host}:${port}: ${error.message}`);
+          throw listenError(error, options.host, port, ' (a Jaeger or another receiver?)');
         },
       );
       if (options.json) process.stdout.write(`${JSON.stringify({ url: receiver.url })}\n`);

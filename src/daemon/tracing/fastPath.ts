@@ -33,9 +33,17 @@ interface ExpressInternals {
 export const httpInternals = HttpInstrumentation.prototype as unknown as HttpInternals;
 export const expressInternals = ExpressInstrumentation.prototype as unknown as ExpressInternals;
 
-/** Installs both shortcuts; `traced(request)` decides, once per request, whether to trace it. */
+/**
+ * Installs both shortcuts; `traced(request)` is asked once per request, as it arrives.
+ * It is the only way a request is left untraced (the instrumentation's ignore hook is not
+ * used), so a missing internal is an error at start-up, never a silent full tracing.
+ */
 export function installFastPaths(traced: (request: IncomingMessage) => boolean): void {
   const buildIncoming = httpInternals._incomingRequestFunction;
+  const applyPatch = expressInternals._applyPatch;
+  if (typeof buildIncoming !== 'function' || typeof applyPatch !== 'function') {
+    throw new Error('tracing: the pinned http/express instrumentations lack the hooks fastPath.ts wraps');
+  }
   httpInternals._incomingRequestFunction = function (component, original) {
     const instrumented = buildIncoming.call(this, component, original);
     return function (this: unknown, event: unknown, ...args: unknown[]) {
@@ -45,7 +53,6 @@ export function installFastPaths(traced: (request: IncomingMessage) => boolean):
     };
   };
 
-  const applyPatch = expressInternals._applyPatch;
   expressInternals._applyPatch = function (layer, layerPath) {
     const before = layer.handle;
     applyPatch.call(this, layer, layerPath);

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { context, DiagLogLevel, diag, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -85,22 +84,11 @@ export function startTracing(role: string, env: NodeJS.ProcessEnv = process.env)
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  // One decision per request, taken as it arrives: traced (sampled, not a probe) or not.
-  const decisions = new WeakMap<IncomingMessage, boolean>();
-  const traced = (request: IncomingMessage): boolean => {
-    let decision = decisions.get(request);
-    if (decision === undefined) {
-      decision = !isUntraced(request.url) && sampling.sampleIncoming(request);
-      decisions.set(request, decision);
-    }
-    return decision;
-  };
-  installFastPaths(traced);
+  // One decision per request, taken as it arrives (fastPath.ts): traced, or not touched at all.
+  installFastPaths((request) => !isUntraced(request.url) && sampling.sampleIncoming(request));
   const instrumentations: Record<string, () => Instrumentation> = {
     http: () =>
       new HttpInstrumentation({
-        // The fast path skips these already; this is the instrumentation's own guard.
-        ignoreIncomingRequestHook: (request) => !traced(request),
         // Outgoing node:http calls with no request around them are our own plumbing.
         requireParentforOutgoingSpans: true,
       }),
