@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { AlertsSummary, Delivery } from '../daemon/alerts/loop.ts';
+import type { AlertName, ChannelName } from '../daemon/alerts/types.ts';
 import { dataPaths } from '../daemon/config/dataPaths.ts';
 import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
@@ -29,6 +31,43 @@ export class DaemonClient {
 
   forgetTokens(prefixes: string[]): Promise<unknown> {
     return this.request('POST', '/auth/forget', JSON.stringify({ prefixes }));
+  }
+
+  alerts(): Promise<AlertsSummary> {
+    return this.request('GET', '/alerts') as Promise<AlertsSummary>;
+  }
+
+  /** Waits for the receivers' answers (with their retries): up to two minutes. */
+  testAlert(body: {
+    rule?: AlertName;
+    channel?: ChannelName;
+  }): Promise<{ rule: AlertName; deliveries: Delivery[] }> {
+    return this.request('POST', '/alerts/test', JSON.stringify(body), 120_000) as Promise<{
+      rule: AlertName;
+      deliveries: Delivery[];
+    }>;
+  }
+
+  silenceAlert(body: {
+    rule: AlertName;
+    forSeconds: number;
+    reason: string;
+    by: string;
+  }): Promise<{ rule: AlertName; until: string; reason: string; shared: boolean }> {
+    return this.request('POST', '/alerts/silence', JSON.stringify(body)) as Promise<{
+      rule: AlertName;
+      until: string;
+      reason: string;
+      shared: boolean;
+    }>;
+  }
+
+  unsilenceAlert(rule: AlertName): Promise<{ rule: AlertName; removed: boolean; shared: boolean }> {
+    return this.request('POST', '/alerts/unsilence', JSON.stringify({ rule })) as Promise<{
+      rule: AlertName;
+      removed: boolean;
+      shared: boolean;
+    }>;
   }
 
   stop(): Promise<unknown> {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
+import { alertsCommand } from './commands/alerts.ts';
 import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { logsCommand } from './commands/logs.ts';
@@ -57,6 +58,7 @@ for (const command of [
   openapiCommand(),
   fakeWuzapiCommand(),
   tracesCommand(),
+  alertsCommand(),
   verifyCommand(),
 ]) {
   program.addCommand(inherit(command, program));

@@ -25,7 +25,8 @@ export function childEnv(env: Env = {}): Record<string, string> {
   merged.NO_COLOR = '1';
   // Do not let a developer's WUZ_* settings leak into the tests unless asked for.
   for (const key of Object.keys(merged)) {
-    if ((key.startsWith('WUZ_') || key.startsWith('OTEL_')) && !(key in env)) delete merged[key];
+    const own = /^(WUZ_|OTEL_|ALERT_|SMTP_)/.test(key);
+    if (own && !(key in env)) delete merged[key];
   }
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   return merged as Record<string, string>;

@@ -138,6 +138,7 @@ describe('docker-compose.yml', () => {
 
   it('runs the daemon, its backing services and the monitoring stack', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
+      'alertmanager',
       'daemon',
       'grafana',
       'jaeger',

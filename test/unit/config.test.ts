@@ -1,8 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { serveCommand } from '../../src/cli/commands/serve.ts';
+import { parseAlertRules } from '../../src/daemon/alerts/ruleSpec.ts';
 import { ConfigError, loadServeConfig } from '../../src/daemon/config/load.ts';
 import { defaultOf, defaultTextOf, serveOptionRows } from '../../src/daemon/config/options.ts';
 
@@ -119,6 +121,16 @@ describe('loadServeConfig', () => {
       webDir: path.resolve(import.meta.dirname, '../../dist/web'),
       trustProxy: false,
       hsts: false,
+      alerts: {
+        enabled: true,
+        intervalMs: 15_000,
+        cooldownMs: 300_000,
+        rules: parseAlertRules('').rules,
+        memoryLimitBytes: undefined,
+        webhook: undefined,
+        email: undefined,
+        runbookUrl: pathToFileURL(path.resolve(import.meta.dirname, '../../docs/RUNBOOK.md')).href,
+      },
       tracing: false,
       redisUrl: undefined,
       databaseUrl: undefined,
@@ -168,8 +180,21 @@ describe('loadServeConfig', () => {
         WUZ_GZIP_LEVEL: '1',
         WUZ_COMPRESSION_THRESHOLD: '0',
         WUZ_COMPRESSION_CACHE: '0',
+        WUZ_ALERTS: 'off',
+        WUZ_ALERT_INTERVAL: '5',
+        WUZ_ALERT_COOLDOWN: '60',
+        WUZ_ALERT_RULES: 'HighErrorRate.threshold=0.05,*.for=30s',
+        WUZ_MEMORY_LIMIT: '2gb',
+        ALERT_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B2/secret',
+        ALERT_EMAIL_ENABLED: 'true',
+        SMTP_URL: 'smtp://u:p@mail.example.com:587',
+        ALERT_EMAIL_TO: 'a@example.com, b@example.com',
+        ALERT_EMAIL_FROM: 'wuz@example.com',
+        WUZ_ALERT_RUNBOOK_URL: 'https://wiki.example.com/runbook',
       },
     );
+    const rules = parseAlertRules('HighErrorRate.threshold=0.05,*.for=30s').rules;
+    expect(rules.HighErrorRate).toMatchObject({ threshold: 0.05, forMs: 30_000 });
     expect(config).toEqual({
       host: '0.0.0.0',
       port: 8080,
@@ -200,11 +225,46 @@ describe('loadServeConfig', () => {
       webDir: null,
       trustProxy: ['loopback', '10.0.0.0/8'],
       hsts: true,
+      alerts: {
+        enabled: false,
+        intervalMs: 5000,
+        cooldownMs: 60_000,
+        rules,
+        memoryLimitBytes: 2 * 1024 ** 3,
+        webhook: { url: 'https://hooks.slack.com/services/T1/B2/secret', format: 'auto' },
+        email: {
+          smtpUrl: 'smtp://u:p@mail.example.com:587',
+          from: 'wuz@example.com',
+          to: ['a@example.com', 'b@example.com'],
+        },
+        runbookUrl: 'https://wiki.example.com/runbook',
+      },
       tracing: false,
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
       logLevel: 'debug',
     });
+  });
+
+  it('refuses alert settings that could not deliver, and never echoes a webhook URL', () => {
+    expect(problemsOf(() => loadServeConfig({}, { ALERT_EMAIL_ENABLED: 'true' }))[0]).toMatch(
+      /ALERT_EMAIL_ENABLED = "true": needs SMTP_URL .* and ALERT_EMAIL_TO/,
+    );
+    const webhook = problemsOf(() =>
+      loadServeConfig({}, { ALERT_WEBHOOK_URL: 'https://user:hunter2@hooks.example.com/x' }),
+    );
+    expect(webhook).toHaveLength(1);
+    expect(webhook[0]).toMatch(/^ALERT_WEBHOOK_URL = \(hidden\): .*credentials/);
+    expect(webhook[0]).not.toContain('hunter2');
+    expect(problemsOf(() => loadServeConfig({}, { ALERT_WEBHOOK_URL: 'ftp://x.example.com/' }))[0]).toMatch(
+      /http/,
+    );
+    expect(problemsOf(() => loadServeConfig({}, { WUZ_ALERT_RULES: 'Nope.for=1m' }))[0]).toMatch(
+      /WUZ_ALERT_RULES = "Nope.for=1m": unknown rule "Nope"/,
+    );
+    expect(problemsOf(() => loadServeConfig({}, { ALERT_EMAIL_TO: 'not an address' }))[0]).toMatch(
+      /not an e-mail address/,
+    );
   });
 
   it('prefers flags over the environment', () => {

@@ -153,6 +153,7 @@ function renderBanner(
     ['redis', info.redis],
     ['database', info.database],
     ['workers', `${config.apiWorkers} api, ${config.queueWorkers} queue`],
+    ['alerts', supervisor.describeAlerts()],
     [
       'logs',
       `${process.env[DETACHED_ENV] ? '' : 'this terminal and '}${dataPaths(config.dataDir).log} (${suggest('wuzctl logs -f', config.dataDir)})`,

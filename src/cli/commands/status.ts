@@ -20,6 +20,23 @@ export function statusCommand(): Command {
 const health = (healthy: boolean, error: string | null) =>
   healthy ? green('healthy') : red(`unhealthy: ${error}`);
 
+/** Where alerts go and which fire, are pending or silenced (`wuzctl alerts` has the rest). */
+function alertsLine(alerts: DaemonStatus['alerts']): string {
+  if (!alerts) return 'off';
+  const where = alerts.channels.length ? alerts.channels.join(', ') : 'log only';
+  const named = (state: string) =>
+    alerts.alerts.filter((alert) => alert.state === state).map((alert) => alert.name);
+  const firing = named('firing');
+  const pending = named('pending');
+  const silenced = alerts.alerts.filter((alert) => alert.silenced).map((alert) => alert.name);
+  return [
+    `→ ${where}`,
+    firing.length ? red(`firing: ${firing.join(', ')}`) : green('none firing'),
+    ...(pending.length ? [yellow(`pending: ${pending.join(', ')}`)] : []),
+    ...(silenced.length ? [dim(`silenced: ${silenced.join(', ')}`)] : []),
+  ].join(' · ');
+}
+
 export function renderStatus(status: DaemonStatus): string {
   const state = status.state === 'ready' ? green(status.state) : yellow(status.state);
   const lines = [
@@ -29,6 +46,7 @@ export function renderStatus(status: DaemonStatus): string {
     `  ${dim('data dir'.padEnd(9))} ${status.dataDir}`,
     `  ${dim('redis'.padEnd(9))} ${status.redis.mode} ${status.redis.address}${status.redis.pid ? ` (pid ${status.redis.pid})` : ''} · ${health(status.redis.healthy, status.redis.error)}`,
     `  ${dim('database'.padEnd(9))} ${status.database.mode} ${status.database.address} · ${health(status.database.healthy, status.database.error)}${status.database.runs === null ? '' : ` · ${status.database.runs} starts recorded`}`,
+    `  ${dim('alerts'.padEnd(9))} ${alertsLine(status.alerts)}`,
     '',
   ];
   const rows = [

@@ -1,4 +1,5 @@
 import { defineGate, type Gate } from './gate.ts';
+import { alertsGate } from './gates/alerts.ts';
 import { bundleGate } from './gates/bundle.ts';
 import { cacheGate } from './gates/cache.ts';
 import { cdnGate } from './gates/cdn.ts';
@@ -20,4 +21,5 @@ export const GATES: Gate[] = [
   defineGate(compressionGate),
   defineGate(cdnGate),
   defineGate(tracingGate),
+  defineGate(alertsGate),
 ];

@@ -30,8 +30,10 @@ export async function startEphemeral(
   tenants: number,
   progress: (line: string) => void,
   extraEnv: Record<string, string> = {},
+  /** `dataDir`: run in this one, which close() leaves in place (a restart of the same daemon); `args`: more serve flags. */
+  options: { dataDir?: string; args?: string[] } = {},
 ): Promise<Target> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'wuzctl-verify-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'wuzctl-verify-')));
   const settings = Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`);
   progress(`starting an ephemeral daemon in ${dataDir}${settings.length ? ` (${settings.join(' ')})` : ''}`);
   const child = spawn(
@@ -47,6 +49,7 @@ export async function startEphemeral(
       dataDir,
       '--log-level',
       'warn',
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv } },
   );
@@ -67,7 +70,7 @@ export async function startEphemeral(
       await exited;
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const { url, metricsUrl } = await waitReady(
@@ -75,8 +78,8 @@ export async function startEphemeral(
       () => running,
       () => stderr,
     );
-    progress(`daemon ready at ${url}; seeding ${tenants} demo tenants`);
-    const demo = await seed(dataDir, tenants, progress);
+    progress(`daemon ready at ${url}${tenants ? `; seeding ${tenants} demo tenants` : ''}`);
+    const demo = tenants ? await seed(dataDir, tenants, progress) : [];
     return {
       url,
       metricsUrl: metricsUrl ?? `${url}/metrics`,

@@ -44,6 +44,11 @@ export function loadServeConfig(
     );
   }
   const value = parsed.data;
+  if (value.alertEmail && (!value.smtpUrl || !value.alertEmailTo?.length)) {
+    throw new ConfigError([
+      `ALERT_EMAIL_ENABLED = ${JSON.stringify(raw.alertEmail)}: needs SMTP_URL (smtp://user:password@host:587) and ALERT_EMAIL_TO (addresses, comma-separated)`,
+    ]);
+  }
   return {
     host: value.host,
     port: value.port,
@@ -85,6 +90,21 @@ export function loadServeConfig(
       port: value.metricsPort,
       host: value.metricsHost,
       token: value.metricsToken,
+    },
+    alerts: {
+      enabled: value.alerts === 'on',
+      intervalMs: value.alertInterval * 1000,
+      cooldownMs: value.alertCooldown * 1000,
+      rules: value.alertRules,
+      memoryLimitBytes: value.memoryLimit,
+      webhook: value.alertWebhookUrl
+        ? { url: value.alertWebhookUrl, format: value.alertWebhookFormat }
+        : undefined,
+      email:
+        value.alertEmail && value.smtpUrl
+          ? { smtpUrl: value.smtpUrl, from: value.alertEmailFrom, to: value.alertEmailTo ?? [] }
+          : undefined,
+      runbookUrl: value.alertRunbookUrl,
     },
     tracing: tracingEnabled(value.tracing, env),
     webDir: value.web === 'off' ? null : path.resolve(value.web),

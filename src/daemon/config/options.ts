@@ -1,7 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { packageRoot } from '../../paths.ts';
+import { validateWebhookUrl } from '../alerts/channels/webhookFormat.ts';
+import { parseAlertRules } from '../alerts/ruleSpec.ts';
 import { parseTrustProxy } from '../api/trustProxy.ts';
 import { CACHE_TTL_NAMES } from '../cache/ttlNames.ts';
 import { QUEUE_NAMES } from '../queues/names.ts';
@@ -26,6 +29,7 @@ export const CONFIG_SECTIONS = [
   'WuzAPI',
   'Metrics',
   'Tracing',
+  'Alerts',
   'Security',
   'External services',
 ] as const;
@@ -76,15 +80,16 @@ const integer = (min: number, max: number) =>
 
 /** "512kb" → bytes, 1 kb = 1024 b as in Express's body parser. */
 function parseSize(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value) as RegExpExecArray;
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value) as RegExpExecArray;
   const unit = (match[2] ?? 'b').toLowerCase();
-  return Math.floor(Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1));
+  const scale = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit] ?? 1;
+  return Math.floor(Number(match[1]) * scale);
 }
 
 const size = (min: number, max: number, maxText: string) =>
   z
     .string()
-    .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 512kb or 1mb')
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 512kb, 1mb or 2gb')
     .transform(parseSize)
     .pipe(
       z
@@ -474,6 +479,116 @@ const serveOptions = [
     help: 'compressed copies of public responses each API worker keeps (0 turns it off); never a per-user answer',
     section: 'Compression',
   },
+  {
+    key: 'alerts',
+    flag: '--alerts <mode>',
+    env: 'WUZ_ALERTS',
+    default: 'on',
+    schema: onOff(),
+    help: "the supervisor's alert loop (on or off): evaluates the five rules and notifies the channels",
+    section: 'Alerts',
+  },
+  {
+    key: 'alertInterval',
+    flag: '--alert-interval <seconds>',
+    env: 'WUZ_ALERT_INTERVAL',
+    default: '15',
+    schema: integer(1, 3600),
+    help: 'how often the rules are evaluated, 1–3600',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertCooldown',
+    flag: '--alert-cooldown <seconds>',
+    env: 'WUZ_ALERT_COOLDOWN',
+    default: '300',
+    schema: integer(1, 7 * 86400),
+    help: 'per alert: no second firing notification within this time; a reminder after it while it still fires',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertRules',
+    flag: '--alert-rules <changes>',
+    env: 'WUZ_ALERT_RULES',
+    default: '',
+    defaultText: "monitoring/alerts.yml's",
+    schema: z.string().transform((value, ctx) => {
+      const { rules, problems } = parseAlertRules(value);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return rules;
+    }),
+    help: 'thresholds, windows and durations, as Rule.field=value,… (* for every rule): HighErrorRate.threshold=0.05,*.for=1m',
+    section: 'Alerts',
+  },
+  {
+    key: 'memoryLimit',
+    flag: '--memory-limit <size>',
+    env: 'WUZ_MEMORY_LIMIT',
+    defaultText: "the cgroup limit, else the machine's memory",
+    schema: size(16 * 1024 * 1024, 1024 ** 4, '1024gb'),
+    help: 'the memory the HighMemoryUsage alert measures against (also wuzctl_memory_limit_bytes)',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertWebhookFormat',
+    flag: '--alert-webhook-format <format>',
+    env: 'ALERT_WEBHOOK_FORMAT',
+    default: 'auto',
+    schema: z.enum(['auto', 'discord', 'slack', 'json'], 'must be auto, discord, slack or json'),
+    help: "the webhook's message format; auto: from the URL (Discord, Slack, else Alertmanager-style JSON)",
+    section: 'Alerts',
+  },
+  {
+    key: 'alertEmail',
+    flag: null,
+    env: 'ALERT_EMAIL_ENABLED',
+    default: 'false',
+    schema: z
+      .enum(['true', 'false', 'on', 'off', '1', '0'], 'must be true or false')
+      .transform((value) => ['true', 'on', '1'].includes(value)),
+    help: 'send alerts by e-mail too (needs SMTP_URL and ALERT_EMAIL_TO)',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertEmailTo',
+    flag: null,
+    env: 'ALERT_EMAIL_TO',
+    defaultText: '(none)',
+    schema: z.string().transform((value, ctx) => {
+      const addresses = value
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean);
+      for (const address of addresses) {
+        if (!/^[^\s@,]+@[^\s@,]+$/.test(address)) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(address)} is not an e-mail address` });
+        }
+      }
+      return addresses;
+    }),
+    help: 'who gets alert e-mails, comma-separated',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertEmailFrom',
+    flag: null,
+    env: 'ALERT_EMAIL_FROM',
+    default: () => `wuzctl@${os.hostname()}`,
+    defaultText: 'wuzctl@<hostname>',
+    schema: nonEmpty(),
+    help: 'the From address of alert e-mails',
+    section: 'Alerts',
+  },
+  {
+    key: 'alertRunbookUrl',
+    flag: '--alert-runbook-url <url>',
+    env: 'WUZ_ALERT_RUNBOOK_URL',
+    default: () => pathToFileURL(path.join(packageRoot, 'docs', 'RUNBOOK.md')).href,
+    defaultText: 'the installed docs/RUNBOOK.md',
+    schema: urlWithProtocol(['http:', 'https:', 'file:'], 'runbook'),
+    help: 'where notifications link to: the runbook (each alert adds its #section); point it at your copy on the web',
+    section: 'Alerts',
+  },
   // Secrets and connection URLs (which may hold passwords): environment only, never flags
   // (visible in `ps`). The keys are decoded (and checked) by security/keyring.ts, which
   // also reads them in CLI commands.
@@ -514,6 +629,33 @@ const serveOptions = [
     schema: z.string().min(16, 'must be at least 16 characters'),
     help: 'Bearer token GET /metrics requires; without one only clients on this machine may scrape',
     section: 'Metrics',
+    secret: true,
+  },
+  {
+    key: 'alertWebhookUrl',
+    flag: null,
+    env: 'ALERT_WEBHOOK_URL',
+    defaultText: '(none)',
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return validateWebhookUrl(value).href;
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return value;
+      }
+    }),
+    help: 'where alerts are posted: a Discord or Slack incoming webhook, or any URL taking Alertmanager-style JSON',
+    section: 'Alerts',
+    secret: true,
+  },
+  {
+    key: 'smtpUrl',
+    flag: null,
+    env: 'SMTP_URL',
+    defaultText: '(none)',
+    schema: urlWithProtocol(['smtp:', 'smtps:'], 'SMTP'),
+    help: 'the SMTP relay for alert e-mails: smtp://user:password@host:587 (STARTTLS when offered) or smtps://… (TLS)',
+    section: 'Alerts',
     secret: true,
   },
   {

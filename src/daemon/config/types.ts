@@ -1,3 +1,5 @@
+import type { RuleParams } from '../alerts/rules.ts';
+import type { AlertName } from '../alerts/types.ts';
 import type { TrustProxy } from '../api/trustProxy.ts';
 import type { CacheTtlName } from '../cache/ttlNames.ts';
 import type { QueueName } from '../queues/names.ts';
@@ -18,6 +20,7 @@ export interface ServeConfig {
   queue: QueueConfig;
   wuzapi: { url: string; timeoutMs: number };
   metrics: MetricsConfig;
+  alerts: AlertsConfig;
   /** OpenTelemetry tracing is on (`--tracing`, resolved against the OTEL_* variables). */
   tracing: boolean;
   /** The built web app to serve; null: API only. */
@@ -29,6 +32,19 @@ export interface ServeConfig {
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: string;
+}
+
+/** The supervisor's alert loop (alerts/loop.ts) and where it sends. */
+export interface AlertsConfig {
+  enabled: boolean;
+  intervalMs: number;
+  cooldownMs: number;
+  rules: Record<AlertName, RuleParams>;
+  /** Overrides the detected limit (cgroup, else the machine's memory). */
+  memoryLimitBytes?: number;
+  webhook?: { url: string; format: 'auto' | 'discord' | 'slack' | 'json' };
+  email?: { smtpUrl: string; from: string; to: string[] };
+  runbookUrl: string;
 }
 
 /** Prometheus metrics: served on the API port, or by the supervisor on `port` when set. */

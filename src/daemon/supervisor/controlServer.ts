@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { z } from 'zod';
+import type { AlertLoop } from '../alerts/loop.ts';
+import { ALERT_NAMES } from '../alerts/types.ts';
 import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
 import type { KeyringText } from '../security/keyring.ts';
 
@@ -13,7 +15,27 @@ export interface ControlHandlers {
   /** Drops revoked tokens from the auth cache (the CLI revokes in the database). */
   forgetTokens(prefixes: string[]): Promise<void>;
   stop(): void;
+  /** The alert loop, or undefined with --alerts off. */
+  alerts(): AlertLoop | undefined;
 }
+
+const alertName = z.enum(ALERT_NAMES, `rule must be one of ${ALERT_NAMES.join(', ')}`);
+const testBody = z.strictObject({
+  rule: alertName.optional(),
+  channel: z.enum(['webhook', 'email']).optional(),
+});
+const silenceBody = z.strictObject({
+  rule: alertName,
+  // A week at most: a forgotten silence should not hide an alert for good.
+  forSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86400),
+  reason: z.string().max(500).default(''),
+  by: z.string().max(100).default(''),
+});
+const unsilenceBody = z.strictObject({ rule: alertName });
 
 const forgetBody = z.strictObject({ prefixes: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(10_000) });
 
@@ -29,6 +51,52 @@ async function readJson(req: http.IncomingMessage, limit = 1024 * 1024): Promise
   } catch {
     return undefined;
   }
+}
+
+type Send = (status: number, body: object) => void;
+type Fail = (code: ApiErrorCode, message: string) => void;
+
+/** GET /alerts, POST /alerts/test, /alerts/silence, /alerts/unsilence. */
+async function alertRoute(
+  req: http.IncomingMessage,
+  loop: AlertLoop | undefined,
+  send: Send,
+  fail: Fail,
+): Promise<void> {
+  if (!loop) return fail('conflict', 'the alert loop is off (the daemon runs with --alerts off)');
+  const route = `${req.method} ${req.url}`;
+  if (route === 'GET /alerts') return send(200, loop.summary());
+  const body = req.method === 'POST' ? await readJson(req) : undefined;
+  const problem = (error: z.ZodError) => error.issues.map((issue) => issue.message).join('; ');
+  if (route === 'POST /alerts/test') {
+    const parsed = testBody.safeParse(body ?? {});
+    if (!parsed.success) return fail('invalid_request', problem(parsed.error));
+    const { rule = 'HighErrorRate', channel } = parsed.data;
+    const names = loop.channelNames();
+    if (names.length === 0) {
+      return fail(
+        'conflict',
+        'no alert channel is configured: set ALERT_WEBHOOK_URL, or ALERT_EMAIL_ENABLED=true with SMTP_URL and ALERT_EMAIL_TO',
+      );
+    }
+    if (channel && !names.includes(channel)) {
+      return fail('conflict', `no ${channel} channel is configured (configured: ${names.join(', ')})`);
+    }
+    return send(200, { rule, deliveries: await loop.test(rule, channel) });
+  }
+  if (route === 'POST /alerts/silence') {
+    const parsed = silenceBody.safeParse(body);
+    if (!parsed.success) return fail('invalid_request', problem(parsed.error));
+    const { rule, forSeconds, reason, by } = parsed.data;
+    const { silence, shared } = await loop.silence(rule, forSeconds * 1000, reason, by);
+    return send(200, { rule, until: new Date(silence.until).toISOString(), reason, shared });
+  }
+  if (route === 'POST /alerts/unsilence') {
+    const parsed = unsilenceBody.safeParse(body);
+    if (!parsed.success) return fail('invalid_request', problem(parsed.error));
+    return send(200, { rule: parsed.data.rule, ...(await loop.unsilence(parsed.data.rule)) });
+  }
+  fail('not_found', `no control route ${route}`);
 }
 
 /**
@@ -62,6 +130,7 @@ export async function startControlServer(
         await handlers.forgetTokens(parsed.data.prefixes);
         return send(200, { forgotten: parsed.data.prefixes.length });
       }
+      if (req.url?.startsWith('/alerts')) return await alertRoute(req, handlers.alerts(), send, fail);
       if (req.method === 'POST' && req.url === '/stop') {
         send(202, { stopping: true });
         handlers.stop();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type http from 'node:http';
@@ -5,6 +6,9 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { version } from '../../paths.ts';
+import { channelsFromConfig } from '../alerts/channels/fromConfig.ts';
+import { httpAndMemory, type Sample } from '../alerts/figures.ts';
+import { AlertLoop, type AlertsSummary } from '../alerts/loop.ts';
 import { forgetAllTokens, forgetTokens } from '../auth/authCache.ts';
 import { type CacheSummary, summarizeCache } from '../cache/summary.ts';
 import { dataPaths } from '../config/dataPaths.ts';
@@ -27,7 +31,7 @@ import { ManagedRedis, RedisNotInstalledError } from '../services/redisServer.ts
 import { ClusterMetrics, type Exposition } from '../telemetry/clusterMetrics.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { startMetricsServer } from '../telemetry/metricsServer.ts';
-import { registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
+import { memoryLimitBytes, registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
 import { flushTracing } from '../tracing/runtime.ts';
 import { ChildSlot } from './children.ts';
 import { startControlServer } from './controlServer.ts';
@@ -76,6 +80,8 @@ export interface DaemonStatus {
   cache: CacheSummary;
   /** Rate limiter counters summed over the API workers. */
   rateLimit: RateLimitStats;
+  /** The alert loop: rules, states, channels; null with --alerts off. */
+  alerts: AlertsSummary | null;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -101,6 +107,9 @@ export class Supervisor {
   private metricsServer?: http.Server;
   private metricsPort?: number;
   private readonly clusterMetrics: ClusterMetrics;
+  private readonly own;
+  alerts?: AlertLoop;
+  private memoryLimit = 0;
   private releaseLock?: () => Promise<void>;
   private keyring?: Keyring;
   private restartingRedis = false;
@@ -120,11 +129,16 @@ export class Supervisor {
     this.paths = dataPaths(config.dataDir);
     this.port = config.port;
     const own = processMetrics('supervisor').registry;
-    registerSupervisorGauges(own, () => ({
-      redis: this.redis,
-      pool: this.pool,
-      queues: this.queues && Object.values(this.queues),
-    }));
+    this.own = own;
+    registerSupervisorGauges(
+      own,
+      () => ({
+        redis: this.redis,
+        pool: this.pool,
+        queues: this.queues && Object.values(this.queues),
+      }),
+      () => this.memoryLimitBytes(),
+    );
     this.clusterMetrics = new ClusterMetrics(own);
   }
 
@@ -171,6 +185,7 @@ export class Supervisor {
       );
       await this.phase('children', () => this.childrenReady());
       await this.phase('metrics', () => this.startMetricsServer());
+      this.startAlerts();
       this.state = 'ready';
     } catch (error) {
       await this.stop('startup failed');
@@ -210,6 +225,7 @@ export class Supervisor {
         if (this.redis) await forgetTokens(this.redis, prefixes);
       },
       stop: () => void this.stop('control API'),
+      alerts: () => this.alerts,
     });
   }
 
@@ -432,6 +448,58 @@ export class Supervisor {
     void restart(0);
   }
 
+  /** The limit the memory alert measures against: the setting, else the cgroup's or the machine's. */
+  private async memoryLimitBytes(): Promise<number> {
+    this.memoryLimit ||= this.config.alerts.memoryLimitBytes ?? (await memoryLimitBytes());
+    return this.memoryLimit;
+  }
+
+  private startAlerts(): void {
+    const { alerts } = this.config;
+    if (!alerts.enabled) return;
+    this.alerts = new AlertLoop({
+      rules: alerts.rules,
+      intervalMs: alerts.intervalMs,
+      cooldownMs: alerts.cooldownMs,
+      channels: channelsFromConfig(alerts),
+      instance: `${os.hostname()} ${this.url}`,
+      instanceId: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      runbookUrl: alerts.runbookUrl,
+      redis: () => this.redis,
+      sample: () => this.alertSample(),
+      log: this.log.child({ component: 'alerts' }),
+      registry: this.own,
+    });
+    this.alerts.start();
+  }
+
+  /** The cluster's figures for the alert loop: every process's HTTP counters and memory, and service health. */
+  private async alertSample(): Promise<Omit<Sample, 'at'>> {
+    const [snapshots, redisError, databaseError, limit] = await Promise.all([
+      Promise.all(this.slots.map((slot) => slot.metrics())),
+      this.redis ? redisHealthy(this.redis) : Promise.resolve('not connected'),
+      this.pool ? databaseHealthy(this.pool) : Promise.resolve('not connected'),
+      this.memoryLimitBytes(),
+    ]);
+    const figures = httpAndMemory(
+      await this.clusterMetrics.childrenSnapshot(snapshots.filter((snapshot) => snapshot !== undefined)),
+    );
+    return {
+      ...figures,
+      rssBytes: figures.rssBytes + process.memoryUsage().rss,
+      memoryLimitBytes: limit,
+      redisUp: redisError === null,
+      databaseUp: databaseError === null,
+    };
+  }
+
+  /** Where alerts go, for the banner: "discord webhook at discord.com, e-mail to …", or why nowhere. */
+  describeAlerts(): string {
+    if (!this.config.alerts.enabled) return 'off';
+    const channels = channelsFromConfig(this.config.alerts).map((channel) => channel.describe());
+    return channels.length ? channels.join(', ') : 'log only (set ALERT_WEBHOOK_URL or ALERT_EMAIL_ENABLED)';
+  }
+
   /** One line each for Redis and the database, for the start-up banner. */
   describe(): { redis: string; database: string } {
     return {
@@ -489,6 +557,7 @@ export class Supervisor {
         this.config.rateLimit.enabled,
         children.map((child) => child.rateLimit),
       ),
+      alerts: this.alerts?.summary() ?? null,
     };
   }
 
@@ -499,6 +568,8 @@ export class Supervisor {
       const began = Date.now();
       this.state = 'stopping';
       this.log.info({ reason }, 'stopping');
+      // Deliveries in flight get two seconds; the loop needs Redis until it hands its lease over.
+      const alertsStopped = this.alerts?.stop(2000);
       // Children drain first (they need Redis and the database until the end)…
       // Every API worker closes its listener before any of them asks clients to reconnect:
       // the port is then closed, so a reconnect is refused instead of accepted and dropped.
@@ -510,6 +581,7 @@ export class Supervisor {
         metricsServer.closeAllConnections();
         await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       }
+      await alertsStopped;
       if (this.queues) await closeQueues(this.queues);
       await Promise.allSettled([this.redis?.quit(), this.pool?.end()]);
       await this.embeddedPostgres?.stop();

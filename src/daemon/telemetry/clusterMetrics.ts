@@ -37,6 +37,18 @@ export class ClusterMetrics {
     ]).getMetricsAsJSON()) as MetricsSnapshot;
   }
 
+  /**
+   * The children's sum (live and retired) as a snapshot, for the alert loop. The
+   * supervisor's own registry is left out: its gauges probe Redis and the database on
+   * collect, which the loop does itself.
+   */
+  async childrenSnapshot(children: MetricsSnapshot[]): Promise<MetricsSnapshot> {
+    return (await AggregatorRegistry.aggregate([
+      ...children,
+      this.retired,
+    ]).getMetricsAsJSON()) as MetricsSnapshot;
+  }
+
   async render(children: MetricsSnapshot[]): Promise<Exposition> {
     const own = (await this.own.getMetricsAsJSON()) as MetricsSnapshot;
     const registry = AggregatorRegistry.aggregate([own, ...children, this.retired]);

@@ -41,7 +41,11 @@ export interface GaugeSources {
  * they are never multiplied by the number of workers: service health, queue depths and
  * active sessions.
  */
-export function registerSupervisorGauges(registry: Registry, sources: () => GaugeSources): void {
+export function registerSupervisorGauges(
+  registry: Registry,
+  sources: () => GaugeSources,
+  limitBytes: () => Promise<number> = memoryLimitBytes,
+): void {
   const registers = [registry];
   // 1 when the probe answers within its timeout (it returns what went wrong, or null).
   const upGauge = (name: string, help: string, probe: () => Promise<string | null> | undefined) =>
@@ -101,5 +105,5 @@ export function registerSupervisorGauges(registry: Registry, sources: () => Gaug
     help: 'Memory available to the daemon: its cgroup limit, else the machine total (for the memory alert)',
     registers,
   });
-  void memoryLimitBytes().then((bytes) => limit.set(bytes));
+  void limitBytes().then((bytes) => limit.set(bytes));
 }
