@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_ERRORS, errorBody } from '../../src/daemon/api/errorCatalogue.ts';
-import { HttpError } from '../../src/daemon/api/errors.ts';
+import { fromDatabaseError, HttpError } from '../../src/daemon/api/errors.ts';
 
 const root = path.join(import.meta.dirname, '..', '..');
 
@@ -51,5 +51,26 @@ describe('the API error catalogue', () => {
       body: { error: { code: 'rate_limited', message: 'slow down' } },
     });
     expect(errorBody('invalid_request', 'bad', [{ path: 'x' }]).body.error.details).toEqual([{ path: 'x' }]);
+  });
+});
+
+describe('database errors', () => {
+  it('answer 503 database_unavailable when the database is away, and stay ours otherwise', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+    });
+    for (const error of [
+      refused,
+      shutdown,
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'),
+    ]) {
+      expect(fromDatabaseError(error)).toMatchObject({ status: 503, code: 'database_unavailable' });
+    }
+    expect(fromDatabaseError(Object.assign(new Error('dup'), { code: '23505' }))).toMatchObject({
+      status: 409,
+    });
+    expect(fromDatabaseError(new Error('a bug of ours'))).toBeNull();
   });
 });

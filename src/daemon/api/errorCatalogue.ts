@@ -50,6 +50,10 @@ export const API_ERRORS = {
       'the request line and headers exceed 16 KB (a very long query string): send large input in the body',
   },
   internal_error: { status: 500, meaning: 'a fault of ours, logged with its stack; the answer carries none' },
+  database_unavailable: {
+    status: 503,
+    meaning: 'the database cannot be reached right now (nothing was changed); retry later',
+  },
   queue_unavailable: { status: 503, meaning: 'Redis refused the job: nothing was created, retry later' },
   metrics_unavailable: { status: 503, meaning: 'the supervisor could not collect the metrics' },
 } as const satisfies Record<string, { status: number; meaning: string }>;

@@ -52,10 +52,36 @@ const PARSER_CODES: Record<string, ApiErrorCode> = {
   'request.aborted': 'request_aborted',
 };
 
+// Node's socket errors, and PostgreSQL's connection-exception (08) and shutdown (57P0x) classes.
+const UNREACHABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+
+/**
+ * The database is away (stopped, restarting, out of reach): a 503 the client may retry,
+ * not a 500 that says we have a bug. pg reports a lost or refused connection with the
+ * socket's code, a pool that could not connect in time, or "Connection terminated".
+ */
+function databaseUnreachable(error: unknown): boolean {
+  const err = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (UNREACHABLE_ERRNO.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  return /^Connection terminated|timeout exceeded when trying to connect/.test(message);
+}
+
 /** Maps database errors that a client's input can cause to 4xx; everything else stays a 500. */
 export function fromDatabaseError(error: unknown): HttpError | null {
   // Not the database, but as known: Redis refused a job and the route created nothing.
   if (error instanceof QueueUnavailableError) return new HttpError('queue_unavailable', error.message);
+  if (databaseUnreachable(error)) {
+    return new HttpError('database_unavailable', 'the database cannot be reached right now; retry later');
+  }
   const code = pgErrorCode(error);
   if (code === '23505') {
     const constraint = pgConstraint(error) ?? '';

@@ -324,7 +324,11 @@ async function runAlertsGate(context: GateContext, s: AlertsGateSettings): Promi
       "stopping the gate's PostgreSQL (uncached reads then answer 5xx)",
       () => postgres.stop(),
       () => postgres.start(),
-      async () => ({ healthz: await healthz(), cachedRead: await statusOf('/api/session/agents') }),
+      async () => ({
+        healthz: await healthz(),
+        cachedRead: await statusOf('/api/session/agents'),
+        uncachedRead: await statusOf('/api/contacts'),
+      }),
     );
     // A lock on contacts, held in 4 s stretches with short breaks: reads of it complete,
     // slowly. Cached reads stay fast.

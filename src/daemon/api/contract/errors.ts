@@ -13,6 +13,8 @@ export const TRANSPORT_ERRORS = [
   'headers_too_large',
   'not_acceptable',
   'internal_error',
+  // Any route that reads or writes may find the database gone.
+  'database_unavailable',
 ] as const satisfies readonly ApiErrorCode[];
 
 /** What the JSON body parser (mounted for every /api route after imports) can refuse. */
