@@ -3,6 +3,7 @@ import type { AlertsSummary, Delivery } from '../daemon/alerts/loop.ts';
 import type { AlertName, ChannelName } from '../daemon/alerts/types.ts';
 import { dataPaths } from '../daemon/config/dataPaths.ts';
 import type { KeyringText } from '../daemon/security/keyring.ts';
+import type { RolloutStatus } from '../daemon/supervisor/rollout.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
 import { CliError, exitCodes, suggest } from './output.ts';
 
@@ -68,6 +69,10 @@ export class DaemonClient {
       removed: boolean;
       shared: boolean;
     }>;
+  }
+
+  reload(): Promise<RolloutStatus> {
+    return this.request('POST', '/reload') as Promise<RolloutStatus>;
   }
 
   stop(): Promise<unknown> {

@@ -5,6 +5,7 @@ import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { logsCommand } from './commands/logs.ts';
 import { openapiCommand } from './commands/openapi.ts';
+import { reloadCommand } from './commands/reload.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -49,6 +50,7 @@ for (const command of [
   serveCommand(),
   statusCommand(),
   stopCommand(),
+  reloadCommand(),
   logsCommand(),
   tenantsCommand(),
   usersCommand(),

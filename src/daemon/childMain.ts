@@ -72,6 +72,9 @@ process.on('message', (message) => {
     case 'shutdown':
       void shutdown('supervisor request');
       break;
+    case 'unready':
+      running?.unready?.();
+      break;
     case 'stop-accepting':
       void (running?.stopAccepting?.() ?? Promise.resolve()).then(() =>
         report({ type: 'not-accepting', requestId: message.requestId }),

@@ -10,6 +10,8 @@ export type ToChild =
   /** Sent once, after the child said `loaded` and the services it needs are up. */
   | { type: 'start'; config: ChildConfig }
   | { type: 'shutdown' }
+  /** A stop is coming: /readyz answers 503 from now on, everything else is served as before. */
+  | { type: 'unready' }
   /** Phase 1 of a stop: close the listener, keep serving open connections as before. */
   | { type: 'stop-accepting'; requestId: number }
   | { type: 'stats'; requestId: number }
@@ -21,7 +23,8 @@ export type ToChild =
 export type FromChild =
   /** The child listens for `start` (its role's code is loading meanwhile). */
   | { type: 'loaded' }
-  | { type: 'ready'; port?: number }
+  /** Listening (API) or consuming (queue); `problems`: what did not answer within its wait. */
+  | { type: 'ready'; port?: number; problems?: string[] }
   /** The listener is closed (sent after the cluster's own close message, so it is processed). */
   | { type: 'not-accepting'; requestId: number }
   | { type: 'fatal'; code: string; message: string }

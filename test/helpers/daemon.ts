@@ -193,13 +193,15 @@ export interface StartOptions {
   apiWorkers?: number;
   queueWorkers?: number;
   readyTimeoutMs?: number;
+  /** Another CLI entry (a copy of the code: ScratchRelease) instead of this checkout's. */
+  entry?: string;
 }
 
 /** Starts `wuzctl serve` in the foreground and resolves once its banner shows the URL. */
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const dataDir = options.dataDir ?? (await tempDataDir());
   const args = [
-    cliPath,
+    options.entry ?? cliPath,
     'serve',
     '--port',
     '0',

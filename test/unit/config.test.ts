@@ -85,6 +85,7 @@ describe('loadServeConfig', () => {
       apiWorkers: Math.max(1, os.availableParallelism()),
       queueWorkers: 1,
       shutdownTimeoutMs: 10_000,
+      drainDelayMs: 0,
       bodyLimitBytes: 1024 * 1024,
       cacheEnabled: true,
       cacheTtlSeconds: {
@@ -202,6 +203,7 @@ describe('loadServeConfig', () => {
       apiWorkers: 3,
       queueWorkers: 0,
       shutdownTimeoutMs: 2500,
+      drainDelayMs: 0,
       bodyLimitBytes: 512 * 1024,
       cacheEnabled: false,
       cacheTtlSeconds: { settings: 300, analytics: 120, subscription: 300, agents: 60, teams: 300, roles: 5 },

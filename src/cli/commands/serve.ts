@@ -83,7 +83,15 @@ async function runForeground(config: ServeConfig): Promise<void> {
   process.on('SIGUSR2', () => {
     if (daemonLog.reopen()) log.info({ file: dataPaths(config.dataDir).log }, 'log file reopened');
   });
-  process.on('SIGHUP', () => log.warn('SIGHUP received: rolling reload is not available yet; ignoring'));
+  // systemd's ExecReload, or `kill -HUP`: the same rolling reload as `wuzctl reload`.
+  process.on('SIGHUP', () => {
+    try {
+      const rollout = supervisor.reload('SIGHUP');
+      log.info({ rollout: rollout.id, generation: rollout.generation }, 'SIGHUP: rolling reload');
+    } catch (error) {
+      log.warn({ reason: (error as Error).message }, 'SIGHUP: no reload');
+    }
+  });
 
   const startCalled = Date.now();
   try {

@@ -20,6 +20,22 @@ export function statusCommand(): Command {
 const health = (healthy: boolean, error: string | null) =>
   healthy ? green('healthy') : red(`unhealthy: ${error}`);
 
+/** The rollout in progress (how far), else how the last one ended. */
+function rolloutLine(rollout: NonNullable<DaemonStatus['rollout']>): string {
+  const progress = `${rollout.steps.length}/${rollout.plan.length}`;
+  if (rollout.state === 'running') {
+    return yellow(
+      `${rollout.id} to generation ${rollout.generation}: ${progress} replaced${rollout.replacing ? `, replacing ${rollout.replacing}` : ''}`,
+    );
+  }
+  const when = rollout.finishedAt ?? rollout.startedAt;
+  if (rollout.state === 'done')
+    return green(`${rollout.id} to generation ${rollout.generation} done at ${when}`);
+  return red(
+    `${rollout.id} to generation ${rollout.generation} ${rollout.state} at ${when} (${progress} replaced): ${rollout.reason}`,
+  );
+}
+
 /** Where alerts go and which fire, are pending or silenced (`wuzctl alerts` has the rest). */
 function alertsLine(alerts: DaemonStatus['alerts']): string {
   if (!alerts) return 'off';
@@ -47,13 +63,15 @@ export function renderStatus(status: DaemonStatus): string {
     `  ${dim('redis'.padEnd(9))} ${status.redis.mode} ${status.redis.address}${status.redis.pid ? ` (pid ${status.redis.pid})` : ''} · ${health(status.redis.healthy, status.redis.error)}`,
     `  ${dim('database'.padEnd(9))} ${status.database.mode} ${status.database.address} · ${health(status.database.healthy, status.database.error)}${status.database.runs === null ? '' : ` · ${status.database.runs} starts recorded`}`,
     `  ${dim('alerts'.padEnd(9))} ${alertsLine(status.alerts)}`,
+    ...(status.rollout ? [`  ${dim('rollout'.padEnd(9))} ${rolloutLine(status.rollout)}`] : []),
     '',
   ];
   const rows = [
-    ['CHILD', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'RSS', 'LAST EXIT'].map(dim),
+    ['CHILD', 'PID', 'GEN', 'STATE', 'UPTIME', 'RESTARTS', 'RSS', 'LAST EXIT'].map(dim),
     ...status.children.map((child) => [
       `${child.role}#${child.index}`,
       String(child.pid ?? '-'),
+      String(child.generation),
       child.crashLoop
         ? red('crash-loop')
         : child.state === 'ready'

@@ -19,9 +19,10 @@ export class ApiClient {
   private readonly base: URL;
   private readonly agent: http.Agent;
 
-  constructor(url: string, connections: number) {
+  /** `keepAlive: false`: a new connection per request (`Connection: close`), as simple clients do. */
+  constructor(url: string, connections: number, keepAlive = true) {
     this.base = new URL(url);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+    this.agent = new http.Agent({ keepAlive, maxSockets: connections });
   }
 
   /** A JSON body, or `{ text, type }` for a raw one (a CSV upload); `headers` are sent as well. */

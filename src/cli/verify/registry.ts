@@ -8,6 +8,7 @@ import { metricsGate } from './gates/metrics.ts';
 import { pwaGate } from './gates/pwa.ts';
 import { queueGate } from './gates/queue.ts';
 import { rateLimitGate } from './gates/ratelimit.ts';
+import { reloadGate } from './gates/reload.ts';
 import { tracingGate } from './gates/tracing.ts';
 
 /** Every gate `wuzctl verify` knows, in the order it runs them. */
@@ -22,4 +23,5 @@ export const GATES: Gate[] = [
   defineGate(cdnGate),
   defineGate(tracingGate),
   defineGate(alertsGate),
+  defineGate(reloadGate),
 ];

@@ -6,7 +6,7 @@ import { type Gate, GateCannotRun, type GateResult } from './gate.ts';
 import type { Progress } from './progress.ts';
 import { GATES } from './registry.ts';
 import type { Outcome } from './report.ts';
-import { attach, startEphemeral, type Target } from './target.ts';
+import { attach, checkUrl, startEphemeral, type Target } from './target.ts';
 
 export interface VerifyOptions {
   gates: string[];
@@ -45,6 +45,7 @@ export function selectGates(names: string[]): Gate[] {
 /** Runs the gates and returns one outcome per gate, in the order asked. */
 export async function runGates(options: VerifyOptions, progress: Progress): Promise<Outcome[]> {
   const gates = selectGates(options.gates);
+  if (options.url) checkUrl(options.url);
   const config = await loadVerifyConfig(options.config, gates);
   const outcomes = new Map<Gate, Outcome>();
   if (options.url || options.dataDir) {

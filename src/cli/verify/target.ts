@@ -14,6 +14,9 @@ import type { GateContext } from './gate.ts';
 /** The daemon the gates run against, with its demo data; close() undoes what we started. */
 export interface Target {
   url: string;
+  /** An ephemeral daemon's data dir and pid (unset for one we attached to). */
+  dataDir?: string;
+  pid?: number;
   metricsUrl: string;
   tenants: GateContext['tenants'];
   cacheCounters: GateContext['cacheCounters'];
@@ -21,6 +24,20 @@ export interface Target {
 }
 
 const READY_TIMEOUT_MS = 90_000;
+
+/** A setting as progress shows it: passwords in URLs, tokens and keys masked (logs keep CI output). */
+function shownValue(key: string, value: string): string {
+  if (/TOKEN|PASSWORD|SECRET|_KEY/.test(key)) return '***';
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    // A webhook's path is its token.
+    if (key.includes('WEBHOOK')) return `${url.protocol}//${url.host}/…`;
+    return url.password || url.username ? url.href : value;
+  } catch {
+    return value;
+  }
+}
 
 /**
  * A daemon of our own: free port, temporary data dir, the environment's REDIS_URL and
@@ -30,16 +47,19 @@ export async function startEphemeral(
   tenants: number,
   progress: (line: string) => void,
   extraEnv: Record<string, string> = {},
-  /** `dataDir`: run in this one, which close() leaves in place (a restart of the same daemon); `args`: more serve flags. */
-  options: { dataDir?: string; args?: string[] } = {},
+  /**
+   * `dataDir`: run in this one, which close() leaves in place (a restart of the same
+   * daemon); `args`: more serve flags; `entry`: another copy of the CLI (ScratchRelease).
+   */
+  options: { dataDir?: string; args?: string[]; entry?: string } = {},
 ): Promise<Target> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'wuzctl-verify-')));
-  const settings = Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`);
+  const settings = Object.entries(extraEnv).map(([k, v]) => `${k}=${shownValue(k, v)}`);
   progress(`starting an ephemeral daemon in ${dataDir}${settings.length ? ` (${settings.join(' ')})` : ''}`);
   const child = spawn(
     process.execPath,
     [
-      modulePath('cli/main'),
+      options.entry ?? modulePath('cli/main'),
       'serve',
       '--port',
       '0',
@@ -82,6 +102,8 @@ export async function startEphemeral(
     const demo = tenants ? await seed(dataDir, tenants, progress) : [];
     return {
       url,
+      dataDir,
+      pid: child.pid,
       metricsUrl: metricsUrl ?? `${url}/metrics`,
       tenants: demo,
       cacheCounters: async () => (await client.status()).cache,
@@ -125,6 +147,15 @@ async function seed(dataDir: string | undefined, tenants: number, progress: (lin
   return demo.map(({ slug, plan, admin_token, user_tokens }) => ({ slug, plan, admin_token, user_tokens }));
 }
 
+/** A --url that is not one is refused before any gate runs (some run long without a daemon). */
+export function checkUrl(url: string): void {
+  try {
+    new URL(url);
+  } catch {
+    throw new CliError(`--url ${url} is not a URL`, exitCodes.usage, 'e.g. --url http://127.0.0.1:3000');
+  }
+}
+
 const tokensFile = z.object({
   tenants: z.array(
     z.object({
@@ -150,11 +181,7 @@ export async function attach(
   const status = client ? await client.status() : null;
   const url = options.url ?? status?.url;
   if (!url) throw new CliError('nothing to verify against', exitCodes.usage, 'give --url or --data-dir');
-  try {
-    new URL(url);
-  } catch {
-    throw new CliError(`--url ${url} is not a URL`, exitCodes.usage, 'e.g. --url http://127.0.0.1:3000');
-  }
+  checkUrl(url);
   let demo: GateContext['tenants'] = [];
   if (options.tokens) {
     const parsed = tokensFile.safeParse(

@@ -46,3 +46,24 @@ export async function fakeMessages(url: string): Promise<FakeMessage[]> {
   if (!response.ok) throw new Error(`GET /_fake/messages answered ${response.status}`);
   return ((await response.json()) as { messages: FakeMessage[] }).messages;
 }
+
+/** The ids of a tenant's contacts whose phone starts with `prefix`, page by page (as a client would). */
+export async function contactIds(
+  client: ApiClient,
+  token: string,
+  prefix: string,
+  expected: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let page = 1; ids.length < expected; page++) {
+    const answer = await client.request(
+      'GET',
+      `/api/contacts?q=${encodeURIComponent(prefix)}&per_page=100&page=${page}`,
+      token,
+    );
+    const rows = (answer.body as { data?: Array<{ id: string }> }).data ?? [];
+    if (rows.length === 0) break;
+    ids.push(...rows.map((row) => row.id));
+  }
+  return ids;
+}

@@ -47,8 +47,11 @@ export interface AppDeps {
   redis: Redis;
   pool: pg.Pool;
   log: Logger;
-  /** Set while the worker drains: responses ask clients to close keep-alive sockets. */
-  drain: { active: boolean };
+  /**
+   * `active` while the worker drains: responses ask clients to close keep-alive sockets.
+   * `unready` once a stop is announced: /readyz fails so balancers stop sending, nothing else changes.
+   */
+  drain: { active: boolean; unready?: boolean };
   bodyLimitBytes: number;
   /** Brotli/gzip of dynamic responses; absent: none (tests of other layers). */
   compression?: CompressionConfig;
@@ -137,8 +140,9 @@ export function createApp({
       redis: redisError ? `error: ${redisError}` : 'ok',
       database: databaseError ? `error: ${databaseError}` : 'ok',
       draining: drain.active,
+      stopping: Boolean(drain.unready),
     };
-    const ready = !redisError && !databaseError && !drain.active;
+    const ready = !redisError && !databaseError && !drain.active && !drain.unready;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
+import type { Redis } from 'ioredis';
 import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
-import { createPool } from '../db/pool.ts';
+import { createPool, databaseHealthy, type Pool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
 import { closeQueues, openQueues } from '../queues/index.ts';
@@ -8,7 +9,7 @@ import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { CacheSeal } from '../security/cacheSeal.ts';
 import { keyringFromText } from '../security/keyring.ts';
 import { SecretBox } from '../security/secretBox.ts';
-import { createRedisClient } from '../services/redis.ts';
+import { createRedisClient, redisHealthy } from '../services/redis.ts';
 import { ActiveSessions } from '../telemetry/activeSessions.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
 import { scrapeViaSupervisor } from '../telemetry/metricsEndpoint.ts';
@@ -17,8 +18,27 @@ import { createApp } from './app.ts';
 import { answerClientError } from './clientErrors.ts';
 import { ConnectionDrain } from './connectionDrain.ts';
 
+/** How long a new worker waits for Redis and the database to answer before it says what does not. */
+const READY_CHECK_MS = 10_000;
+
+/** What does not answer (retried for up to `waitMs`): [] when Redis and the database both do. */
+async function dependencyProblems(redis: Redis, pool: Pool, waitMs: number): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [redisError, databaseError] = await Promise.all([redisHealthy(redis), databaseHealthy(pool)]);
+    const problems = [
+      ...(redisError ? [`redis: ${redisError}`] : []),
+      ...(databaseError ? [`database: ${databaseError}`] : []),
+    ];
+    if (problems.length === 0 || Date.now() > deadline) return problems;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 export interface RunningChild {
   shutdown(): Promise<void>;
+  /** /readyz answers 503 from now on (a stop is coming); requests are served as before. */
+  unready?(): void;
   /** Closes the listener only (API workers): open connections are served as before. */
   stopAccepting?(): Promise<void>;
   /** Counters the supervisor collects with each status (cache hits and misses…). */
@@ -40,7 +60,7 @@ export async function startApiWorker(
     .connect()
     .catch((error) => log.warn({ err: error }, 'redis not reachable yet; /readyz reports it'));
   const pool = createPool(config.databaseUrl);
-  const drain = { active: false };
+  const drain = { active: false, unready: false };
   const cache = new ResponseCache(redis, log, config.cacheEnabled);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = openQueues(redis, config.queue.retention);
@@ -103,7 +123,11 @@ export async function startApiWorker(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  await report({ type: 'ready', port });
+  // Ready means able to serve: its own connections answer. A rollout waits for this before
+  // the old worker drains; a restart during an outage still starts (it fails open), saying why.
+  const problems = await dependencyProblems(redis, pool, READY_CHECK_MS);
+  if (problems.length) log.warn({ problems }, 'listening, but not everything answers');
+  await report({ type: 'ready', port, problems });
   // One line per process start: `wuzctl logs` shows when each worker (re)started.
   log.info({ port }, 'api worker listening');
 
@@ -115,6 +139,9 @@ export async function startApiWorker(
   return {
     stats: () => ({ cache: cache.stats(), rateLimit: limiterCounters.stats }),
     stopAccepting,
+    unready: () => {
+      drain.unready = true;
+    },
     async shutdown() {
       // The supervisor has closed every worker's listener first (stop-accepting), so the
       // clients told to reconnect below find the port closed (refused), never a connection

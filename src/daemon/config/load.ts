@@ -56,6 +56,7 @@ export function loadServeConfig(
     apiWorkers: value.apiWorkers,
     queueWorkers: value.queueWorkers,
     shutdownTimeoutMs: Math.round(value.shutdownTimeout * 1000),
+    drainDelayMs: Math.round(value.drainDelay * 1000),
     bodyLimitBytes: value.bodyLimit,
     cacheEnabled: value.cache === 'on',
     cacheTtlSeconds: value.cacheTtl,

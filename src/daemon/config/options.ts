@@ -211,6 +211,19 @@ const serveOptions = [
     section: 'Server',
   },
   {
+    key: 'drainDelay',
+    flag: '--drain-delay <seconds>',
+    env: 'WUZ_DRAIN_DELAY',
+    default: '0',
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+      .transform(Number)
+      .pipe(z.number().min(0).max(300, 'must be at most 300')),
+    help: 'on stop, /readyz answers 503 this long before the workers drain, so a load balancer stops sending first (its health-check interval × failures)',
+    section: 'Server',
+  },
+  {
     key: 'bodyLimit',
     flag: '--body-limit <size>',
     env: 'WUZ_BODY_LIMIT',

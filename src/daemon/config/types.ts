@@ -12,6 +12,8 @@ export interface ServeConfig {
   apiWorkers: number;
   queueWorkers: number;
   shutdownTimeoutMs: number;
+  /** On stop, how long /readyz fails before the drain begins (for load balancers). */
+  drainDelayMs: number;
   bodyLimitBytes: number;
   cacheEnabled: boolean;
   cacheTtlSeconds: Record<CacheTtlName, number>;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -50,7 +50,9 @@ export async function copyTemplate(target: string, dir = defaultTemplateDir): Pr
   const made = (JSON.parse(marker) as { pglite?: string }).pglite;
   if (made !== (await pgliteVersion())) return false;
   try {
-    await cp(dir, target, {
+    // A symlinked template (a linked install) is copied as its contents, not as the link:
+    // the new data dir must never be the template itself.
+    await cp(await realpath(dir), target, {
       recursive: true,
       errorOnExist: true,
       force: false,

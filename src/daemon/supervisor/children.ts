@@ -111,7 +111,9 @@ export interface ChildStatus {
   role: ChildRole;
   index: number;
   pid: number | null;
-  state: ChildSlot['state'];
+  /** Which rollout started the process: 1 at start, +1 per `wuzctl reload`. */
+  generation: number;
+  state: ChildSlot['state'] | 'draining';
   uptimeSeconds: number | null;
   restarts: number;
   crashLoop: boolean;
@@ -147,25 +149,114 @@ interface RequestReplies {
 const STATS_TIMEOUT_MS = 1000;
 const METRICS_TIMEOUT_MS = 2000;
 
+/** One process of a slot, from fork to exit: its generation, its state and its IPC requests. */
+class ChildRun {
+  state: 'starting' | 'ready' | 'draining' | 'stopping' = 'starting';
+  readonly generation: number;
+  readonly startedAt = Date.now();
+  readonly handle: ChildHandle;
+  /** Resolves with the port (API workers) once ready; rejects when it exits first. */
+  readonly ready: Promise<number | undefined>;
+  readonly exited: Promise<string>;
+  fatal?: string;
+  /** What did not answer when it became ready (Redis, the database): a rollout does not take it. */
+  problems: string[] = [];
+  /** The latest metrics, or the final ones once it said goodbye. */
+  lastMetrics?: MetricsSnapshot;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, (reply: FromChild) => void>();
+
+  constructor(handle: ChildHandle, generation: number) {
+    this.handle = handle;
+    this.generation = generation;
+    const ready = Promise.withResolvers<number | undefined>();
+    this.ready = ready.promise;
+    this.ready.catch(() => {}); // a run nobody waits for (a restart) may die before ready
+    this.exited = new Promise((resolve) => {
+      handle.onExit((code, signal) => {
+        const how = signal ? `signal ${signal}` : `code ${code}`;
+        ready.reject(new Error(this.fatal ?? `exited before ready (${how})`));
+        resolve(how);
+      });
+    });
+    this.markReady = (port) => {
+      this.state = this.state === 'starting' ? 'ready' : this.state;
+      ready.resolve(port);
+    };
+  }
+
+  readonly markReady: (port: number | undefined) => void;
+
+  answer(message: FromChild & { requestId: number }): void {
+    this.pending.get(message.requestId)?.(message);
+  }
+
+  /** One request/reply over IPC, matched by id; null when the child does not answer in time. */
+  async request<T extends keyof RequestReplies>(
+    type: T,
+    timeoutMs: number,
+  ): Promise<Reply<RequestReplies[T]> | null> {
+    const requestId = this.nextRequestId++;
+    try {
+      return await new Promise<Reply<RequestReplies[T]> | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        this.pending.set(requestId, (reply) => {
+          clearTimeout(timer);
+          resolve(reply as Reply<RequestReplies[T]>);
+        });
+        this.handle.send({ type, requestId } as ToChild);
+      });
+    } finally {
+      this.pending.delete(requestId);
+    }
+  }
+
+  /** Asks it to drain and exit (an API worker stops accepting first); SIGKILL after `deadlineMs`. */
+  async stop(deadlineMs: number, log: Logger, name: string): Promise<string> {
+    const timer = setTimeout(() => {
+      log.warn({ child: name, pid: this.handle.pid }, 'child did not stop in time; killing it');
+      this.handle.kill('SIGKILL');
+    }, deadlineMs);
+    this.handle.send({ type: 'shutdown' });
+    const how = await this.exited;
+    clearTimeout(timer);
+    return how;
+  }
+}
+
+/** A rollout step that could not replace its process: the old one still serves. */
+export class ReplaceError extends Error {}
+
+/** What one replacement did, for the rollout's progress and metrics. */
+export interface Replacement {
+  slot: string;
+  generation: number;
+  oldPid: number | null;
+  newPid: number | null;
+  readyMs: number;
+  drainMs: number;
+  /** How the old process ended ("code 0"; "signal SIGKILL" when it had to be killed). */
+  oldExit: string | null;
+}
+
 /**
  * One supervised position (e.g. "api #2"): it outlives the processes that fill it, so
- * restart counts and crash history belong here.
+ * restart counts and crash history belong here. During a rollout it briefly holds two:
+ * the new one starting beside the old, then the old one draining.
  */
 export class ChildSlot {
   state: 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' = 'stopped';
   restarts = 0;
-  private handle?: ChildHandle;
-  private startedAt = 0;
+  generation = 1;
+  private current?: ChildRun;
+  /** A process of the next generation, not yet ready, or one that failed and is being stopped. */
+  private incoming?: ChildRun;
+  private readonly draining = new Set<ChildRun>();
   private crashTimes: number[] = [];
   private consecutiveCrashes = 0;
   private lastExit: string | null = null;
   private restartTimer?: NodeJS.Timeout;
   private stopRequested = false;
-  private exited?: Promise<void>;
-  private nextRequestId = 1;
-  private pending = new Map<number, (reply: FromChild) => void>();
-  /** The current process's latest metrics, or its final ones once it said goodbye. */
-  private lastMetrics?: MetricsSnapshot;
 
   readonly role: ChildRole;
   readonly index: number;
@@ -191,29 +282,19 @@ export class ChildSlot {
 
   /** Settles with the first process's readiness (its port for API workers), or why it never got there. */
   firstReady!: Promise<number | undefined>;
-  private settleFirst?: { resolve(port: number | undefined): void; reject(error: Error): void };
-  private fatal?: string;
 
   get name(): string {
     return `${this.role}#${this.index}`;
   }
 
-  start(): void {
-    if (!this.firstReady) {
-      this.firstReady = new Promise((resolve, reject) => {
-        this.settleFirst = { resolve, reject };
-      });
-      this.firstReady.catch(() => {}); // the caller may be gone (stopped during startup)
-    }
-    this.stopRequested = false;
-    this.state = 'starting';
-    this.startedAt = Date.now();
+  /** Forks a process of `generation` and wires its messages; the caller decides what it is for. */
+  private spawn(generation: number): ChildRun {
     const env = { LOG_LEVEL: this.logLevel };
     const args = childArgs(this.dataDir, this.role);
     const execArgv = childExecArgv(this.tracing);
     const handle =
       this.role === 'api' ? spawnApiWorker(env, args, execArgv) : spawnQueueWorker(env, args, execArgv);
-    this.handle = handle;
+    const run = new ChildRun(handle, generation);
     this.output.follow({ role: this.role, pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr });
     // Exhaustive: a message type added to FromChild and handled nowhere does not compile.
     handle.onMessage((message) => {
@@ -226,21 +307,20 @@ export class ChildSlot {
           );
           break;
         case 'ready':
-          this.state = 'ready';
-          this.settleFirst?.resolve(message.port);
-          this.settleFirst = undefined;
+          run.problems = message.problems ?? [];
+          run.markReady(message.port);
           break;
         case 'fatal':
-          this.fatal = message.message;
+          run.fatal = message.message;
           this.log.error({ child: this.name, code: message.code }, message.message);
           break;
         case 'stats':
         case 'metrics':
         case 'not-accepting':
-          this.pending.get(message.requestId)?.(message);
+          run.answer(message);
           break;
         case 'metrics-final':
-          this.lastMetrics = message.metrics;
+          run.lastMetrics = message.metrics;
           break;
         case 'scrape':
           if (this.hooks) void this.answerScrape(handle, message.requestId);
@@ -249,34 +329,56 @@ export class ChildSlot {
           unhandled(message);
       }
     });
-    this.exited = new Promise((resolve) => {
-      handle.onExit((code, signal) => {
-        this.handle = undefined;
-        this.lastExit = signal ? `signal ${signal}` : `code ${code}`;
-        if (this.lastMetrics) this.hooks?.retire(this.lastMetrics);
-        this.lastMetrics = undefined;
-        resolve();
-        if (this.settleFirst) {
-          // The very first process never became ready: startup fails with its reason.
-          this.settleFirst.reject(
-            new Error(`${this.name}: ${this.fatal ?? `exited before ready (${this.lastExit})`}`),
-          );
-          this.settleFirst = undefined;
-          this.state = 'stopped';
-          return;
-        }
-        if (this.stopRequested) {
-          this.state = 'stopped';
-          return;
-        }
-        this.scheduleRestart();
-      });
+    // Whatever it was for, its counters outlive it in the supervisor's totals.
+    void run.exited.then(() => {
+      if (run.lastMetrics) this.hooks?.retire(run.lastMetrics);
+      run.lastMetrics = undefined;
     });
+    return run;
   }
 
-  private scheduleRestart(): void {
+  start(): void {
+    this.stopRequested = false;
+    this.state = 'starting';
+    const run = this.spawn(this.generation);
+    this.current = run;
+    this.firstReady ??= run.ready.catch((error: Error) => {
+      throw new Error(`${this.name}: ${error.message}`);
+    });
+    this.firstReady.catch(() => {}); // the caller may be gone (stopped during startup)
+    void run.ready.then(
+      () => {
+        this.everReady = true;
+        if (this.current === run) this.state = 'ready';
+      },
+      () => {},
+    );
+    void run.exited.then((how) => this.onCurrentExit(run, how));
+  }
+
+  private onCurrentExit(run: ChildRun, how: string): void {
+    // Replaced by a rollout: the slot's process is another one now.
+    if (this.current !== run) return;
+    this.current = undefined;
+    this.lastExit = how;
+    if (this.stopRequested) {
+      this.state = 'stopped';
+      return;
+    }
+    // The very first process never became ready: startup fails with its reason (firstReady).
+    if (!this.everReady) {
+      this.state = 'stopped';
+      return;
+    }
+    this.scheduleRestart(run.startedAt);
+  }
+
+  /** Some process of this slot has been ready: from then on an exit is restarted, not a failed start. */
+  private everReady = false;
+
+  private scheduleRestart(startedAt: number): void {
     const now = Date.now();
-    if (now - this.startedAt >= restartPolicy.stableAfterMs) this.consecutiveCrashes = 0;
+    if (now - startedAt >= restartPolicy.stableAfterMs) this.consecutiveCrashes = 0;
     this.consecutiveCrashes++;
     this.crashTimes = [...this.crashTimes.filter((t) => now - t <= restartPolicy.crashLoopWindowMs), now];
     const delay = restartDelay(this.consecutiveCrashes);
@@ -291,68 +393,164 @@ export class ChildSlot {
   }
 
   /**
+   * A rollout's step: a process of `generation` starts beside the current one; once it is
+   * ready (and still alive `stabilizeMs` later) it takes the slot and the old one drains —
+   * an API worker stops accepting first, so the cluster routes new connections to the
+   * others, then finishes what it holds. A new process that fails, or is not ready within
+   * `readyTimeoutMs`, is stopped and the old one keeps the slot (ReplaceError).
+   */
+  async replace(
+    generation: number,
+    timing: { readyTimeoutMs: number; stabilizeMs: number; drainDeadlineMs: number },
+    cancelled: () => boolean,
+  ): Promise<Replacement> {
+    if (this.stopRequested || this.incoming) throw new ReplaceError(`${this.name} is stopping`);
+    const began = Date.now();
+    const run = this.spawn(generation);
+    this.incoming = run;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        run.ready.then(async () => {
+          // Crashing right after "ready" (a bad route table, a timer that throws) is caught here.
+          const alive = await Promise.race([
+            new Promise<true>((resolve) => setTimeout(() => resolve(true), timing.stabilizeMs)),
+            run.exited.then(() => false as const),
+          ]);
+          if (!alive) throw new Error(`exited right after it was ready (${await run.exited})`);
+          if (run.problems.length) throw new Error(`ready, but cannot serve: ${run.problems.join('; ')}`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`not ready within ${Math.round(timing.readyTimeoutMs / 1000)} s`)),
+            timing.readyTimeoutMs,
+          );
+        }),
+      ]);
+      if (cancelled()) throw new Error('the rollout was cancelled');
+    } catch (error) {
+      this.incoming = undefined;
+      run.state = 'stopping';
+      await run.stop(2000, this.log, this.name);
+      throw new ReplaceError(`${this.name} generation ${generation}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    const readyMs = Date.now() - began;
+    const old = this.current;
+    // A slot waiting to restart a crashed process is filled by the new one instead.
+    clearTimeout(this.restartTimer);
+    this.everReady = true;
+    this.incoming = undefined;
+    this.current = run;
+    this.generation = generation;
+    this.state = 'ready';
+    void run.exited.then((how) => this.onCurrentExit(run, how));
+    if (!old)
+      return {
+        slot: this.name,
+        generation,
+        oldPid: null,
+        newPid: run.handle.pid ?? null,
+        readyMs,
+        drainMs: 0,
+        oldExit: null,
+      };
+    const drainBegan = Date.now();
+    old.state = 'draining';
+    this.draining.add(old);
+    if (this.role === 'api') await old.request('stop-accepting', 2000);
+    const oldExit = await old.stop(timing.drainDeadlineMs, this.log, this.name);
+    this.draining.delete(old);
+    return {
+      slot: this.name,
+      generation,
+      oldPid: old.handle.pid ?? null,
+      newPid: run.handle.pid ?? null,
+      readyMs,
+      drainMs: Date.now() - drainBegan,
+      oldExit,
+    };
+  }
+
+  /** A stop is coming: the API worker's /readyz fails from now on. */
+  unready(): void {
+    if (this.role === 'api') this.current?.handle.send({ type: 'unready' });
+  }
+
+  /**
    * Phase 1 of a stop for an API worker: it closes its listener and says so. Resolves once
    * it has (or after `timeoutMs`, or at once for a child that is not running).
    */
   async stopAccepting(timeoutMs: number): Promise<void> {
-    const handle = this.handle;
-    if (!handle || this.role !== 'api' || this.state !== 'ready') return;
-    await this.request(handle, 'stop-accepting', timeoutMs);
+    const run = this.current;
+    if (!run || this.role !== 'api' || run.state !== 'ready') return;
+    await run.request('stop-accepting', timeoutMs);
   }
 
-  /** Asks the child to drain and exit; resolves when it has exited (killed after the deadline). */
+  /** Asks every process of the slot to drain and exit; resolves when they have (killed after the deadline). */
   async stop(deadlineMs: number): Promise<void> {
     this.stopRequested = true;
     clearTimeout(this.restartTimer);
-    const handle = this.handle;
-    if (!handle) {
+    const runs = [this.current, this.incoming, ...this.draining].filter(
+      (run): run is ChildRun => run !== undefined,
+    );
+    if (runs.length === 0) {
       this.state = 'stopped';
       return;
     }
     this.state = 'stopping';
-    handle.send({ type: 'shutdown' });
-    const timer = setTimeout(() => {
-      this.log.warn({ child: this.name }, 'child did not stop in time; killing it');
-      handle.kill('SIGKILL');
-    }, deadlineMs);
-    await this.exited;
-    clearTimeout(timer);
+    await Promise.all(
+      runs.map((run) => {
+        run.state = run.state === 'draining' ? 'draining' : 'stopping';
+        return run.stop(deadlineMs, this.log, this.name);
+      }),
+    );
+    this.state = 'stopped';
   }
 
-  async status(): Promise<ChildStatus> {
-    const handle = this.handle;
-    let rssBytes: number | null = null;
-    let cache: CacheStats | null = null;
-    let rateLimit: RateLimitStats | null = null;
-    if (handle && this.state !== 'starting') {
-      const stats = await this.request(handle, 'stats', STATS_TIMEOUT_MS);
-      rssBytes = stats?.rss ?? null;
-      cache = stats?.cache ?? null;
-      rateLimit = stats?.rateLimit ?? null;
-    }
-    return {
-      role: this.role,
-      index: this.index,
-      pid: handle?.pid ?? null,
-      state: this.state,
-      uptimeSeconds: handle ? Math.round((Date.now() - this.startedAt) / 1000) : null,
-      restarts: this.restarts,
-      crashLoop: isCrashLoop(this.crashTimes, Date.now()),
-      lastExit: this.lastExit,
-      rssBytes,
-      cache,
-      rateLimit,
+  /** One row per process: the slot's, plus one starting or draining during a rollout. */
+  async status(): Promise<ChildStatus[]> {
+    const rows: Promise<ChildStatus>[] = [];
+    const row = async (run: ChildRun | undefined, state: ChildStatus['state']): Promise<ChildStatus> => {
+      let stats: Reply<'stats'> | null = null;
+      if (run && run.state !== 'starting') stats = await run.request('stats', STATS_TIMEOUT_MS);
+      return {
+        role: this.role,
+        index: this.index,
+        pid: run?.handle.pid ?? null,
+        generation: run?.generation ?? this.generation,
+        state,
+        uptimeSeconds: run ? Math.round((Date.now() - run.startedAt) / 1000) : null,
+        restarts: this.restarts,
+        crashLoop: isCrashLoop(this.crashTimes, Date.now()),
+        lastExit: this.lastExit,
+        rssBytes: stats?.rss ?? null,
+        cache: stats?.cache ?? null,
+        rateLimit: stats?.rateLimit ?? null,
+      };
     };
+    rows.push(row(this.current, this.current?.state === 'draining' ? 'draining' : this.state));
+    if (this.incoming) rows.push(row(this.incoming, 'starting'));
+    for (const run of this.draining) rows.push(row(run, 'draining'));
+    return Promise.all(rows);
   }
 
-  /** This child's metrics: asked for now, or the last ones it gave when it does not answer. */
-  async metrics(): Promise<MetricsSnapshot | undefined> {
-    const handle = this.handle;
-    if (handle && this.state !== 'starting') {
-      const reply = await this.request(handle, 'metrics', METRICS_TIMEOUT_MS);
-      if (reply) this.lastMetrics = reply.metrics;
-    }
-    return this.lastMetrics;
+  /** Each live process's metrics: asked for now, or the last ones it gave when it does not answer. */
+  async metrics(): Promise<MetricsSnapshot[]> {
+    const runs = [this.current, this.incoming, ...this.draining].filter(
+      (run): run is ChildRun => run !== undefined,
+    );
+    const snapshots = await Promise.all(
+      runs.map(async (run) => {
+        if (run.state !== 'starting') {
+          const reply = await run.request('metrics', METRICS_TIMEOUT_MS);
+          if (reply) run.lastMetrics = reply.metrics;
+        }
+        return run.lastMetrics;
+      }),
+    );
+    return snapshots.filter((snapshot): snapshot is MetricsSnapshot => snapshot !== undefined);
   }
 
   private async answerScrape(handle: ChildHandle, requestId: number): Promise<void> {
@@ -362,27 +560,6 @@ export class ChildSlot {
     } catch (error) {
       this.log.warn({ err: error, child: this.name }, 'could not collect metrics for a scrape');
       handle.send({ type: 'scrape', requestId, contentType: '', body: '', error: (error as Error).message });
-    }
-  }
-
-  /** One request/reply over IPC, matched by id; null when the child does not answer in time. */
-  private async request<T extends keyof RequestReplies>(
-    handle: ChildHandle,
-    type: T,
-    timeoutMs: number,
-  ): Promise<Reply<RequestReplies[T]> | null> {
-    const requestId = this.nextRequestId++;
-    try {
-      return await new Promise<Reply<RequestReplies[T]> | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), timeoutMs);
-        this.pending.set(requestId, (reply) => {
-          clearTimeout(timer);
-          resolve(reply as Reply<RequestReplies[T]>);
-        });
-        handle.send({ type, requestId } as ToChild);
-      });
-    } finally {
-      this.pending.delete(requestId);
     }
   }
 }

@@ -15,6 +15,8 @@ export interface ControlHandlers {
   /** Drops revoked tokens from the auth cache (the CLI revokes in the database). */
   forgetTokens(prefixes: string[]): Promise<void>;
   stop(): void;
+  /** Starts a rolling reload; throws (a refusal) when one runs or the daemon is not ready. */
+  reload(trigger: string): object;
   /** The alert loop, or undefined with --alerts off. */
   alerts(): AlertLoop | undefined;
 }
@@ -129,6 +131,13 @@ export async function startControlServer(
         }
         await handlers.forgetTokens(parsed.data.prefixes);
         return send(200, { forgotten: parsed.data.prefixes.length });
+      }
+      if (req.method === 'POST' && req.url === '/reload') {
+        try {
+          return send(202, handlers.reload('wuzctl reload'));
+        } catch (error) {
+          return fail('conflict', (error as Error).message);
+        }
       }
       if (req.url?.startsWith('/alerts')) return await alertRoute(req, handlers.alerts(), send, fail);
       if (req.method === 'POST' && req.url === '/stop') {

@@ -33,10 +33,14 @@ import { processMetrics } from '../telemetry/metrics.ts';
 import { startMetricsServer } from '../telemetry/metricsServer.ts';
 import { memoryLimitBytes, registerSupervisorGauges } from '../telemetry/supervisorGauges.ts';
 import { flushTracing } from '../tracing/runtime.ts';
-import { ChildSlot } from './children.ts';
+import { ChildSlot, type ChildStatus } from './children.ts';
 import { startControlServer } from './controlServer.ts';
 import type { DaemonLog } from './daemonLog.ts';
 import { acquirePidLock } from './pidLock.ts';
+import { Rollout, type RolloutMetrics, type RolloutStatus, registerRolloutMetrics } from './rollout.ts';
+
+/** A reload that cannot start now (one is running, the daemon is not ready). */
+export class RolloutRefused extends Error {}
 
 /** A startup failure with the exit code and message the CLI shows. */
 export class StartupError extends Error {
@@ -75,7 +79,10 @@ export interface DaemonStatus {
     error: string | null;
     runs: number | null;
   };
-  children: Awaited<ReturnType<ChildSlot['status']>>[];
+  /** One row per process: a slot's, plus one starting or draining while a rollout replaces it. */
+  children: ChildStatus[];
+  /** The rollout in progress, else the last one; null before any `wuzctl reload`. */
+  rollout: RolloutStatus | null;
   /** Cache counters summed over the API workers (since each worker started). */
   cache: CacheSummary;
   /** Rate limiter counters summed over the API workers. */
@@ -110,6 +117,9 @@ export class Supervisor {
   private readonly own;
   alerts?: AlertLoop;
   private memoryLimit = 0;
+  private rollout?: Rollout;
+  private rollouts = 0;
+  private readonly rolloutMetrics: RolloutMetrics;
   private releaseLock?: () => Promise<void>;
   private keyring?: Keyring;
   private restartingRedis = false;
@@ -140,6 +150,7 @@ export class Supervisor {
       () => this.memoryLimitBytes(),
     );
     this.clusterMetrics = new ClusterMetrics(own);
+    this.rolloutMetrics = registerRolloutMetrics(own);
   }
 
   get url(): string {
@@ -155,8 +166,8 @@ export class Supervisor {
 
   /** Every process's metrics summed: what any scrape, on any port or worker, returns. */
   async renderMetrics(): Promise<Exposition> {
-    const snapshots = await Promise.all(this.slots.map((slot) => slot.metrics()));
-    return this.clusterMetrics.render(snapshots.filter((snapshot) => snapshot !== undefined));
+    const snapshots = (await Promise.all(this.slots.map((slot) => slot.metrics()))).flat();
+    return this.clusterMetrics.render(snapshots);
   }
 
   /** Settles when Redis and the database are up (or could not be): children then get their configuration. */
@@ -226,6 +237,7 @@ export class Supervisor {
       },
       stop: () => void this.stop('control API'),
       alerts: () => this.alerts,
+      reload: (trigger) => this.reload(trigger),
     });
   }
 
@@ -323,6 +335,9 @@ export class Supervisor {
       role,
       dataDir: this.config.dataDir,
       host: this.config.host,
+      // As configured, 0 included: the cluster primary shares one listening handle per
+      // (host, port as asked), so a worker of a later generation asking for 0 gets the same
+      // socket, where asking for the port it was given would try to bind it a second time.
       port: this.config.port,
       redisUrl: this.redisUrl,
       databaseUrl: this.databaseUrl,
@@ -448,6 +463,36 @@ export class Supervisor {
     void restart(0);
   }
 
+  /**
+   * Starts a rolling reload (rollout.ts) and returns at once with its status; the caller
+   * follows it in `status().rollout`. One at a time; only a ready daemon reloads.
+   */
+  reload(trigger: string): RolloutStatus {
+    if (this.rollout?.running) {
+      throw new RolloutRefused(
+        `rollout ${this.rollout.status.id} is in progress (started ${this.rollout.status.startedAt}): wait for it, or follow it with wuzctl status`,
+      );
+    }
+    if (this.state !== 'ready') throw new RolloutRefused(`the daemon is ${this.state}: nothing to reload`);
+    const pool = this.pool as pg.Pool;
+    const rollout = new Rollout({
+      id: ++this.rollouts,
+      trigger,
+      slots: this.slots,
+      timing: {
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        stabilizeMs: 1000,
+        drainDeadlineMs: this.config.shutdownTimeoutMs,
+      },
+      log: this.log,
+      metrics: this.rolloutMetrics,
+      migrate: () => migrate(pool),
+    });
+    this.rollout = rollout;
+    void rollout.run();
+    return rollout.status;
+  }
+
   /** The limit the memory alert measures against: the setting, else the cgroup's or the machine's. */
   private async memoryLimitBytes(): Promise<number> {
     this.memoryLimit ||= this.config.alerts.memoryLimitBytes ?? (await memoryLimitBytes());
@@ -476,14 +521,12 @@ export class Supervisor {
   /** The cluster's figures for the alert loop: every process's HTTP counters and memory, and service health. */
   private async alertSample(): Promise<Omit<Sample, 'at'>> {
     const [snapshots, redisError, databaseError, limit] = await Promise.all([
-      Promise.all(this.slots.map((slot) => slot.metrics())),
+      Promise.all(this.slots.map((slot) => slot.metrics())).then((all) => all.flat()),
       this.redis ? redisHealthy(this.redis) : Promise.resolve('not connected'),
       this.pool ? databaseHealthy(this.pool) : Promise.resolve('not connected'),
       this.memoryLimitBytes(),
     ]);
-    const figures = httpAndMemory(
-      await this.clusterMetrics.childrenSnapshot(snapshots.filter((snapshot) => snapshot !== undefined)),
-    );
+    const figures = httpAndMemory(await this.clusterMetrics.childrenSnapshot(snapshots));
     return {
       ...figures,
       rssBytes: figures.rssBytes + process.memoryUsage().rss,
@@ -516,7 +559,7 @@ export class Supervisor {
     const [redisError, databaseError, children] = await Promise.all([
       this.redis ? redisHealthy(this.redis) : Promise.resolve('not connected'),
       this.pool ? databaseHealthy(this.pool) : Promise.resolve('not connected'),
-      Promise.all(this.slots.map((slot) => slot.status())),
+      Promise.all(this.slots.map((slot) => slot.status())).then((rows) => rows.flat()),
     ]);
     const runs = databaseError
       ? null
@@ -558,6 +601,7 @@ export class Supervisor {
         children.map((child) => child.rateLimit),
       ),
       alerts: this.alerts?.summary() ?? null,
+      rollout: this.rollout?.status ?? null,
     };
   }
 
@@ -566,8 +610,17 @@ export class Supervisor {
     this.stopping ??= (async () => {
       this.startupFailure?.(new StartupError(`stopped during startup (${reason})`));
       const began = Date.now();
+      const wasReady = this.state === 'ready';
       this.state = 'stopping';
       this.log.info({ reason }, 'stopping');
+      this.rollout?.cancel(`cancelled: the daemon is stopping (${reason})`);
+      // Behind a balancer: /readyz fails first, and the workers keep serving until it has
+      // noticed; only then does the drain begin. (Not during startup: nothing routes to us yet.)
+      if (this.config.drainDelayMs > 0 && wasReady) {
+        for (const slot of this.slots) slot.unready();
+        this.log.info({ delayMs: this.config.drainDelayMs }, 'readiness withdrawn; draining after the delay');
+        await new Promise((resolve) => setTimeout(resolve, this.config.drainDelayMs));
+      }
       // Deliveries in flight get two seconds; the loop needs Redis until it hands its lease over.
       const alertsStopped = this.alerts?.stop(2000);
       // Children drain first (they need Redis and the database until the end)…

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { type Gate, GateCannotRun, type GateContext, type GateResult } from '../gate.ts';
 import { ApiClient, round } from '../http.ts';
-import { type FakeMessage, fakeMessages, waitForJob } from '../workload.ts';
+import { contactIds, type FakeMessage, fakeMessages, waitForJob } from '../workload.ts';
 
 /**
  * Gate `queue`: the whole background path against a fake WuzAPI. A generated CSV of N
@@ -266,26 +266,6 @@ async function setFakeLatency(url: string, latencyMs: number): Promise<void> {
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`POST /_fake/behaviour answered ${response.status}`);
-}
-
-async function contactIds(
-  client: ApiClient,
-  token: string,
-  prefix: string,
-  expected: number,
-): Promise<string[]> {
-  const ids: string[] = [];
-  for (let page = 1; ids.length < expected; page++) {
-    const answer = await client.request(
-      'GET',
-      `/api/contacts?q=${encodeURIComponent(prefix)}&per_page=100&page=${page}`,
-      token,
-    );
-    const rows = (answer.body as { data?: Array<{ id: string }> }).data ?? [];
-    if (rows.length === 0) break;
-    ids.push(...rows.map((row) => row.id));
-  }
-  return ids;
 }
 
 function sortKeys(record: Record<string, number>): Record<string, number> {

@@ -98,7 +98,7 @@ export class ScratchPostgres {
         'UTF8',
         '--no-sync',
       ],
-      { ...user, env: { ...process.env, LC_ALL: 'C' } },
+      { ...user, cwd: dir, env: { ...process.env, LC_ALL: 'C' } },
     ).catch((error: Error & { stderr?: string }) => {
       throw new GateCannotRun(`initdb failed: ${(error.stderr ?? error.message).trim().split('\n').at(-1)}`);
     });
@@ -129,7 +129,7 @@ export class ScratchPostgres {
         '-c',
         'fsync=off',
       ],
-      { ...this.user, stdio: ['ignore', 'ignore', 'pipe'] },
+      { ...this.user, cwd: path.dirname(this.dataDir), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
     server.stderr?.on('data', (chunk: Buffer) => {

@@ -269,5 +269,10 @@ export const Health = z.strictObject({ status: z.literal('ok') });
 
 export const Readiness = z.strictObject({
   status: z.enum(['ready', 'not ready']),
-  checks: z.strictObject({ redis: z.string(), database: z.string(), draining: z.boolean() }),
+  checks: z.strictObject({
+    redis: z.string(),
+    database: z.string(),
+    draining: z.boolean(),
+    stopping: z.boolean(),
+  }),
 });

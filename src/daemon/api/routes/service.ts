@@ -20,7 +20,8 @@ export const serviceApi = {
     path: '/readyz',
     tag: 'Operations',
     auth: 'public',
-    summary: 'Readiness: Redis and the database answer, and the worker is not draining',
+    summary:
+      'Readiness: Redis and the database answer, and the worker is neither draining nor announced to stop (--drain-delay)',
     responses: {
       200: { description: 'ready', schema: Readiness },
       503: { description: 'not ready: `checks` says which check failed', schema: Readiness },
