@@ -4,6 +4,7 @@ import type { AlertName, ChannelName } from '../daemon/alerts/types.ts';
 import { dataPaths } from '../daemon/config/dataPaths.ts';
 import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { RolloutStatus } from '../daemon/supervisor/rollout.ts';
+import type { DaemonSnapshot } from '../daemon/supervisor/snapshot.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
 import { CliError, exitCodes, suggest } from './output.ts';
 
@@ -32,6 +33,10 @@ export class DaemonClient {
 
   forgetTokens(prefixes: string[]): Promise<unknown> {
     return this.request('POST', '/auth/forget', JSON.stringify({ prefixes }));
+  }
+
+  snapshot(): Promise<DaemonSnapshot> {
+    return this.request('GET', '/snapshot') as Promise<DaemonSnapshot>;
   }
 
   alerts(): Promise<AlertsSummary> {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
 import { alertsCommand } from './commands/alerts.ts';
+import { benchCommand } from './commands/bench.ts';
 import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { logsCommand } from './commands/logs.ts';
@@ -12,6 +13,7 @@ import { statusCommand } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
 import { tenantsCommand } from './commands/tenants.ts';
 import { tokensCommand } from './commands/tokens.ts';
+import { topCommand } from './commands/top.ts';
 import { tracesCommand } from './commands/traceReceiver.ts';
 import { usersCommand } from './commands/users.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -61,6 +63,8 @@ for (const command of [
   fakeWuzapiCommand(),
   tracesCommand(),
   alertsCommand(),
+  topCommand(),
+  benchCommand(),
   verifyCommand(),
 ]) {
   program.addCommand(inherit(command, program));

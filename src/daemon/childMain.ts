@@ -4,6 +4,7 @@
  * supervisor sends its configuration (`start`, once Redis and the database are up). The
  * supervisor drives it over IPC from then on.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RunningChild } from './api/worker.ts';
 import { type ChildConfig, type ChildRole, isToChild, unhandled } from './ipc.ts';
 import { createLogger } from './logger.ts';
@@ -31,6 +32,10 @@ const UNCONFIGURED_SHUTDOWN_MS = 10_000;
 const TRACE_FLUSH_MS = 2000;
 const report = (message: object) =>
   new Promise<void>((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
+
+// The event loop's delay (p99 since the last look): what `wuzctl top` shows per process.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 
 let running: RunningChild | undefined;
 let stopping: Promise<void> | undefined;
@@ -82,11 +87,16 @@ process.on('message', (message) => {
       break;
     case 'stats': {
       const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      const delayMs = loopDelay.count > 0 ? Math.round(loopDelay.percentile(99) / 1e4) / 100 : null;
+      loopDelay.reset();
       void report({
         type: 'stats',
         requestId: message.requestId,
         rss: memory.rss,
         heapUsed: memory.heapUsed,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        eventLoopDelayMs: delayMs,
         ...running?.stats?.(),
       });
       break;

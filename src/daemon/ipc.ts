@@ -33,6 +33,10 @@ export type FromChild =
       requestId: number;
       rss: number;
       heapUsed: number;
+      /** CPU time used so far (user + system). */
+      cpuSeconds: number;
+      /** Event-loop delay p99 (ms) since the last stats; null before any sample. */
+      eventLoopDelayMs: number | null;
       cache?: CacheStats;
       rateLimit?: RateLimitStats;
     }

@@ -4,6 +4,7 @@ import { bundleGate } from './gates/bundle.ts';
 import { cacheGate } from './gates/cache.ts';
 import { cdnGate } from './gates/cdn.ts';
 import { compressionGate } from './gates/compression.ts';
+import { latencyGate } from './gates/latency.ts';
 import { metricsGate } from './gates/metrics.ts';
 import { pwaGate } from './gates/pwa.ts';
 import { queueGate } from './gates/queue.ts';
@@ -24,4 +25,5 @@ export const GATES: Gate[] = [
   defineGate(tracingGate),
   defineGate(alertsGate),
   defineGate(reloadGate),
+  defineGate(latencyGate),
 ];

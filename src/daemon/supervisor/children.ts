@@ -119,6 +119,10 @@ export interface ChildStatus {
   crashLoop: boolean;
   lastExit: string | null;
   rssBytes: number | null;
+  /** CPU time used so far; null when it did not answer. */
+  cpuSeconds: number | null;
+  /** Event-loop delay p99 (ms) since the previous status; null when unknown. */
+  eventLoopDelayMs: number | null;
   /** The cache counters of an API worker (null for queue workers and while starting). */
   cache: CacheStats | null;
   /** The rate limiter counters of an API worker (null for queue workers and while starting). */
@@ -526,6 +530,8 @@ export class ChildSlot {
         crashLoop: isCrashLoop(this.crashTimes, Date.now()),
         lastExit: this.lastExit,
         rssBytes: stats?.rss ?? null,
+        cpuSeconds: stats?.cpuSeconds ?? null,
+        eventLoopDelayMs: stats?.eventLoopDelayMs ?? null,
         cache: stats?.cache ?? null,
         rateLimit: stats?.rateLimit ?? null,
       };

@@ -8,6 +8,8 @@ import type { KeyringText } from '../security/keyring.ts';
 
 export interface ControlHandlers {
   status(): Promise<object>;
+  /** The status plus the cluster's cumulative counters, for `wuzctl top`. */
+  snapshot(): Promise<object>;
   /** The database URL and secret keys, for CLI commands that read or write data while the daemon runs. */
   database(): { url: string; keyring: KeyringText };
   /** The Redis URL, for CLI commands that inspect the queues (`wuzctl jobs`). */
@@ -121,6 +123,7 @@ export async function startControlServer(
     };
     try {
       if (req.method === 'GET' && req.url === '/status') return send(200, await handlers.status());
+      if (req.method === 'GET' && req.url === '/snapshot') return send(200, await handlers.snapshot());
       // The socket is 0600: only the daemon's own user can read this (a password, the keys).
       if (req.method === 'GET' && req.url === '/database') return send(200, handlers.database());
       if (req.method === 'GET' && req.url === '/redis') return send(200, handlers.redis());

@@ -38,6 +38,7 @@ import { startControlServer } from './controlServer.ts';
 import type { DaemonLog } from './daemonLog.ts';
 import { acquirePidLock } from './pidLock.ts';
 import { Rollout, type RolloutMetrics, type RolloutStatus, registerRolloutMetrics } from './rollout.ts';
+import { counterBy, type DaemonSnapshot, queueFigures, routeFigures, runningCampaigns } from './snapshot.ts';
 
 /** A reload that cannot start now (one is running, the daemon is not ready). */
 export class RolloutRefused extends Error {}
@@ -230,6 +231,7 @@ export class Supervisor {
 
     this.control = await startControlServer(this.paths.socket, {
       status: () => this.status(),
+      snapshot: () => this.snapshot(),
       database: () => ({ url: this.databaseUrl, keyring: keyringToText(this.keyring as Keyring) }),
       redis: () => ({ url: this.redisUrl }),
       forgetTokens: async (prefixes) => {
@@ -602,6 +604,38 @@ export class Supervisor {
       ),
       alerts: this.alerts?.summary() ?? null,
       rollout: this.rollout?.status ?? null,
+    };
+  }
+
+  /** `wuzctl top`'s one call per refresh: the status and the cluster's cumulative counters. */
+  async snapshot(): Promise<DaemonSnapshot> {
+    const [status, snapshots] = await Promise.all([
+      this.status(),
+      Promise.all(this.slots.map((slot) => slot.metrics())).then((all) => all.flat()),
+    ]);
+    const metrics = await this.clusterMetrics.childrenSnapshot(snapshots);
+    const [queues, campaigns] = await Promise.all([
+      queueFigures(this.queues ? Object.values(this.queues) : [], metrics),
+      this.pool ? runningCampaigns(this.pool) : Promise.resolve(null),
+    ]);
+    const cpu = process.cpuUsage();
+    return {
+      at: new Date().toISOString(),
+      status,
+      http: routeFigures(metrics),
+      cache: Object.entries(counterBy(metrics, 'redis_cache_hits_total', 'route')).map(([route, hits]) => ({
+        route,
+        hits,
+        misses: counterBy(metrics, 'redis_cache_misses_total', 'route')[route] ?? 0,
+      })),
+      redisErrors: Object.values(counterBy(metrics, 'redis_errors_total', 'component')).reduce(
+        (a, b) => a + b,
+        0,
+      ),
+      rateLimited: counterBy(metrics, 'rate_limit_rejections_total', 'plan', { limiter: 'tenant' }),
+      queues,
+      campaigns,
+      supervisorCpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   }
 

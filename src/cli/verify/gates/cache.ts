@@ -25,7 +25,7 @@ const settings = z
 
 export type CacheGateSettings = z.infer<typeof settings>;
 
-const READ_ROUTES = {
+export const READ_ROUTES = {
   settings: '/api/admin/stripe/settings',
   analytics: '/api/admin/stripe/analytics',
   subscription: '/api/user/subscription',
@@ -33,9 +33,9 @@ const READ_ROUTES = {
   teams: '/api/session/teams',
   roles: '/api/session/roles',
 } as const;
-type ReadRoute = keyof typeof READ_ROUTES;
+export type ReadRoute = keyof typeof READ_ROUTES;
 type ListRoute = 'agents' | 'teams' | 'roles';
-type WriteKind = 'renameTeam' | 'renameRole' | 'renameAgent' | 'stripeSettings' | 'changePlan';
+export type WriteKind = 'renameTeam' | 'renameRole' | 'renameAgent' | 'stripeSettings' | 'changePlan';
 
 interface Plan {
   id: string;
@@ -44,7 +44,7 @@ interface Plan {
 }
 
 /** One token holder and what the workload knows of their data. */
-interface Identity {
+export interface Identity {
   label: string;
   token: string;
   admin: boolean;
@@ -61,7 +61,9 @@ interface Identity {
   writesBegun: number;
 }
 
-type Op = { identity: Identity; read: ReadRoute; variant: string } | { identity: Identity; write: WriteKind };
+export type Op =
+  | { identity: Identity; read: ReadRoute; variant: string }
+  | { identity: Identity; write: WriteKind };
 
 interface Tally {
   requests: number;
@@ -152,7 +154,7 @@ async function runCacheGate(context: GateContext, config: CacheGateSettings): Pr
 }
 
 /** Reads each identity's ids, plans and subscription through routes the workload does not use. */
-async function discover(client: ApiClient, tenants: GateContext['tenants']): Promise<Identity[]> {
+export async function discover(client: ApiClient, tenants: GateContext['tenants']): Promise<Identity[]> {
   const identities: Identity[] = [];
   for (const tenant of tenants) {
     const plans = await must(client.request('GET', '/api/admin/plans?per_page=100', tenant.admin_token));
@@ -214,7 +216,10 @@ async function discover(client: ApiClient, tenants: GateContext['tenants']): Pro
 }
 
 /** The reproducible sequence: same seed, same operations in the same order. */
-function plan(identities: Identity[], config: CacheGateSettings): Op[] {
+export function plan(
+  identities: Identity[],
+  config: Pick<CacheGateSettings, 'seed' | 'zipfExponent' | 'requests' | 'writeRatio'>,
+): Op[] {
   const random = prng(config.seed);
   // Which identity is "hot" is part of the seed too: rank order is a seeded shuffle.
   const ranked = shuffled(identities, random);

@@ -1,0 +1,319 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { Command } from 'commander';
+import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
+import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
+import type { BenchResult } from '../bench/run.ts';
+import { SCENARIO_NAMES, SCENARIOS } from '../bench/scenarios.ts';
+import { parseDuration } from '../duration.ts';
+import { dataDirOption, jsonOption } from '../options.ts';
+import { bold, CliError, dim, exitCodes, green, printJson, red, table } from '../output.ts';
+import { attach, startEphemeral, type Target } from '../verify/target.ts';
+
+interface BenchFlags {
+  url?: string;
+  dataDir?: string;
+  tokens?: string;
+  connections: string;
+  duration: string;
+  rate?: string;
+  warmup: string;
+  recipients: string;
+  json?: boolean;
+  out?: string;
+  compare?: string;
+  maxRegression: string;
+}
+
+export interface BenchReport {
+  version: 1;
+  at: string;
+  machine: { cpus: number; node: string };
+  options: { connections: number; durationSeconds: number; rate: number | null; warmupSeconds: number };
+  results: BenchResult[];
+  campaign: CampaignResult | null;
+}
+
+const seconds = (text: string, flag: string) => {
+  const ms = parseDuration(text);
+  if (ms === null || ms < 0)
+    throw new CliError(`${flag} ${text} is not a duration`, exitCodes.usage, `e.g. ${flag} 10s`);
+  return ms / 1000;
+};
+const positive = (text: string, flag: string) => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CliError(`${flag} must be a positive number, got ${JSON.stringify(text)}`, exitCodes.usage);
+  return n;
+};
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description(
+      `load tests with autocannon against a running daemon (--url/--data-dir) or an ephemeral one it seeds; scenarios: ${SCENARIO_NAMES.join(', ')} (default: all)`,
+    )
+    .argument('[scenario...]', 'scenarios to run; health (the floor) always runs first')
+    .option('--url <url>', 'a running daemon (with --tokens F, or --data-dir D to seed it)')
+    .addOption(dataDirOption())
+    .option('--tokens <file>', 'the output of `wuzctl seed --demo --json`, with --url')
+    .option('--connections <n>', 'concurrent connections', '10')
+    .option('--duration <time>', 'per scenario', '10s')
+    .option('--rate <n>', 'requests per second in all (a fixed rate; default: as fast as it goes)')
+    .option('--warmup <time>', 'unmeasured load before each scenario', '1s')
+    .option('--recipients <n>', 'campaign scenario: recipients', '2000')
+    .addOption(jsonOption('print the full result as JSON'))
+    .option('--out <file>', 'write the full result as JSON (for a later --compare)')
+    .option(
+      '--compare <file>',
+      'compare with a saved result; exit 1 when a scenario regressed more than --max-regression',
+    )
+    .option('--max-regression <percent>', 'with --compare: the largest drop allowed', '10')
+    .action(async (names: string[], flags: BenchFlags) => {
+      const unknown = names.filter((name) => !SCENARIO_NAMES.includes(name));
+      if (unknown.length) {
+        throw new CliError(
+          `unknown scenario ${JSON.stringify(unknown[0])}`,
+          exitCodes.usage,
+          `scenarios: ${SCENARIO_NAMES.join(', ')}`,
+        );
+      }
+      const options = {
+        connections: Math.round(positive(flags.connections, '--connections')),
+        durationSeconds: seconds(flags.duration, '--duration'),
+        rate: flags.rate ? positive(flags.rate, '--rate') : null,
+        warmupSeconds: seconds(flags.warmup, '--warmup'),
+      };
+      const maxRegression = positive(flags.maxRegression, '--max-regression');
+      const saved = flags.compare ? await readReport(flags.compare) : null;
+      const wanted = names.length ? names : SCENARIO_NAMES;
+      const progress = (line: string) => {
+        if (!flags.json) process.stderr.write(`${dim(line)}\n`);
+      };
+      const closers: (() => Promise<void>)[] = [];
+      let target: Target & { fakeWuzapi?: string };
+      try {
+        if (flags.url || flags.dataDir) {
+          target = await attach(
+            { url: flags.url, dataDir: flags.dataDir, tokens: flags.tokens },
+            3,
+            progress,
+          );
+        } else {
+          const fake = await startFakeWuzapi({ port: 0 });
+          closers.push(() => fake.close());
+          target = {
+            ...(await startEphemeral(3, progress, {
+              WUZ_RATE_LIMIT: 'off',
+              WUZ_ALERTS: 'off',
+              WUZAPI_URL: fake.url,
+            })),
+            fakeWuzapi: fake.url,
+          };
+          closers.push(() => target.close());
+        }
+        // autocannon (and its WASM histogram) only for the command that uses it.
+        const { runBench } = await import('../bench/run.ts');
+        const results: BenchResult[] = [];
+        for (const name of ['health', ...wanted.filter((n) => n !== 'health' && n !== 'campaign')]) {
+          const scenario = SCENARIOS.find((s) => s.name === name);
+          if (!scenario) continue;
+          const requests = await scenario.requests(target);
+          const live = liveLine(name, options.durationSeconds, Boolean(flags.json));
+          const result = await runBench(
+            target.url,
+            name,
+            requests,
+            { ...options, rate: options.rate ?? undefined },
+            live.tick,
+          );
+          live.done(result);
+          results.push(result);
+        }
+        const floor = results[0]?.requestsPerSecond ?? 0;
+        for (const result of results)
+          result.ratioToFloor = floor ? Math.round((result.requestsPerSecond / floor) * 100) / 100 : null;
+        let campaign: CampaignResult | null = null;
+        if (wanted.includes('campaign')) {
+          if (!target.fakeWuzapi) {
+            progress(
+              'campaign: skipped (needs the fake WuzAPI of an ephemeral daemon: run without --url/--data-dir)',
+            );
+          } else
+            campaign = await benchCampaign(
+              { ...target, fakeWuzapi: target.fakeWuzapi },
+              Math.round(positive(flags.recipients, '--recipients')),
+              progress,
+            );
+        }
+        const report: BenchReport = {
+          version: 1,
+          at: new Date().toISOString(),
+          machine: { cpus: os.availableParallelism(), node: process.version },
+          options,
+          results,
+          campaign,
+        };
+        if (flags.out) await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+        const regressions = saved ? compare(saved, report, maxRegression) : null;
+        if (flags.json) printJson(regressions ? { ...report, comparison: regressions } : report);
+        else {
+          process.stdout.write(`${renderReport(report)}\n`);
+          if (regressions) process.stdout.write(`${renderComparison(regressions, maxRegression)}\n`);
+        }
+        const regressed = regressions?.filter((r) => r.regressed) ?? [];
+        if (regressed.length) {
+          throw new CliError(
+            `${regressed.map((r) => r.scenario).join(', ')} regressed more than ${maxRegression}% against ${flags.compare}`,
+            exitCodes.failure,
+          );
+        }
+      } finally {
+        for (const close of closers.reverse()) await close().catch(() => {});
+      }
+    });
+}
+
+/** A progress line on a terminal (live req/s), plain lines otherwise; nothing with --json. */
+function liveLine(name: string, duration: number, quiet: boolean) {
+  const tty = process.stderr.isTTY && !quiet;
+  if (!quiet && !tty) process.stderr.write(`${name}: running ${duration} s\n`);
+  return {
+    tick: (rps: number, elapsed: number) => {
+      if (!tty) return;
+      const width = 24;
+      const filled = Math.min(width, Math.round((elapsed / duration) * width));
+      process.stderr.write(
+        `\r${name.padEnd(14)} [${'█'.repeat(filled)}${' '.repeat(width - filled)}] ${elapsed}/${duration} s  ${rps} req/s   `,
+      );
+    },
+    done: (result: BenchResult) => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      if (!quiet) process.stderr.write(dim(`${name}: ${result.requestsPerSecond} req/s\n`));
+    },
+  };
+}
+
+function renderReport(report: BenchReport): string {
+  const errors = (r: BenchResult) => {
+    const non2xx = Object.entries(r.non2xx)
+      .map(([status, n]) => `${n}×${status}`)
+      .join(' ');
+    return (
+      [r.errors ? red(`${r.errors} errors`) : '', non2xx ? red(non2xx) : ''].filter(Boolean).join(' ') ||
+      green('0')
+    );
+  };
+  const rows = [
+    ['SCENARIO', 'REQ/S', '× FLOOR', 'P50', 'P90', 'P99', 'MAX', 'FAILED'].map(dim),
+    ...report.results.map((r) => [
+      r.scenario,
+      String(r.requestsPerSecond),
+      r.ratioToFloor === null ? '-' : r.ratioToFloor.toFixed(2),
+      `${r.latencyMs.p50} ms`,
+      `${r.latencyMs.p90} ms`,
+      `${r.latencyMs.p99} ms`,
+      `${r.latencyMs.max} ms`,
+      errors(r),
+    ]),
+  ];
+  const { options } = report;
+  const lines = [
+    bold('wuzctl bench'),
+    dim(
+      `  ${options.connections} connections, ${options.durationSeconds} s each${options.rate ? ` at ${options.rate} req/s` : ''}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; latency of 2xx answers only`,
+    ),
+    '',
+    table(rows).replace(/^/gm, '  '),
+  ];
+  const c = report.campaign;
+  if (c) {
+    lines.push(
+      '',
+      `  campaign: ${c.recipients} recipients in ${c.seconds} s = ${bold(`${c.messagesPerSecond} messages/s`)} (enqueued in ${c.enqueueMs} ms; ${c.delivered} delivered)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+interface Comparison {
+  scenario: string;
+  before: number;
+  after: number;
+  /** Compared as the ratio to the floor when both runs have it (it holds across machines), else req/s. */
+  basis: 'ratio to floor' | 'req/s' | 'messages/s';
+  changePercent: number;
+  regressed: boolean;
+}
+
+function compare(saved: BenchReport, now: BenchReport, maxRegression: number): Comparison[] {
+  const rows: Comparison[] = [];
+  for (const result of now.results) {
+    const old = saved.results.find((r) => r.scenario === result.scenario);
+    if (!old) continue;
+    const byRatio = result.scenario !== 'health' && old.ratioToFloor !== null && result.ratioToFloor !== null;
+    const before = byRatio ? (old.ratioToFloor as number) : old.requestsPerSecond;
+    const after = byRatio ? (result.ratioToFloor as number) : result.requestsPerSecond;
+    rows.push(row(result.scenario, before, after, byRatio ? 'ratio to floor' : 'req/s', maxRegression));
+  }
+  if (saved.campaign && now.campaign) {
+    rows.push(
+      row(
+        'campaign',
+        saved.campaign.messagesPerSecond,
+        now.campaign.messagesPerSecond,
+        'messages/s',
+        maxRegression,
+      ),
+    );
+  }
+  return rows;
+}
+
+function row(
+  scenario: string,
+  before: number,
+  after: number,
+  basis: Comparison['basis'],
+  maxRegression: number,
+): Comparison {
+  const changePercent = before ? Math.round(((after - before) / before) * 1000) / 10 : 0;
+  return { scenario, before, after, basis, changePercent, regressed: changePercent < -maxRegression };
+}
+
+function renderComparison(rows: Comparison[], maxRegression: number): string {
+  return [
+    '',
+    bold(`against the saved result (regression allowed: ${maxRegression}%)`),
+    table([
+      ['SCENARIO', 'BASIS', 'BEFORE', 'NOW', 'CHANGE'].map(dim),
+      ...rows.map((r) => [
+        r.scenario,
+        r.basis,
+        String(r.before),
+        String(r.after),
+        (r.regressed ? red : green)(`${r.changePercent > 0 ? '+' : ''}${r.changePercent}%`),
+      ]),
+    ]).replace(/^/gm, '  '),
+  ].join('\n');
+}
+
+async function readReport(file: string): Promise<BenchReport> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(
+      `cannot read ${file}: ${error.code ?? error.message}`,
+      exitCodes.usage,
+      'save one with: wuzctl bench --out FILE',
+    );
+  });
+  try {
+    const report = JSON.parse(text) as BenchReport;
+    if (report.version !== 1 || !Array.isArray(report.results)) throw new Error('not a bench result');
+    return report;
+  } catch {
+    throw new CliError(
+      `${file} is not a result of wuzctl bench --out`,
+      exitCodes.usage,
+      'save one with: wuzctl bench --out FILE',
+    );
+  }
+}
