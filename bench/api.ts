@@ -1,25 +1,30 @@
 /**
  * Latency and throughput of the API under autocannon, embedded and external database:
  *   npm run bench:api                          (GET /api/session/agents, 10 s, 20 connections)
- *   npm run bench:api -- --duration 30 --connections 50 --path /api/contacts --json
+ *   npm run bench:api -- --duration 30 --connections 50 --scenario uncached-read --json
  *   npm run bench:api -- --mode embedded --cache both      (cached endpoint with and without the cache)
  *   npm run bench:api -- --mode embedded --rate-limit both (the limiter's cost: on, with a limit
  *                                                            too high to reach, vs off)
  *   npm run bench:metrics   (= --mode embedded --metrics both --rounds 3: the metrics
  *                            middleware's cost on the cached endpoint, runs interleaved)
- * Each mode starts its own daemon on a temporary data dir, seeds the demo data and loads
- * the admin of demo-2 (pro). Latency here counts 2xx only (excludeErrorStats); non-2xx
- * responses are reported separately and make the run exit 1.
+ * Each mode starts its own daemon on a temporary data dir, seeds the demo data and runs
+ * `wuzctl bench <scenario>` against it (a user of demo-1; its /healthz floor too): this
+ * script only varies the daemon's settings. Latency counts 2xx only; non-2xx responses
+ * are reported separately and make the run exit 1.
  */
+
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import type { BenchReport } from '../src/cli/commands/bench.ts';
 import { cli, type Env, embeddedEnv, median, serve, withExternalServices, withTempDir } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '20' },
-    path: { type: 'string', default: '/api/session/agents' },
+    /** A scenario of wuzctl bench: cached-read (GET /api/session/agents), uncached-read, … */
+    scenario: { type: 'string', default: 'cached-read' },
     'api-workers': { type: 'string', default: '2' },
     mode: { type: 'string', default: 'both' },
     cache: { type: 'string', default: 'on' },
@@ -38,6 +43,8 @@ interface Figure {
   metrics: string;
   path: string;
   requestsPerSecond: number;
+  /** Against the /healthz floor wuzctl bench measured on the same daemon. */
+  ratioToFloor: number | null;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -53,7 +60,8 @@ async function run(
   metrics: string,
 ): Promise<Figure> {
   // With the limiter on, every request is counted in Redis but none is refused: its cost alone.
-  const env = rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_PRO: '10000000' } : baseEnv;
+  const env =
+    rateLimit === 'on' ? { ...baseEnv, RATE_LIMIT_FREE: '10000000', RATE_LIMIT_PRO: '10000000' } : baseEnv;
   return withTempDir(async (dir) => {
     const served = await serve(dir, env, [
       '--api-workers',
@@ -66,29 +74,44 @@ async function run(
       metrics,
     ]);
     try {
-      const seeded = JSON.parse(
-        await cli(['seed', '--demo', '--tenants', '3', '--json', '--data-dir', dir], env),
-      );
-      const token = seeded.tenants[1].admin_token as string;
-      const result = await autocannon({
-        url: `${served.url}${values.path}`,
-        headers: { authorization: `Bearer ${token}` },
-        connections: Number(values.connections),
-        duration: Number(values.duration),
-        excludeErrorStats: true,
-      });
+      const seedText = await cli(['seed', '--demo', '--tenants', '3', '--json', '--data-dir', dir], env);
+      // wuzctl bench does the measuring: this script only varies the daemon's settings.
+      const tokens = path.join(dir, 'tokens.json');
+      await writeFile(tokens, seedText);
+      const report = JSON.parse(
+        await cli(
+          [
+            'bench',
+            scenario,
+            '--url',
+            served.url,
+            '--tokens',
+            tokens,
+            '--connections',
+            values.connections as string,
+            '--duration',
+            `${values.duration}s`,
+            '--warmup',
+            '0s',
+            '--json',
+          ],
+          env,
+        ),
+      ) as BenchReport;
+      const result = report.results.find((r) => r.scenario === scenario) as BenchReport['results'][number];
       return {
         mode,
         cache,
         rateLimit,
         metrics,
-        path: values.path as string,
-        requestsPerSecond: Math.round(result.requests.average),
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        non2xx: result.non2xx,
+        path: scenario,
+        requestsPerSecond: result.requestsPerSecond,
+        ratioToFloor: result.ratioToFloor,
+        p50Ms: result.latencyMs.p50,
+        p99Ms: result.latencyMs.p99,
+        non2xx: Object.values(result.non2xx).reduce((a, b) => a + b, 0),
         errors: result.errors,
-        total: result.requests.total,
+        total: result.requests,
       };
     } finally {
       await served.stop();
@@ -96,6 +119,7 @@ async function run(
   });
 }
 
+const scenario = values.scenario as string;
 const both = (value: string) => (value === 'both' ? ['on', 'off'] : [value]);
 const figures: Figure[] = [];
 for (let round = 0; round < Number(values.rounds); round++) {
@@ -130,7 +154,7 @@ if (values.json)
 else {
   for (const f of figures) {
     console.log(
-      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}, metrics ${f.metrics}: GET ${f.path} — ${f.requestsPerSecond} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}, metrics ${f.metrics}: ${f.path} — ${f.requestsPerSecond} req/s (${f.ratioToFloor}× /healthz), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
         `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
     );
   }

@@ -47,7 +47,13 @@ function snapshotAt(
       },
     ],
     cache: { enabled: true, hits: 0, misses: 0, loads: 0, errors: 0, hitRate: null, routes: {} },
-    rateLimit: { enabled: true, rejected: {}, rejectedUnauthenticated: 0, errors: 0 },
+    rateLimit: {
+      enabled: true,
+      rejected: {},
+      byTenant: { 'demo-1': seconds * 3, quiet: 4 },
+      rejectedUnauthenticated: 0,
+      errors: 0,
+    },
     alerts: null,
     rollout: null,
   } as unknown as DaemonStatus;
@@ -98,6 +104,8 @@ describe('wuzctl top: the interval model', () => {
     expect(model.queues[0]).toMatchObject({ name: 'campaign', waiting: 3, jobsPerSecond: 2 });
     expect(model.campaigns[0]).toMatchObject({ sent: 60, messagesPerSecond: 5 });
     expect(model.rateLimited.free).toBe(2);
+    // Per tenant: only those refused in the interval, most first.
+    expect(model.limitedTenants).toEqual([{ tenant: 'demo-1', rejected: 6 }]);
   });
 
   it('draws every panel within 80×24, the focused one with the room, and says when alerts have no data', () => {

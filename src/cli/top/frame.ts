@@ -152,8 +152,17 @@ function panelLines(model: TopModel, panel: Panel, o: FrameOptions): Line[] {
               .join('   '),
             color: Object.values(model.rateLimited).some(Boolean) ? 'yellow' : undefined,
           },
-          { text: '  (per tenant: not tracked — plans only, to keep metrics bounded)', color: 'gray' },
         ],
+        ...(model.limitedTenants.length === 0
+          ? [[{ text: 'no tenant limited in this interval', color: 'gray' as Color }]]
+          : model.limitedTenants
+              .filter((t) => match(t.tenant))
+              .map(
+                (t): Line => [
+                  { text: `${pad(t.tenant, 24)}` },
+                  { text: `${t.rejected}×429`, color: 'yellow' },
+                ],
+              )),
       ];
     case 'queues': {
       const lines: Line[] = [

@@ -42,6 +42,8 @@ export interface TopModel {
   cache: { route: string; hitRate: number | null; reads: number }[];
   redisErrors: number;
   rateLimited: Record<string, number>;
+  /** The tenants refused most in the interval (429s), most first. */
+  limitedTenants: { tenant: string; rejected: number }[];
   queues: {
     name: string;
     waiting: number;
@@ -139,6 +141,12 @@ export function topModel(before: DaemonSnapshot, now: DaemonSnapshot): TopModel 
   const rateLimited = Object.fromEntries(
     Object.entries(now.rateLimited).map(([plan, n]) => [plan, diff(n, before.rateLimited[plan])]),
   );
+  const tenantsBefore = before.status.rateLimit.byTenant ?? {};
+  const limitedTenants = Object.entries(now.status.rateLimit.byTenant ?? {})
+    .map(([tenant, n]) => ({ tenant, rejected: diff(n, tenantsBefore[tenant]) }))
+    .filter((t) => t.rejected > 0)
+    .sort((a, b) => b.rejected - a.rejected)
+    .slice(0, 5);
   const queuesBefore = new Map(before.queues.map((q) => [q.name, q]));
   const queues = now.queues.map((q) => {
     const done = diff(
@@ -181,6 +189,7 @@ export function topModel(before: DaemonSnapshot, now: DaemonSnapshot): TopModel 
     cache,
     redisErrors: diff(now.redisErrors, before.redisErrors),
     rateLimited,
+    limitedTenants,
     queues,
     campaigns,
     alerts: status.alerts

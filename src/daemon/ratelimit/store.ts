@@ -9,6 +9,12 @@ export interface RateLimitStats {
   enabled: boolean;
   /** 429s to authenticated callers, by tenant plan. */
   rejected: Record<string, number>;
+  /**
+   * 429s by tenant slug, for `wuzctl top`'s "most limited" list: in the worker's memory,
+   * never a metric label (a label per tenant would grow without bound). At most
+   * TENANTS_KEPT per worker; the least limited goes first.
+   */
+  byTenant: Record<string, number>;
   /** 429s to a client IP after too many failed authentications. */
   rejectedUnauthenticated: number;
   /** Limiter calls Redis refused: each let its request through (fail open). */
@@ -20,16 +26,26 @@ export function summarizeRateLimit(
   enabled: boolean,
   perWorker: Array<RateLimitStats | null>,
 ): RateLimitStats {
-  const total: RateLimitStats = { enabled, rejected: {}, rejectedUnauthenticated: 0, errors: 0 };
+  const total: RateLimitStats = {
+    enabled,
+    rejected: {},
+    byTenant: {},
+    rejectedUnauthenticated: 0,
+    errors: 0,
+  };
   for (const stats of perWorker) {
     if (!stats) continue;
     for (const [plan, count] of Object.entries(stats.rejected))
       total.rejected[plan] = (total.rejected[plan] ?? 0) + count;
+    for (const [tenant, count] of Object.entries(stats.byTenant ?? {}))
+      total.byTenant[tenant] = (total.byTenant[tenant] ?? 0) + count;
     total.rejectedUnauthenticated += stats.rejectedUnauthenticated;
     total.errors += stats.errors;
   }
   return total;
 }
+
+const TENANTS_KEPT = 200;
 
 export class RateLimitCounters {
   readonly stats: RateLimitStats;
@@ -37,13 +53,23 @@ export class RateLimitCounters {
   private readonly log: Logger;
 
   constructor(enabled: boolean, log: Logger) {
-    this.stats = { enabled, rejected: {}, rejectedUnauthenticated: 0, errors: 0 };
+    this.stats = { enabled, rejected: {}, byTenant: {}, rejectedUnauthenticated: 0, errors: 0 };
     this.log = log;
   }
 
-  rejected(plan: string): void {
+  rejected(plan: string, tenant?: string): void {
     this.stats.rejected[plan] = (this.stats.rejected[plan] ?? 0) + 1;
+    if (tenant) this.countTenant(tenant);
     processMetrics().rateLimitRejections.inc({ limiter: 'tenant', plan });
+  }
+
+  private countTenant(tenant: string): void {
+    const byTenant = this.stats.byTenant;
+    if (!(tenant in byTenant) && Object.keys(byTenant).length >= TENANTS_KEPT) {
+      const least = Object.entries(byTenant).reduce((a, b) => (b[1] < a[1] ? b : a));
+      delete byTenant[least[0]];
+    }
+    byTenant[tenant] = (byTenant[tenant] ?? 0) + 1;
   }
 
   rejectedUnauthenticated(): void {

@@ -35,8 +35,8 @@ export function tenantRateLimiter(
     logger: { error: () => {}, warn: () => {} },
     validate: { ip: false, trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
     handler: (req, res) => {
-      const { tenantPlan } = principalOf(req);
-      counters.rejected(tenantPlan);
+      const { tenantPlan, tenantSlug } = principalOf(req);
+      counters.rejected(tenantPlan, tenantSlug);
       const { status, body } = errorBody(
         'rate_limited',
         `this tenant's ${tenantPlan} plan allows ${config.perPlan[tenantPlan]} requests per ${windowSeconds} s; retry after ${res.getHeader('Retry-After')} s`,
