@@ -76,6 +76,11 @@ export class DaemonClient {
     }>;
   }
 
+  /** The rollout in progress, else the last one: cheap to poll (no child is asked anything). */
+  async rollout(): Promise<RolloutStatus | null> {
+    return ((await this.request('GET', '/rollout')) as { rollout: RolloutStatus | null }).rollout;
+  }
+
   reload(): Promise<RolloutStatus> {
     return this.request('POST', '/reload') as Promise<RolloutStatus>;
   }

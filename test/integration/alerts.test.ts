@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -6,6 +7,7 @@ import { WebhookChannel } from '../../src/daemon/alerts/channels/webhook.ts';
 import type { Sample } from '../../src/daemon/alerts/figures.ts';
 import { AlertLoop } from '../../src/daemon/alerts/loop.ts';
 import { parseAlertRules } from '../../src/daemon/alerts/ruleSpec.ts';
+import { dataPaths } from '../../src/daemon/config/dataPaths.ts';
 import {
   type ReceivedRequest,
   startWebhookReceiver,
@@ -290,6 +292,36 @@ describe('wuzctl alerts against a daemon', () => {
       daemon.dataDir,
     ]);
     expect(badFor.exitCode).toBe(2);
+    // The control socket checks what it is sent, whoever sends it: 400 with the reason.
+    const control = (path: string, body: string) =>
+      new Promise<{ status: number; body: { error?: { code: string; message: string } } }>(
+        (resolve, reject) => {
+          const req = http.request(
+            { socketPath: dataPaths(daemon.dataDir).socket, method: 'POST', path },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk) => {
+                text += chunk;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        },
+      );
+    for (const [path, body, reason] of [
+      ['/alerts/silence', '{"rule":"Nope","forSeconds":60}', /rule must be one of/],
+      ['/alerts/silence', '{"rule":"RedisDown","forSeconds":999999999}', /./],
+      ['/alerts/silence', 'not json', /./],
+      ['/alerts/test', '{"channel":"pager"}', /./],
+      ['/alerts/unsilence', '{}', /./],
+    ] as const) {
+      const answer = await control(path, body);
+      expect(answer.status, `${path} ${body}`).toBe(400);
+      expect(answer.body.error?.code).toBe('invalid_request');
+      expect(answer.body.error?.message).toMatch(reason);
+    }
     await daemon.stop();
     const gone = await wuzctl(['alerts', 'list', '--data-dir', daemon.dataDir]);
     expect(gone.exitCode).toBe(3);

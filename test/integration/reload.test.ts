@@ -1,54 +1,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScratchRelease } from '../../src/cli/verify/scratch/release.ts';
+import { SteadyLoad } from '../../src/cli/verify/steadyLoad.ts';
 import { cleanupDaemons, type Daemon, startDaemon, statusJson, waitFor, wuzctl } from '../helpers/daemon.ts';
 import { parseExposition, total } from '../helpers/metrics.ts';
 
 afterAll(cleanupDaemons);
 
-/** Requests for as long as it runs: keep-alive clients and one-request-per-connection ones; every failure kept. */
-function steadyLoad(url: string) {
-  const failures: string[] = [];
-  let ok = 0;
-  let running = true;
-  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const one = (agent: http.Agent | false, route: string) =>
-    new Promise<void>((resolve) => {
-      const req = http.get(`${url}${route}`, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) ok++;
-          else failures.push(`${route} ${res.statusCode}`);
-          resolve();
-        });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        failures.push(`${route} ${error.code ?? error.message}`);
-        resolve();
-      });
-    });
-  const loops = [
-    ...Array.from({ length: 4 }, () => [keepAlive, '/healthz'] as const),
-    ...Array.from({ length: 2 }, () => [false, '/healthz'] as const),
-  ].map(async ([agent, route]) => {
-    while (running) await one(agent, route);
+/** Keep-alive and one-request-per-connection clients on /healthz for as long as it runs; every failure kept. */
+const steadyLoad = (url: string) =>
+  new SteadyLoad(url, '', {
+    keepAlive: 4,
+    oneShot: 2,
+    tag: 'reload test',
+    mix: [{ method: 'GET', path: '/healthz', expect: 200 }],
   });
-  return {
-    failures,
-    get ok() {
-      return ok;
-    },
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      keepAlive.destroy();
-    },
-  };
-}
 
 async function counter(daemon: Daemon, name: string, where: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${daemon.url}/metrics`)).text();
@@ -78,8 +47,8 @@ describe('wuzctl reload', () => {
     }
     await scraper;
     await load.stop();
-    expect(load.failures).toEqual([]);
-    expect(load.ok).toBeGreaterThan(100);
+    expect(load.failures).toEqual({});
+    expect(load.sent).toBeGreaterThan(100);
     const after = await statusJson(daemon.dataDir);
     expect(after.children.map((c) => [c.role, c.generation, c.state])).toEqual([
       ['api', 3, 'ready'],
@@ -124,7 +93,7 @@ describe('wuzctl reload', () => {
       await load.stop();
       expect(reload.exitCode).toBe(1);
       expect(reload.stderr).toMatch(/rollout 1 aborted: api#1 generation 2: .*this build is broken/);
-      expect(load.failures).toEqual([]);
+      expect(load.failures).toEqual({});
       const status = await statusJson(daemon.dataDir);
       expect(status.children.map((c) => [c.pid, c.generation, c.state])).toEqual(
         before.children.map((c) => [c.pid, 1, 'ready']),

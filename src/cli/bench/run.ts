@@ -34,13 +34,13 @@ export async function runBench(
 ): Promise<BenchResult> {
   const headers = (request: PlannedRequest) => ({
     ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
-    ...(request.body ? { 'content-type': 'application/json' } : {}),
+    ...(request.body || request.makeBody ? { 'content-type': 'application/json' } : {}),
     'accept-encoding': 'br, gzip',
   });
   const requestsOption = requests.map((request) => ({
     method: request.method,
     path: request.path,
-    headers: { ...headers(request), ...(request.makeBody ? { 'content-type': 'application/json' } : {}) },
+    headers: headers(request),
     ...(request.body ? { body: request.body } : {}),
     ...(request.makeBody
       ? {

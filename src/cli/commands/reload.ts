@@ -5,7 +5,7 @@ import type { Replacement } from '../../daemon/supervisor/children.ts';
 import type { RolloutStatus } from '../../daemon/supervisor/rollout.ts';
 import { DaemonClient } from '../client.ts';
 import { dataDirOption, jsonOption } from '../options.ts';
-import { CliError, dim, exitCodes, green, printJson } from '../output.ts';
+import { CliError, dim, exitCodes, green, printJson, suggest } from '../output.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -31,7 +31,15 @@ export function reloadCommand(): Command {
         );
       }
       const client = new DaemonClient(resolveDataDir(options.dataDir));
-      const started = await client.reload();
+      const started = await client.reload().catch((error: CliError) => {
+        throw /in progress/.test(error.message)
+          ? new CliError(
+              error.message,
+              error.exitCode,
+              `follow it with: ${suggest('wuzctl status', options.dataDir)}`,
+            )
+          : error;
+      });
       const say = (line: string) => {
         if (!options.json) process.stdout.write(`${line}\n`);
       };
@@ -42,7 +50,7 @@ export function reloadCommand(): Command {
       let status: RolloutStatus = started;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const now = (await client.status()).rollout;
+        const now = await client.rollout();
         if (now && now.id === started.id) status = now;
         for (const step of status.steps.slice(shown)) say(stepLine(step));
         shown = status.steps.length;
@@ -51,7 +59,7 @@ export function reloadCommand(): Command {
           throw new CliError(
             `rollout ${started.id} still running after ${options.timeout} s`,
             exitCodes.failure,
-            'follow it with: wuzctl status',
+            `follow it with: ${suggest('wuzctl status', options.dataDir)}`,
           );
         }
         await sleep(200);
@@ -67,7 +75,7 @@ export function reloadCommand(): Command {
         `rollout ${status.id} ${status.state}: ${status.reason}`,
         exitCodes.failure,
         status.state === 'aborted'
-          ? `the workers not replaced keep serving the old code; see: wuzctl logs --level error`
+          ? `the workers not replaced keep serving the old code; see: ${suggest('wuzctl logs --level error', options.dataDir)}`
           : undefined,
       );
     });

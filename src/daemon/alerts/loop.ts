@@ -144,9 +144,14 @@ export class AlertLoop {
     }
   }
 
+  private cachedStore?: AlertStore;
+
+  /** The store on the supervisor's Redis connection (made once: the connection lives as long as the loop). */
   private store(): AlertStore | undefined {
     const redis = this.options.redis();
-    return redis && new AlertStore(redis, this.options.instanceId);
+    if (!redis) return undefined;
+    this.cachedStore ??= new AlertStore(redis, this.options.instanceId);
+    return this.cachedStore;
   }
 
   start(): void {

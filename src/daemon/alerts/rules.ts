@@ -31,6 +31,12 @@ const MINUTE = 60_000;
 const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.1 ? 2 : 1).replace(/\.?0+$/, '')}%`;
 const seconds = (value: number) =>
   `${value < 10 ? value.toFixed(2).replace(/\.?0+$/, '') : value.toFixed(0)} s`;
+/** 1 while the service's probe fails, 0 while it answers; null before the first sample. */
+function down(history: SampleHistory, service: 'redisUp' | 'databaseUp'): number | null {
+  const latest = history.latest();
+  return latest ? Number(!latest[service]) : null;
+}
+
 const up = (value: number) => (value >= 1 ? 'down' : 'up');
 
 export const RULES: readonly RuleDefinition[] = [
@@ -70,10 +76,7 @@ export const RULES: readonly RuleDefinition[] = [
     summary: 'Redis is unreachable',
     defaults: { threshold: 1, windowMs: 0, forMs: MINUTE, minRequests: 0 },
     tunable: { threshold: false, window: false },
-    measure: (history) => {
-      const latest = history.latest();
-      return latest ? Number(!latest.redisUp) : null;
-    },
+    measure: (history) => down(history, 'redisUp'),
     breached: (value) => value >= 1,
     format: up,
     thresholdText: () => 'down',
@@ -84,10 +87,7 @@ export const RULES: readonly RuleDefinition[] = [
     summary: 'The database is unreachable',
     defaults: { threshold: 1, windowMs: 0, forMs: MINUTE, minRequests: 0 },
     tunable: { threshold: false, window: false },
-    measure: (history) => {
-      const latest = history.latest();
-      return latest ? Number(!latest.databaseUp) : null;
-    },
+    measure: (history) => down(history, 'databaseUp'),
     breached: (value) => value >= 1,
     format: up,
     thresholdText: () => 'down',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { packageRoot } from '../../paths.ts';
+import { parseEmailList } from '../alerts/channels/email.ts';
 import { validateWebhookUrl } from '../alerts/channels/webhookFormat.ts';
 import { parseAlertRules } from '../alerts/ruleSpec.ts';
 import { parseTrustProxy } from '../api/trustProxy.ts';
@@ -568,16 +569,12 @@ const serveOptions = [
     env: 'ALERT_EMAIL_TO',
     defaultText: '(none)',
     schema: z.string().transform((value, ctx) => {
-      const addresses = value
-        .split(',')
-        .map((address) => address.trim())
-        .filter(Boolean);
-      for (const address of addresses) {
-        if (!/^[^\s@,]+@[^\s@,]+$/.test(address)) {
-          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(address)} is not an e-mail address` });
-        }
+      try {
+        return parseEmailList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return [];
       }
-      return addresses;
     }),
     help: 'who gets alert e-mails, comma-separated',
     section: 'Alerts',

@@ -19,6 +19,8 @@ export interface ControlHandlers {
   stop(): void;
   /** Starts a rolling reload; throws (a refusal) when one runs or the daemon is not ready. */
   reload(trigger: string): object;
+  /** The rollout in progress, else the last one (null: none yet): what `reload` polls. */
+  rollout(): object | null;
   /** The alert loop, or undefined with --alerts off. */
   alerts(): AlertLoop | undefined;
 }
@@ -135,6 +137,7 @@ export async function startControlServer(
         await handlers.forgetTokens(parsed.data.prefixes);
         return send(200, { forgotten: parsed.data.prefixes.length });
       }
+      if (req.method === 'GET' && req.url === '/rollout') return send(200, { rollout: handlers.rollout() });
       if (req.method === 'POST' && req.url === '/reload') {
         try {
           return send(202, handlers.reload('wuzctl reload'));

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type pg from 'pg';
 import { withTimeout } from '../services/redis.ts';
 import type { MetricsSnapshot } from '../telemetry/metrics.ts';
-import { QUEUE_DEPTH_STATES } from '../telemetry/supervisorGauges.ts';
+import { queueDepths } from '../telemetry/supervisorGauges.ts';
 import type { DaemonStatus } from './supervisor.ts';
 
 /** Cumulative HTTP figures of one route (method + template), summed over the cluster. */
@@ -112,6 +112,16 @@ export function counterBy(
   return out;
 }
 
+/** Cumulative hits and misses per cached route. */
+export function cacheFigures(snapshot: MetricsSnapshot): DaemonSnapshot['cache'] {
+  const misses = counterBy(snapshot, 'redis_cache_misses_total', 'route');
+  return Object.entries(counterBy(snapshot, 'redis_cache_hits_total', 'route')).map(([route, hits]) => ({
+    route,
+    hits,
+    misses: misses[route] ?? 0,
+  }));
+}
+
 /** Queue depths now, and the cumulative outcomes from the counters. */
 export async function queueFigures(queues: Queue[], snapshot: MetricsSnapshot): Promise<QueueFigures[]> {
   const counter = (queue: string, state: string) =>
@@ -121,9 +131,7 @@ export async function queueFigures(queues: Queue[], snapshot: MetricsSnapshot): 
   return Promise.all(
     queues.map(async (queue) => ({
       name: queue.name,
-      depth: (await withTimeout(queue.getJobCounts(...QUEUE_DEPTH_STATES), 1000, 'timed out').catch(
-        () => null,
-      )) as Record<string, number> | null,
+      depth: await queueDepths(queue),
       completed: counter(queue.name, 'completed'),
       failed: counter(queue.name, 'failed'),
     })),

@@ -38,7 +38,14 @@ import { startControlServer } from './controlServer.ts';
 import type { DaemonLog } from './daemonLog.ts';
 import { acquirePidLock } from './pidLock.ts';
 import { Rollout, type RolloutMetrics, type RolloutStatus, registerRolloutMetrics } from './rollout.ts';
-import { counterBy, type DaemonSnapshot, queueFigures, routeFigures, runningCampaigns } from './snapshot.ts';
+import {
+  cacheFigures,
+  counterBy,
+  type DaemonSnapshot,
+  queueFigures,
+  routeFigures,
+  runningCampaigns,
+} from './snapshot.ts';
 
 /** A reload that cannot start now (one is running, the daemon is not ready). */
 export class RolloutRefused extends Error {}
@@ -240,6 +247,7 @@ export class Supervisor {
       stop: () => void this.stop('control API'),
       alerts: () => this.alerts,
       reload: (trigger) => this.reload(trigger),
+      rollout: () => this.rollout?.status ?? null,
     });
   }
 
@@ -472,7 +480,7 @@ export class Supervisor {
   reload(trigger: string): RolloutStatus {
     if (this.rollout?.running) {
       throw new RolloutRefused(
-        `rollout ${this.rollout.status.id} is in progress (started ${this.rollout.status.startedAt}): wait for it, or follow it with wuzctl status`,
+        `rollout ${this.rollout.status.id} is in progress (started ${this.rollout.status.startedAt}): one at a time`,
       );
     }
     if (this.state !== 'ready') throw new RolloutRefused(`the daemon is ${this.state}: nothing to reload`);
@@ -540,8 +548,8 @@ export class Supervisor {
 
   /** Where alerts go, for the banner: "discord webhook at discord.com, e-mail to …", or why nowhere. */
   describeAlerts(): string {
-    if (!this.config.alerts.enabled) return 'off';
-    const channels = channelsFromConfig(this.config.alerts).map((channel) => channel.describe());
+    if (!this.alerts) return 'off';
+    const channels = this.alerts.summary().channels;
     return channels.length ? channels.join(', ') : 'log only (set ALERT_WEBHOOK_URL or ALERT_EMAIL_ENABLED)';
   }
 
@@ -623,11 +631,7 @@ export class Supervisor {
       at: new Date().toISOString(),
       status,
       http: routeFigures(metrics),
-      cache: Object.entries(counterBy(metrics, 'redis_cache_hits_total', 'route')).map(([route, hits]) => ({
-        route,
-        hits,
-        misses: counterBy(metrics, 'redis_cache_misses_total', 'route')[route] ?? 0,
-      })),
+      cache: cacheFigures(metrics),
       redisErrors: Object.values(counterBy(metrics, 'redis_errors_total', 'component')).reduce(
         (a, b) => a + b,
         0,

@@ -19,6 +19,11 @@ export const QUEUE_DEPTH_STATES = [
   'failed',
 ] as const;
 
+/** A queue's depth by state right now; null when Redis does not answer within 1 s (no made-up zeros). */
+export function queueDepths(queue: Queue): Promise<Record<string, number> | null> {
+  return withTimeout(queue.getJobCounts(...QUEUE_DEPTH_STATES), 1000, 'timed out').catch(() => null);
+}
+
 /** The memory this daemon may use: the cgroup limit when there is one, else the machine's RAM. */
 export async function memoryLimitBytes(): Promise<number> {
   for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
@@ -76,11 +81,7 @@ export function registerSupervisorGauges(
       await Promise.all(
         (sources().queues ?? []).map(async (queue) => {
           // Redis away: no sample rather than a made-up zero (redis_up says why).
-          const counts = await withTimeout(
-            queue.getJobCounts(...QUEUE_DEPTH_STATES),
-            1000,
-            'timed out',
-          ).catch(() => null);
+          const counts = await queueDepths(queue);
           if (!counts) return;
           for (const state of QUEUE_DEPTH_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
         }),

@@ -15,6 +15,7 @@ import type { Gate, GateContext, GateResult } from '../gate.ts';
 import { ApiClient } from '../http.ts';
 import { ScratchPostgres } from '../scratch/postgres.ts';
 import { ScratchRedis } from '../scratch/redis.ts';
+import { SteadyLoad, type Step } from '../steadyLoad.ts';
 import { startEphemeral, type Target } from '../target.ts';
 
 /**
@@ -91,37 +92,13 @@ interface ScenarioResult {
   serving: Record<string, unknown>;
 }
 
-/** Background requests for the whole run: uncached (database) and cached reads, counted by status. */
-class Load {
-  readonly counts: Record<string, number> = {};
-  private running = true;
-  private readonly done: Promise<void>[] = [];
-
-  constructor(url: string, token: string, workers: number) {
-    const client = new ApiClient(url, workers);
-    for (let i = 0; i < workers; i++) {
-      this.done.push(
-        (async () => {
-          for (let n = 0; this.running; n++) {
-            const route = n % 2 === 0 ? '/api/contacts' : '/api/session/agents';
-            const result = await client.request('GET', route, token).then(
-              (answer) => String(answer.status),
-              () => 'network error',
-            );
-            const key = `${route} ${result}`;
-            this.counts[key] = (this.counts[key] ?? 0) + 1;
-            await sleep(100);
-          }
-        })(),
-      );
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.done);
-  }
-}
+/** The gate's background load: uncached (database) and cached reads, every 100 ms per client, counted by status. */
+const LOAD_MIX: Step[] = [
+  { method: 'GET', path: '/api/contacts', expect: 200 },
+  { method: 'GET', path: '/api/session/agents', expect: 200 },
+];
+const startLoad = (url: string, token: string, clients: number) =>
+  new SteadyLoad(url, token, { keepAlive: clients, oneShot: 0, tag: 'alerts', mix: LOAD_MIX, pauseMs: 100 });
 
 /** The daemon's own count of what it sent must match what the receivers got; every alert has its firing gauge. */
 async function checkMetrics(metricsUrl: string, arrived: Arrival[]): Promise<string[]> {
@@ -301,7 +278,7 @@ async function runAlertsGate(context: GateContext, s: AlertsGateSettings): Promi
 
     context.progress('baseline: the daemon under light load; no alert may fire');
     await waitQuiet();
-    let load = new Load(daemon.url, token, 4);
+    let load = startLoad(daemon.url, token, 4);
     await context.wait('baseline load', (s.windowSeconds + s.forSeconds) * 1000);
     const results: Record<string, ScenarioResult> = {};
     const baseline = arrivals().length;
@@ -362,7 +339,7 @@ async function runAlertsGate(context: GateContext, s: AlertsGateSettings): Promi
       },
     );
     await load.stop();
-    const loadCounts = { ...load.counts };
+    const loadCounts = { ...load.answers };
     const metricProblems = await checkMetrics(
       daemon.metricsUrl,
       arrivals().filter((a) => a.kind !== 'TEST'),
@@ -381,7 +358,7 @@ async function runAlertsGate(context: GateContext, s: AlertsGateSettings): Promi
         { ...baseEnv, ...env },
         { dataDir, args: daemonArgs },
       );
-      load = new Load(daemon.url, token, 2);
+      load = startLoad(daemon.url, token, 2);
     };
     results.memory = await scenario(
       ['HighMemoryUsage'],

@@ -74,7 +74,7 @@ export async function rolloutOnce(client: DaemonClient, timeoutMs: number): Prom
   const started = await client.reload();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = (await client.status()).rollout;
+    const status = await client.rollout();
     if (status && status.id === started.id && status.state !== 'running') return status;
     if (Date.now() > deadline)
       throw new Error(`rollout ${started.id} still running after ${timeoutMs / 1000} s`);
