@@ -17,6 +17,7 @@ describe('wuzctl bench', () => {
     const run = await wuzctl(
       [
         'bench',
+        'redis-floor',
         'cached-read',
         'uncached-read',
         'write',
@@ -36,6 +37,7 @@ describe('wuzctl bench', () => {
     const report = JSON.parse(run.stdout) as BenchReport;
     expect(report.results.map((r) => r.scenario)).toEqual([
       'health',
+      'redis-floor',
       'cached-read',
       'uncached-read',
       'write',
@@ -47,6 +49,10 @@ describe('wuzctl bench', () => {
       expect(result.latencyMs.p50).toBeLessThanOrEqual(result.latencyMs.p99);
     }
     expect(report.results[0]?.ratioToFloor).toBe(1);
+    // The redis floor ran on a server of its own, and every result is set against it too.
+    expect(report.options.rateLimit).toBe('on');
+    expect(report.results[1]?.ratioToRedisFloor).toBe(1);
+    for (const result of report.results) expect(result.ratioToRedisFloor).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(report);
 
     // A saved result claiming the cached read did ten times better: this run has regressed.
@@ -80,7 +86,10 @@ describe('wuzctl bench', () => {
   it('refuses an unknown scenario, a bad duration and a file that is not a saved result', async () => {
     const unknown = await wuzctl(['bench', 'nope']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown scenario "nope"[\s\S]*scenarios: health, cached-read/);
+    expect(unknown.stderr).toMatch(/unknown scenario "nope"[\s\S]*scenarios: health, redis-floor, cached-read/);
+    const limiter = await wuzctl(['bench', '--rate-limit', 'maybe']);
+    expect(limiter.exitCode).toBe(2);
+    expect(limiter.stderr).toMatch(/--rate-limit must be on or off, got "maybe"/);
     expect((await wuzctl(['bench', '--duration', 'soon'])).exitCode).toBe(2);
     const junk = path.join(dir, 'junk.json');
     await writeFile(junk, '{"hello":1}');

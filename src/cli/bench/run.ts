@@ -16,6 +16,8 @@ export interface BenchResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   /** The share of the health floor's requests/s measured in the same invocation. */
   ratioToFloor: number | null;
+  /** The share of the redis-floor scenario's requests/s (Express + one Redis GET), when it ran. */
+  ratioToRedisFloor?: number | null;
   requests: number;
   errors: number;
   timeouts: number;

@@ -95,4 +95,13 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-export const SCENARIO_NAMES = [...SCENARIOS.map((scenario) => scenario.name), 'campaign'];
+/**
+ * Scenarios with a server of their own: `redis-floor` (floor.ts, run right after health)
+ * and `campaign` (a fake WuzAPI, run last).
+ */
+export const SCENARIO_NAMES = [
+  'health',
+  'redis-floor',
+  ...SCENARIOS.map((scenario) => scenario.name).filter((name) => name !== 'health'),
+  'campaign',
+];

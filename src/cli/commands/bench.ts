@@ -3,6 +3,8 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
+import { startFloor } from '../bench/floor.ts';
+import type { PlannedRequest } from '../bench/mixed.ts';
 import type { BenchResult } from '../bench/run.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../bench/scenarios.ts';
 import { parseDuration } from '../duration.ts';
@@ -23,13 +25,21 @@ interface BenchFlags {
   out?: string;
   compare?: string;
   maxRegression: string;
+  rateLimit: string;
 }
 
 export interface BenchReport {
   version: 1;
   at: string;
   machine: { cpus: number; node: string };
-  options: { connections: number; durationSeconds: number; rate: number | null; warmupSeconds: number };
+  options: {
+    connections: number;
+    durationSeconds: number;
+    rate: number | null;
+    warmupSeconds: number;
+    /** The ephemeral daemon's limiter (limits too high to reach); null for a daemon we attached to. */
+    rateLimit?: 'on' | 'off' | null;
+  };
   results: BenchResult[];
   campaign: CampaignResult | null;
 }
@@ -68,6 +78,11 @@ export function benchCommand(): Command {
       'compare with a saved result; exit 1 when a scenario regressed more than --max-regression',
     )
     .option('--max-regression <percent>', 'with --compare: the largest drop allowed', '10')
+    .option(
+      '--rate-limit <mode>',
+      "the ephemeral daemon's tenant limiter, on (limits too high to reach: its cost, never a 429) or off",
+      'on',
+    )
     .action(async (names: string[], flags: BenchFlags) => {
       const unknown = names.filter((name) => !SCENARIO_NAMES.includes(name));
       if (unknown.length) {
@@ -84,6 +99,14 @@ export function benchCommand(): Command {
         warmupSeconds: seconds(flags.warmup, '--warmup'),
       };
       const maxRegression = positive(flags.maxRegression, '--max-regression');
+      if (flags.rateLimit !== 'on' && flags.rateLimit !== 'off') {
+        throw new CliError(
+          `--rate-limit must be on or off, got ${JSON.stringify(flags.rateLimit)}`,
+          exitCodes.usage,
+          'e.g. --rate-limit off',
+        );
+      }
+      const attached = Boolean(flags.url || flags.dataDir);
       const saved = flags.compare ? await readReport(flags.compare) : null;
       const wanted = names.length ? names : SCENARIO_NAMES;
       const progress = (line: string) => {
@@ -92,7 +115,7 @@ export function benchCommand(): Command {
       const closers: (() => Promise<void>)[] = [];
       let target: Target & { fakeWuzapi?: string };
       try {
-        if (flags.url || flags.dataDir) {
+        if (attached) {
           target = await attach(
             { url: flags.url, dataDir: flags.dataDir, tokens: flags.tokens },
             3,
@@ -103,7 +126,8 @@ export function benchCommand(): Command {
           closers.push(() => fake.close());
           target = {
             ...(await startEphemeral(3, progress, {
-              WUZ_RATE_LIMIT: 'off',
+              WUZ_RATE_LIMIT: flags.rateLimit,
+              ...UNREACHABLE_LIMITS,
               WUZ_ALERTS: 'off',
               WUZAPI_URL: fake.url,
             })),
@@ -114,13 +138,10 @@ export function benchCommand(): Command {
         // autocannon (and its WASM histogram) only for the command that uses it.
         const { runBench } = await import('../bench/run.ts');
         const results: BenchResult[] = [];
-        for (const name of ['health', ...wanted.filter((n) => n !== 'health' && n !== 'campaign')]) {
-          const scenario = SCENARIOS.find((s) => s.name === name);
-          if (!scenario) continue;
-          const requests = await scenario.requests(target);
+        const measure = async (name: string, url: string, requests: PlannedRequest[]) => {
           const live = liveLine(name, options.durationSeconds, Boolean(flags.json));
           const result = await runBench(
-            target.url,
+            url,
             name,
             requests,
             { ...options, rate: options.rate ?? undefined },
@@ -128,10 +149,32 @@ export function benchCommand(): Command {
           );
           live.done(result);
           results.push(result);
+        };
+        for (const name of ['health', ...wanted.filter((n) => n !== 'health' && n !== 'campaign')]) {
+          if (name === 'redis-floor') {
+            const floor = await startFloor(await cachedReadBody(target), os.availableParallelism());
+            try {
+              await measure(name, floor.url, [
+                { group: 'GET /floor', method: 'GET', path: '/floor', token: '' },
+              ]);
+            } finally {
+              await floor.close();
+            }
+            continue;
+          }
+          const scenario = SCENARIOS.find((s) => s.name === name);
+          if (scenario) await measure(name, target.url, await scenario.requests(target));
         }
-        const floor = results[0]?.requestsPerSecond ?? 0;
-        for (const result of results)
-          result.ratioToFloor = floor ? Math.round((result.requestsPerSecond / floor) * 100) / 100 : null;
+        const ratio = (result: BenchResult, floor: BenchResult | undefined) =>
+          floor?.requestsPerSecond
+            ? Math.round((result.requestsPerSecond / floor.requestsPerSecond) * 100) / 100
+            : null;
+        const health = results[0];
+        const redisFloor = results.find((r) => r.scenario === 'redis-floor');
+        for (const result of results) {
+          result.ratioToFloor = ratio(result, health);
+          if (redisFloor) result.ratioToRedisFloor = ratio(result, redisFloor);
+        }
         let campaign: CampaignResult | null = null;
         if (wanted.includes('campaign')) {
           if (!target.fakeWuzapi) {
@@ -149,7 +192,7 @@ export function benchCommand(): Command {
           version: 1,
           at: new Date().toISOString(),
           machine: { cpus: os.availableParallelism(), node: process.version },
-          options,
+          options: { ...options, rateLimit: attached ? null : (flags.rateLimit as 'on' | 'off') },
           results,
           campaign,
         };
@@ -171,6 +214,28 @@ export function benchCommand(): Command {
         for (const close of closers.reverse()) await close().catch(() => {});
       }
     });
+}
+
+/**
+ * The ephemeral daemon's limits with --rate-limit on: the most the configuration allows,
+ * so the limiter does all its work (a count per request, its headers) and never refuses.
+ */
+const UNREACHABLE_LIMITS = {
+  RATE_LIMIT_FREE: '10000000',
+  RATE_LIMIT_PRO: '10000000',
+  RATE_LIMIT_ENTERPRISE: '10000000',
+};
+
+/** What the cached-read scenario's GET answers, uncompressed: the floor serves the same bytes. */
+async function cachedReadBody(target: Target): Promise<string> {
+  const [request] = await (
+    SCENARIOS.find((s) => s.name === 'cached-read') as (typeof SCENARIOS)[number]
+  ).requests(target);
+  const answer = await fetch(`${target.url}${request?.path}`, {
+    headers: { authorization: `Bearer ${request?.token}`, 'accept-encoding': 'identity' },
+  });
+  if (!answer.ok) throw new Error(`the cached read answered ${answer.status}`);
+  return answer.text();
 }
 
 /** A progress line on a terminal (live req/s), plain lines otherwise; nothing with --json. */
@@ -204,11 +269,12 @@ function renderReport(report: BenchReport): string {
     );
   };
   const rows = [
-    ['SCENARIO', 'REQ/S', '× FLOOR', 'P50', 'P90', 'P99', 'MAX', 'FAILED'].map(dim),
+    ['SCENARIO', 'REQ/S', '× FLOOR', '× REDIS FLOOR', 'P50', 'P90', 'P99', 'MAX', 'FAILED'].map(dim),
     ...report.results.map((r) => [
       r.scenario,
       String(r.requestsPerSecond),
       r.ratioToFloor === null ? '-' : r.ratioToFloor.toFixed(2),
+      r.ratioToRedisFloor == null ? '-' : r.ratioToRedisFloor.toFixed(2),
       `${r.latencyMs.p50} ms`,
       `${r.latencyMs.p90} ms`,
       `${r.latencyMs.p99} ms`,
@@ -220,7 +286,7 @@ function renderReport(report: BenchReport): string {
   const lines = [
     bold('wuzctl bench'),
     dim(
-      `  ${options.connections} connections, ${options.durationSeconds} s each${options.rate ? ` at ${options.rate} req/s` : ''}, ${report.machine.cpus} CPUs, Node ${report.machine.node}; latency of 2xx answers only`,
+      `  ${options.connections} connections, ${options.durationSeconds} s each${options.rate ? ` at ${options.rate} req/s` : ''}, ${report.machine.cpus} CPUs, Node ${report.machine.node}${options.rateLimit ? `, rate limiter ${options.rateLimit}` : ''}; latency of 2xx answers only`,
     ),
     '',
     table(rows).replace(/^/gm, '  '),

@@ -28,7 +28,7 @@ export class ScratchRedis {
     const binary = await findOnPath('redis-server');
     if (!binary) {
       throw new GateCannotRun(
-        'the alerts gate runs a redis-server of its own',
+        'this needs a redis-server of its own',
         'install it: apt-get install redis-server',
       );
     }
