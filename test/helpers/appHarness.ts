@@ -78,7 +78,10 @@ export async function startAppHarness(options: HarnessOptions = {}): Promise<App
     drain: { active: false },
     bodyLimitBytes: config.bodyLimitBytes,
     compression: config.compression,
-    cache: { cache: new ResponseCache(redis, log, config.cacheEnabled), ttlSeconds: config.cacheTtlSeconds },
+    cache: {
+      cache: new ResponseCache(redis, log, config.cacheEnabled, config.compression),
+      ttlSeconds: config.cacheTtlSeconds,
+    },
     rateLimit: { config: config.rateLimit, counters: new RateLimitCounters(config.rateLimit.enabled, log) },
     queues,
     importLimitBytes: config.queue.importLimitBytes,

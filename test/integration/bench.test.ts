@@ -86,7 +86,9 @@ describe('wuzctl bench', () => {
   it('refuses an unknown scenario, a bad duration and a file that is not a saved result', async () => {
     const unknown = await wuzctl(['bench', 'nope']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown scenario "nope"[\s\S]*scenarios: health, redis-floor, cached-read/);
+    expect(unknown.stderr).toMatch(
+      /unknown scenario "nope"[\s\S]*scenarios: health, redis-floor, cached-read/,
+    );
     const limiter = await wuzctl(['bench', '--rate-limit', 'maybe']);
     expect(limiter.exitCode).toBe(2);
     expect(limiter.stderr).toMatch(/--rate-limit must be on or off, got "maybe"/);

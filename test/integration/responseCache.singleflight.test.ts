@@ -88,7 +88,7 @@ describe('response cache single flight across processes', () => {
     });
     expect(peerLoads).toBe(1);
     expect(ourLoads).toBe(0);
-    expect(JSON.parse(answer.body)).toEqual({ from: 'peer' });
+    expect(JSON.parse(answer.body.toString())).toEqual({ from: 'peer' });
     expect(answer.hit).toBe(false);
     expect(us.stats().routes[entry.route]).toMatchObject({ misses: 1, loads: 0 });
   });
@@ -124,8 +124,8 @@ describe('response cache single flight across processes', () => {
       return { from: 'waiter' };
     });
     const [a, b] = await Promise.all([holding, waiting]);
-    expect(JSON.parse(a.body)).toEqual({ from: 'holder' });
-    expect(JSON.parse(b.body)).toEqual({ from: 'holder' });
+    expect(JSON.parse(a.body.toString())).toEqual({ from: 'holder' });
+    expect(JSON.parse(b.body.toString())).toEqual({ from: 'holder' });
     expect(lockResult).toBeNull();
     expect(holderLoads).toBe(1);
     expect(waiterLoads).toBe(0);
@@ -144,6 +144,6 @@ describe('response cache single flight across processes', () => {
       ),
     );
     expect(loads).toBe(1);
-    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.body.toString())).size).toBe(1);
   });
 });

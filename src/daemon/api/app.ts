@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { CacheLayer } from '../cache/cachedRoute.ts';
+import { type CacheLayer, prefetchFor } from '../cache/cachedRoute.ts';
 import type { CompressionConfig, RateLimitConfig } from '../config/types.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -24,7 +24,7 @@ import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
 import { apiContentSecurityPolicy, securityHeaders } from './middleware/securityHeaders.ts';
-import { tenantRateLimiter } from './middleware/tenantRateLimiter.ts';
+import { TenantLimit } from './middleware/tenantLimit.ts';
 import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
@@ -156,9 +156,11 @@ export function createApp({
   // 2c. The API's description (OpenAPI 3.1) and its reference page: public, before auth.
   app.use('/api', apiDocsRoutes());
 
-  // 3. The API: auth → rate limit → body → (admin) → routes. Auth first: an anonymous
+  // 3. The API: auth and rate limit → body → (admin) → routes. Auth first: an anonymous
   //    caller costs one indexed lookup (and counts against its address), never the parsing
-  //    of a megabyte of JSON; the limit second, because its key is the caller's tenant.
+  //    of a megabyte of JSON; the limit with it, because its key is the caller's tenant —
+  //    one Redis round trip checks the token's entry, counts the request and fetches the
+  //    cached answer of a cached GET (admission/script.ts).
   const api = Router();
   // Responses are per caller: never cached by a shared proxy.
   api.use((_req, res, next) => {
@@ -174,6 +176,8 @@ export function createApp({
       seal: security.seal,
       log,
       failures: limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
+      limit: limits ? new TenantLimit(rateLimit.config, rateLimit.counters) : null,
+      prefetch: (req, principal) => prefetchFor(cache, req, principal),
     }),
   );
   const sessions = metrics?.activeSessions;
@@ -183,7 +187,6 @@ export function createApp({
       next();
     });
   }
-  if (limits) api.use(tenantRateLimiter(redis, rateLimit.config, rateLimit.counters));
   // CSV uploads stream their raw body: mounted before the JSON parser.
   api.use('/imports', importRoutes(pool, queues, importLimitBytes));
   api.use(jsonBody(bodyLimitBytes));

@@ -61,7 +61,7 @@ export async function startApiWorker(
     .catch((error) => log.warn({ err: error }, 'redis not reachable yet; /readyz reports it'));
   const pool = createPool(config.databaseUrl);
   const drain = { active: false, unready: false };
-  const cache = new ResponseCache(redis, log, config.cacheEnabled);
+  const cache = new ResponseCache(redis, log, config.cacheEnabled, config.compression);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = openQueues(redis, config.queue.retention);
   // Only fed when something reads it: with metrics off, requests write nothing for it.

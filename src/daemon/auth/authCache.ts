@@ -14,37 +14,52 @@ import type { CacheSeal } from '../security/cacheSeal.ts';
 export const AUTH_CACHE_TTL_S = 60;
 export const AUTH_KEY_PATTERN = 'wuz:auth:*';
 
-const keyOf = (prefix: string) => `wuz:auth:${prefix}`;
+export const authKeyOf = (prefix: string) => `wuz:auth:${prefix}`;
 
 type Cached = Omit<TokenOwner, 'secret_hash' | 'stale'> & { secret_hash: string };
+
+/** An owner read from the cache, with the sealed entry it came from. */
+export interface CachedOwner {
+  owner: TokenOwner;
+  sealed: string;
+}
 
 export async function readCachedOwner(
   redis: Redis,
   seal: CacheSeal,
   prefix: string,
-): Promise<TokenOwner | null> {
-  const key = keyOf(prefix);
-  const stored = await redis.get(key);
-  const text = stored === null ? null : seal.open(key, stored);
-  if (!text) return null;
-  const cached = JSON.parse(text) as Cached;
-  return { ...cached, secret_hash: Buffer.from(cached.secret_hash, 'base64'), stale: false };
+): Promise<CachedOwner | null> {
+  return openCachedOwner(seal, prefix, await redis.get(authKeyOf(prefix)));
 }
 
+/** The owner a stored entry names, when its seal verifies; null for none or a forged one. */
+export function openCachedOwner(seal: CacheSeal, prefix: string, stored: string | null): CachedOwner | null {
+  const text = stored === null ? null : seal.open(authKeyOf(prefix), stored);
+  if (!text || stored === null) return null;
+  const cached = JSON.parse(text) as Cached;
+  return {
+    owner: { ...cached, secret_hash: Buffer.from(cached.secret_hash, 'base64'), stale: false },
+    sealed: stored,
+  };
+}
+
+/** Stores the owner's sealed entry; returns it, as stored. */
 export async function cacheOwner(
   redis: Redis,
   seal: CacheSeal,
   prefix: string,
   owner: TokenOwner,
-): Promise<void> {
+): Promise<string> {
   const { stale: _stale, ...rest } = owner;
   const value: Cached = { ...rest, secret_hash: owner.secret_hash.toString('base64') };
-  const key = keyOf(prefix);
-  await redis.set(key, seal.seal(key, JSON.stringify(value)), 'EX', AUTH_CACHE_TTL_S);
+  const key = authKeyOf(prefix);
+  const sealed = seal.seal(key, JSON.stringify(value));
+  await redis.set(key, sealed, 'EX', AUTH_CACHE_TTL_S);
+  return sealed;
 }
 
 export async function forgetTokens(redis: Redis, prefixes: string[]): Promise<void> {
-  if (prefixes.length > 0) await redis.del(...prefixes.map(keyOf));
+  if (prefixes.length > 0) await redis.del(...prefixes.map(authKeyOf));
 }
 
 /** Drops every cached token (at daemon start: revocations made while it was down). */

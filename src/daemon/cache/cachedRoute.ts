@@ -1,6 +1,9 @@
 import type { Request, RequestHandler } from 'express';
+import { negotiatedCoding } from '../api/compression/middleware.ts';
+import type { Coding } from '../api/compression/negotiate.ts';
 import { ownerOf, type Principal } from '../api/middleware/auth.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
+import type { Prefetched } from './responseCache.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
 import type { CacheTtlName } from './ttlNames.ts';
@@ -16,6 +19,15 @@ export const CACHED_ROUTES = {
 } as const satisfies Record<string, CacheTtlName>;
 
 export type CachedRoute = keyof typeof CACHED_ROUTES;
+
+const ADMIN_ONLY = new Set<CachedRoute>(['/api/admin/stripe/settings', '/api/admin/stripe/analytics']);
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The cache lookup the request's admission round trip already made (admission/script.ts). */
+    cachePrefetch?: Prefetched;
+  }
+}
 
 /** What a cached read's loader may look at: the query string and who asks. */
 export interface LoadInput {
@@ -56,10 +68,38 @@ export function cachedJson(layer: CacheLayer, route: CachedRoute, load: Loader):
   processMetrics().cacheHits.inc({ route }, 0);
   processMetrics().cacheMisses.inc({ route }, 0);
   return async (req, res) => {
-    const { body, hit } = await layer.cache.getOrLoad(specOf(layer, route, req), () => load(req));
+    const spec = specOf(layer, route, req);
+    const known = req.cachePrefetch?.base === spec.base ? req.cachePrefetch : undefined;
+    const { body, hit, coding } = await layer.cache.getOrLoad(
+      spec,
+      () => load(req),
+      negotiatedCoding(res),
+      known,
+    );
     res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
+    // Already compressed: the compression layer sends it as it is.
+    if (coding) res.setHeader('Content-Encoding', coding);
     res.type('application/json').send(body);
   };
+}
+
+/**
+ * The cache entry a request will read, for its admission round trip to fetch along:
+ * GETs of a cached route's exact path (a trailing slash or HEAD just looks up on its
+ * own), by a caller the route admits. Null when there is nothing to fetch, or while
+ * invalidations Redis refused wait to be replayed (the entry may be stale until then).
+ */
+export function prefetchFor(
+  layer: CacheLayer,
+  req: Request,
+  principal: Principal,
+): { base: string; tags: string[]; coding: Coding | null } | null {
+  if (req.method !== 'GET' || !layer.cache.readyToPrefetch()) return null;
+  const route = `${req.baseUrl}${req.path}`;
+  if (!Object.hasOwn(CACHED_ROUTES, route)) return null;
+  if (ADMIN_ONLY.has(route as CachedRoute) && principal.role !== 'admin') return null;
+  const { base, tags } = specOf(layer, route as CachedRoute, { query: req.query, principal });
+  return { base, tags, coding: negotiatedCoding(req.res) };
 }
 
 function specOf(layer: CacheLayer, route: CachedRoute, input: LoadInput) {

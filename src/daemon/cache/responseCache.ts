@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import type { Coding } from '../api/compression/negotiate.ts';
+import type { CompressionConfig } from '../config/types.ts';
 import type { Logger } from '../logger.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
+import { codedKey, encode, type Found, type FoundReply, foundOf, readEntryLua } from './encodedBodies.ts';
 
 /**
  * Cache-aside for JSON responses in Redis, with generation-counter tags (see tags.ts),
@@ -18,6 +21,18 @@ export interface CacheEntrySpec {
   ttlMs: number;
 }
 
+/** A lookup made already (by the request's admission round trip), for the entry with this base. */
+export interface Prefetched extends Found {
+  base: string;
+}
+
+/** What getOrLoad serves: the body, in `coding` when it is a compressed copy. */
+export interface Served {
+  body: Buffer;
+  hit: boolean;
+  coding: Coding | null;
+}
+
 export interface RouteCounters {
   hits: number;
   misses: number;
@@ -30,15 +45,18 @@ export interface CacheStats {
   routes: Record<string, RouteCounters>;
 }
 
-// Reads every tag's generation and the entry they name in one round trip.
+// Reads every tag's generation and the entry they name (or its copy in ARGV[2], a
+// coding) in one round trip. KEYS: the tags; ARGV[1]: the entry's base.
 const LOOKUP = `
 local parts = {}
-for i, gen in ipairs(redis.call('MGET', unpack(KEYS))) do parts[i] = gen or '0' end
-local key = ARGV[1] .. '@' .. table.concat(parts, '.')
-return {key, redis.call('GET', key)}`;
+if #KEYS > 0 then
+  for i, gen in ipairs(redis.call('MGET', unpack(KEYS))) do parts[i] = gen or '0' end
+end
+${readEntryLua("ARGV[1] .. '@' .. table.concat(parts, '.')", 'ARGV[2]')}`;
 
 interface Lookup {
-  wuzCacheLookup(tagCount: number, ...keysThenBase: string[]): Promise<[string, string | null]>;
+  // The Buffer form: a compressed copy is bytes, not text.
+  wuzCacheLookupBuffer(tagCount: number, ...keysThenArgs: string[]): Promise<FoundReply>;
 }
 
 const LOCK_MS = 5000;
@@ -55,10 +73,14 @@ export class ResponseCache {
   private readonly pendingTags = new Set<string>();
   private lastErrorLog = 0;
 
-  constructor(redis: Redis, log: Logger, enabled = true) {
+  private readonly compression: CompressionConfig | undefined;
+
+  /** `compression`: the levels and threshold of the copies kept compressed (none: no copies). */
+  constructor(redis: Redis, log: Logger, enabled = true, compression?: CompressionConfig) {
     this.redis = redis;
     this.log = log;
     this.enabled = enabled;
+    this.compression = compression;
     redis.defineCommand('wuzCacheLookup', { lua: LOOKUP });
   }
 
@@ -75,36 +97,44 @@ export class ResponseCache {
     return counters;
   }
 
-  /** Serves the entry from Redis, or runs `load` once for all concurrent askers and stores it. */
+  /** False while invalidations wait to be replayed: a lookup made elsewhere could read a stale entry. */
+  readyToPrefetch(): boolean {
+    return this.enabled && this.pendingTags.size === 0;
+  }
+
+  /**
+   * Serves the entry from Redis, or runs `load` once for all concurrent askers and stores
+   * it; in `wanted` when the client accepts that coding and the body is worth it (a copy
+   * kept beside the entry). `known`: the lookup was made already, in the request's
+   * admission round trip.
+   */
   async getOrLoad(
     spec: CacheEntrySpec,
     load: () => Promise<unknown>,
-  ): Promise<{ body: string; hit: boolean }> {
+    wanted: Coding | null = null,
+    known?: Found,
+  ): Promise<Served> {
     const counters = this.count(spec.route);
     if (!this.enabled) {
       counters.loads++;
-      return { body: JSON.stringify(await load()), hit: false };
+      return { body: Buffer.from(JSON.stringify(await load())), hit: false, coding: null };
     }
-    let key: string;
+    let found: Found;
     try {
-      await this.flushPending();
-      const [fullKey, cached] = await (this.redis as unknown as Lookup).wuzCacheLookup(
-        spec.tags.length,
-        ...spec.tags,
-        spec.base,
-      );
-      if (cached !== null) {
-        counters.hits++;
-        processMetrics().cacheHits.inc({ route: spec.route });
-        return { body: cached, hit: true };
-      }
-      key = fullKey;
+      found = known ?? (await this.lookup(spec, wanted));
     } catch (error) {
       // Fail open: the database answers, the request never sees the cache's trouble.
       this.redisFailed(counters, error);
       counters.loads++;
-      return { body: JSON.stringify(await load()), hit: false };
+      return { body: Buffer.from(JSON.stringify(await load())), hit: false, coding: null };
     }
+    if (found.body !== null) {
+      counters.hits++;
+      processMetrics().cacheHits.inc({ route: spec.route });
+      if (found.coding) return { body: found.body, hit: true, coding: found.coding };
+      return this.encoded(found.key, found.body, wanted, found.ttlMs, true);
+    }
+    const key = found.key;
     counters.misses++;
     processMetrics().cacheMisses.inc({ route: spec.route });
     // Concurrent misses of this process share one load. The flight is keyed by the full
@@ -115,7 +145,33 @@ export class ResponseCache {
       flight = this.loadOnce(key, spec, load, counters).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
     }
-    return { body: await flight, hit: false };
+    return this.encoded(key, Buffer.from(await flight), wanted, spec.ttlMs, false);
+  }
+
+  /**
+   * The entry's body in `wanted`, compressed here and its copy stored for the next
+   * readers (with the entry's time left); as it is when too small or nothing is wanted.
+   */
+  private encoded(key: string, body: Buffer, wanted: Coding | null, ttlMs: number, hit: boolean): Served {
+    const coded = encode(body, wanted, this.compression);
+    if (!coded || !wanted) return { body, hit, coding: null };
+    if (ttlMs > 0) {
+      this.redis.set(codedKey(key, wanted), coded, 'PX', ttlMs).catch(() => {
+        // Only a later hit's saving is lost: it compresses again.
+      });
+    }
+    return { body: coded, hit, coding: wanted };
+  }
+
+  private async lookup(spec: CacheEntrySpec, wanted: Coding | null): Promise<Found> {
+    await this.flushPending();
+    const reply = await (this.redis as unknown as Lookup).wuzCacheLookupBuffer(
+      spec.tags.length,
+      ...spec.tags,
+      spec.base,
+      wanted ?? '',
+    );
+    return foundOf(reply, wanted);
   }
 
   /**
@@ -126,13 +182,8 @@ export class ResponseCache {
     if (!this.enabled) return;
     const counters = this.count(spec.route);
     try {
-      await this.flushPending();
-      const [key, cached] = await (this.redis as unknown as Lookup).wuzCacheLookup(
-        spec.tags.length,
-        ...spec.tags,
-        spec.base,
-      );
-      if (cached !== null || this.inflight.has(key)) return;
+      const { key, body } = await this.lookup(spec, null);
+      if (body !== null || this.inflight.has(key)) return;
       const flight = this.loadOnce(key, spec, load, counters).finally(() => this.inflight.delete(key));
       this.inflight.set(key, flight);
       await flight;

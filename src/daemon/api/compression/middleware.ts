@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import shrinkRay from 'shrink-ray-current';
 import type { CompressionConfig } from '../../config/types.ts';
 import { HttpError } from '../errors.ts';
-import { negotiateEncoding } from './negotiate.ts';
+import { type Coding, negotiateEncoding } from './negotiate.ts';
 import { compressWholeBodies } from './oneShot.ts';
 
 /**
@@ -53,6 +53,7 @@ export function compression(config: CompressionConfig): RequestHandler {
     }
     // Every answer may differ by Accept-Encoding (a small one only because it is small).
     res.vary('Accept-Encoding');
+    res.locals.contentCoding = chosen;
     // Identity needs no compressor at all: shrink-ray's per-response hooks cost ~10% of a
     // cached read's throughput (npm run bench:compression).
     if (chosen === 'identity') {
@@ -72,4 +73,13 @@ export function compression(config: CompressionConfig): RequestHandler {
       next(error);
     });
   };
+}
+
+/**
+ * The coding this response was negotiated to (null: identity, or compression off): a
+ * route that keeps its bodies encoded already (the response cache) sends that one.
+ */
+export function negotiatedCoding(res: { locals: Record<string, unknown> } | undefined): Coding | null {
+  const coding = res?.locals.contentCoding;
+  return coding === 'br' || coding === 'gzip' ? coding : null;
 }
