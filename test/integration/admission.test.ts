@@ -52,6 +52,44 @@ describe('the admission round trip', () => {
     expect(await windowCount(tenant.id)).toBe(counted + 10);
   });
 
+  it('answers a hit from the fast path with the headers the app gives a miss', async () => {
+    const path = `/api/session/agents?q=${Date.now()}`;
+    const miss = await get(path, tenant.userToken);
+    const hit = await get(path, tenant.userToken);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(await hit.text()).toBe(await miss.text());
+    // Per response: its id, date, length, the window's count and reset.
+    const varying = new Set([
+      'x-request-id',
+      'date',
+      'content-length',
+      'x-cache',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'ratelimit',
+    ]);
+    const fixed = (answer: Response) =>
+      Object.fromEntries([...answer.headers].filter(([name]) => !varying.has(name)));
+    expect(fixed(hit)).toEqual(fixed(miss));
+    expect(Object.keys(fixed(hit))).toEqual(
+      expect.arrayContaining([
+        'content-security-policy',
+        'x-frame-options',
+        'cache-control',
+        'ratelimit-policy',
+        'vary',
+      ]),
+    );
+    expect(hit.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // A request id a proxy sent is kept, as the app keeps it.
+    const traced = await fetch(`${harness.url}${path}`, {
+      headers: { authorization: `Bearer ${tenant.userToken}`, 'x-request-id': 'edge-123' },
+    });
+    expect(traced.headers.get('x-cache')).toBe('HIT');
+    expect(traced.headers.get('x-request-id')).toBe('edge-123');
+  });
+
   it('refuses a revoked token at the next request, though the worker remembers it', async () => {
     const token = (await harness.tenant('free')).userToken;
     expect((await get('/api/session/teams', token)).status).toBe(200);
@@ -60,7 +98,7 @@ describe('the admission round trip', () => {
     await forgetTokens(harness.redis, [prefixOf(token)]);
     const answer = await get('/api/session/teams', token);
     expect(answer.status).toBe(401);
-    expect((await answer.json()).error.code).toBe('unauthorized');
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
 
   it('never takes a forged auth entry for the remembered one, nor serves another tenant', async () => {

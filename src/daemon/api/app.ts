@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -17,14 +16,21 @@ import { installHttpMetrics } from '../telemetry/httpMetrics.ts';
 import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import { metricsEndpoint } from '../telemetry/metricsEndpoint.ts';
 import { type WebIndex, webAppHandler } from '../web/webApp.ts';
+import { Admission } from './admission/admission.ts';
 import { compression } from './compression/middleware.ts';
 import { routesOn } from './contract/route.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { fastCachedRead } from './fastCachedRead.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
-import { apiContentSecurityPolicy, securityHeaders } from './middleware/securityHeaders.ts';
+import {
+  API_CACHE_CONTROL,
+  apiContentSecurityPolicy,
+  securityHeaders,
+} from './middleware/securityHeaders.ts';
 import { TenantLimit } from './middleware/tenantLimit.ts';
+import { requestIdOf } from './requestId.ts';
 import { planRoutes } from './routes/admin/plans.ts';
 import { stripeRoutes } from './routes/admin/stripe.ts';
 import { userAdminRoutes } from './routes/admin/users.ts';
@@ -117,13 +123,36 @@ export function createApp({
       next();
     });
   }
+  // 1a. The cached read's hot path: a hit is answered here, whole (fastCachedRead.ts).
+  const limits = rateLimit.config.enabled;
+  const limit = limits ? new TenantLimit(rateLimit.config, rateLimit.counters) : null;
+  const admission = new Admission({
+    db: pool,
+    redis,
+    seal: security.seal,
+    log,
+    limit,
+    prefetch: (req, principal) => prefetchFor(cache, req, principal),
+  });
+  if (cache.cache.stats().enabled) {
+    app.use(
+      fastCachedRead({
+        admission,
+        limit,
+        cache,
+        compression: Boolean(compressionConfig?.enabled),
+        hsts: security.hsts,
+        drain,
+        activeSessions: metrics?.activeSessions,
+      }),
+    );
+  }
   app.use(securityHeaders({ hsts: security.hsts }));
   // 1b. Compression of everything after it, errors included; the coding is negotiated
   //     once here (a 406 when nothing is acceptable), for the web app's files too.
   if (compressionConfig?.enabled) app.use(compression(compressionConfig));
   app.use((req, res, next) => {
-    const incoming = req.get('x-request-id');
-    res.setHeader('X-Request-Id', incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID());
+    res.setHeader('X-Request-Id', requestIdOf(req));
     if (drain.active) res.setHeader('Connection', 'close');
     next();
   });
@@ -164,20 +193,17 @@ export function createApp({
   const api = Router();
   // Responses are per caller: never cached by a shared proxy.
   api.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('Cache-Control', API_CACHE_CONTROL);
     next();
   });
   api.use(apiContentSecurityPolicy);
-  const limits = rateLimit.config.enabled;
   api.use(
     authenticate({
       db: pool,
-      redis,
-      seal: security.seal,
       log,
+      admission,
       failures: limits ? new AuthFailureLimiter(redis, rateLimit.config, rateLimit.counters) : null,
-      limit: limits ? new TenantLimit(rateLimit.config, rateLimit.counters) : null,
-      prefetch: (req, principal) => prefetchFor(cache, req, principal),
+      limit,
     }),
   );
   const sessions = metrics?.activeSessions;

@@ -16,16 +16,13 @@ export interface Remembered {
 const MAX_REMEMBERED = 10_000;
 
 export class OwnerMemo {
-  // A Map iterates in insertion order: re-inserting on use keeps the oldest first to go.
+  // A Map iterates in insertion order: when full, the first remembered goes first. Not an
+  // LRU on purpose (a move on every read costs more than a forgotten token's one extra
+  // round trip).
   private readonly entries = new Map<string, Remembered>();
 
   get(prefix: string): Remembered | undefined {
-    const found = this.entries.get(prefix);
-    if (found) {
-      this.entries.delete(prefix);
-      this.entries.set(prefix, found);
-    }
-    return found;
+    return this.entries.get(prefix);
   }
 
   set(prefix: string, remembered: Remembered): void {

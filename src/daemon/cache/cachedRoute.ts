@@ -95,11 +95,28 @@ export function prefetchFor(
   principal: Principal,
 ): { base: string; tags: string[]; coding: Coding | null } | null {
   if (req.method !== 'GET' || !layer.cache.readyToPrefetch()) return null;
-  const route = `${req.baseUrl}${req.path}`;
-  if (!Object.hasOwn(CACHED_ROUTES, route)) return null;
-  if (ADMIN_ONLY.has(route as CachedRoute) && principal.role !== 'admin') return null;
-  const { base, tags } = specOf(layer, route as CachedRoute, { query: req.query, principal });
+  const route = cachedRouteAt(`${req.baseUrl}${req.path}`);
+  if (!route || (ADMIN_ONLY.has(route) && principal.role !== 'admin')) return null;
+  const { base, tags } = specOf(layer, route, { query: req.query, principal });
   return { base, tags, coding: negotiatedCoding(req.res) };
+}
+
+/** The cached route served at exactly this path, or null. */
+export function cachedRouteAt(path: string): CachedRoute | null {
+  return Object.hasOwn(CACHED_ROUTES, path) ? (path as CachedRoute) : null;
+}
+
+/**
+ * A hit the request's admission round trip found, served through the cache (counted,
+ * in the wanted coding): null when it found none. For the fast path (fastCachedRead.ts).
+ */
+export async function servePrefetched(layer: CacheLayer, route: CachedRoute, req: Request) {
+  const known = req.cachePrefetch;
+  const load = layer.loaders?.get(route);
+  if (!known || known.body === null || !load) return null;
+  const spec = specOf(layer, route, req);
+  if (spec.base !== known.base) return null;
+  return layer.cache.getOrLoad(spec, () => load(req), negotiatedCoding(req.res), known);
 }
 
 function specOf(layer: CacheLayer, route: CachedRoute, input: LoadInput) {
@@ -113,19 +130,6 @@ function specOf(layer: CacheLayer, route: CachedRoute, input: LoadInput) {
   };
 }
 
-/**
- * Called by a mutation after invalidate(): loads the caller's first page of `route` (the
- * list a client refetches after changing it) into the cache under the new generations,
- * so that refetch is a hit. It costs the write one query; a failure costs nothing but the
- * warm entry.
- */
-export async function refresh(layer: CacheLayer, req: Request, route: CachedRoute): Promise<void> {
-  const load = layer.loaders?.get(route);
-  if (!load) return;
-  const input: LoadInput = { query: {}, principal: req.principal };
-  await layer.cache.warm(specOf(layer, route, input), () => load(input));
-}
-
 /** Awaited by a mutation before it answers: the tags it changed, for the caller's scope. */
 export function invalidate(
   layer: CacheLayer,
@@ -136,13 +140,28 @@ export function invalidate(
   return layer.cache.invalidate(which.map((tag) => tag(scope)));
 }
 
-/** invalidate(), then refresh() the route the client will read back: what most writes do. */
+/**
+ * What most writes do before they answer: bump the tags they changed and, in the same
+ * step, store the caller's first page of each route in `routes` (the list a client reads
+ * back after changing it; the other cached answers the write changed that the caller may
+ * read next) — so the caller's next read, and everyone's, is a hit and nobody reads a
+ * miss in between (ResponseCache.bumpAndFill). It costs the write one query per route.
+ */
 export async function invalidateAndRefresh(
   layer: CacheLayer,
   req: Request,
-  route: CachedRoute,
+  routes: CachedRoute | CachedRoute[],
   ...which: Array<(s: Scope) => string>
 ): Promise<void> {
-  await invalidate(layer, req, ...which);
-  await refresh(layer, req, route);
+  const scope = ownerOf(req);
+  const input: LoadInput = { query: {}, principal: req.principal };
+  const fills = [];
+  for (const route of Array.isArray(routes) ? routes : [routes]) {
+    const load = layer.loaders?.get(route);
+    if (load) fills.push({ spec: specOf(layer, route, input), load: () => load(input) });
+  }
+  await layer.cache.bumpAndFill(
+    which.map((tag) => tag(scope)),
+    fills,
+  );
 }

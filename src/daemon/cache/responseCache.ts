@@ -54,6 +54,39 @@ if #KEYS > 0 then
 end
 ${readEntryLua("ARGV[1] .. '@' .. table.concat(parts, '.')", 'ARGV[2]')}`;
 
+// After a write: bumps KEYS[1..ARGV[1]] and stores each entry of ARGV (base, ttl ms,
+// body, tag count, then per tag: its index in KEYS and the generation it was loaded
+// under) whose tags still hold those generations, under the generations after the bump.
+const BUMP_FILL = `
+local bumps = tonumber(ARGV[1])
+local fills, i = {}, 3
+while i <= #ARGV do
+  local entry = {base = ARGV[i], ttl = ARGV[i + 1], body = ARGV[i + 2], tags = {}}
+  local count, current = tonumber(ARGV[i + 3]), true
+  i = i + 4
+  for t = 1, count do
+    local index = tonumber(ARGV[i])
+    if (redis.call('GET', KEYS[index]) or '0') ~= ARGV[i + 1] then current = false end
+    entry.tags[t] = index
+    i = i + 2
+  end
+  if current then fills[#fills + 1] = entry end
+end
+for b = 1, bumps do
+  redis.call('INCR', KEYS[b])
+  redis.call('EXPIRE', KEYS[b], ARGV[2])
+end
+for _, entry in ipairs(fills) do
+  local parts = {}
+  for t, index in ipairs(entry.tags) do parts[t] = redis.call('GET', KEYS[index]) or '0' end
+  redis.call('SET', entry.base .. '@' .. table.concat(parts, '.'), entry.body, 'PX', entry.ttl)
+end
+return #fills`;
+
+interface BumpFill {
+  wuzCacheBumpFill(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>;
+}
+
 interface Lookup {
   // The Buffer form: a compressed copy is bytes, not text.
   wuzCacheLookupBuffer(tagCount: number, ...keysThenArgs: string[]): Promise<FoundReply>;
@@ -82,6 +115,7 @@ export class ResponseCache {
     this.enabled = enabled;
     this.compression = compression;
     redis.defineCommand('wuzCacheLookup', { lua: LOOKUP });
+    redis.defineCommand('wuzCacheBumpFill', { lua: BUMP_FILL });
   }
 
   stats(): CacheStats {
@@ -175,20 +209,47 @@ export class ResponseCache {
   }
 
   /**
-   * Loads the entry unless it is there already, without counting a read: used right after
-   * a write, under the generations that write just bumped. Never throws.
+   * After a write: bumps `bumpTags` and, in the same atomic step, stores each `fills`
+   * entry under the generations that step leaves — so readers go from the old entry
+   * straight to the new one and none misses in between. A fill is loaded after the write
+   * committed, under the generations read just before; it is stored only if none of its
+   * tags moved meanwhile (another write bumped them, and its own step or the next reader
+   * loads the newer state). Never throws: with Redis away the bump waits (pendingTags)
+   * like invalidate()'s, and a fill that fails to load is left to the next reader.
    */
-  async warm(spec: CacheEntrySpec, load: () => Promise<unknown>): Promise<void> {
-    if (!this.enabled) return;
-    const counters = this.count(spec.route);
+  async bumpAndFill(
+    bumpTags: string[],
+    fills: Array<{ spec: CacheEntrySpec; load: () => Promise<unknown> }>,
+  ) {
+    if (!this.enabled || bumpTags.length === 0) return;
     try {
-      const { key, body } = await this.lookup(spec, null);
-      if (body !== null || this.inflight.has(key)) return;
-      const flight = this.loadOnce(key, spec, load, counters).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, flight);
-      await flight;
-    } catch {
-      // A loader that refuses (an error it throws) or Redis away: the next read loads.
+      await this.flushPending();
+      const entryTags = [...new Set(fills.flatMap(({ spec }) => spec.tags))];
+      const generations = entryTags.length > 0 ? await this.redis.mget(...entryTags) : [];
+      const bodies = await Promise.all(
+        fills.map(({ spec, load }) => {
+          this.count(spec.route).loads++;
+          return load().then(
+            (value) => JSON.stringify(value),
+            () => null,
+          );
+        }),
+      );
+      const keys = [...bumpTags, ...entryTags];
+      const args: Array<string | number> = [bumpTags.length, TAG_TTL_S];
+      fills.forEach(({ spec }, i) => {
+        const body = bodies[i];
+        if (body === null || body === undefined) return;
+        args.push(spec.base, spec.ttlMs, body, spec.tags.length);
+        for (const tag of spec.tags) {
+          const at = entryTags.indexOf(tag);
+          args.push(bumpTags.length + at + 1, generations[at] ?? '0');
+        }
+      });
+      await (this.redis as unknown as BumpFill).wuzCacheBumpFill(keys.length, ...keys, ...args);
+    } catch (error) {
+      for (const tag of bumpTags) this.pendingTags.add(tag);
+      this.redisFailed(this.count('invalidate'), error);
     }
   }
 

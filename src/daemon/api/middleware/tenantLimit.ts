@@ -35,29 +35,43 @@ export class TenantLimit {
     return `wuz:rl:tenant:${principal.tenantId}`;
   }
 
+  /** The headers that say the caller's standing: X-RateLimit-* and draft-8's RateLimit(-Policy). */
+  headers(principal: Principal, window: { hits: number; ttlMs: number }): Array<[string, string]> {
+    const limit = this.config.perPlan[principal.tenantPlan];
+    const remaining = Math.max(limit - window.hits, 0);
+    const resetSeconds = Math.max(0, Math.ceil(window.ttlMs / 1000));
+    const name = principal.tenantPlan;
+    return [
+      ['X-RateLimit-Limit', String(limit)],
+      ['X-RateLimit-Remaining', String(remaining)],
+      ['X-RateLimit-Reset', String(Math.ceil((Date.now() + window.ttlMs) / 1000))],
+      ['RateLimit', `"${name}"; r=${remaining}; t=${resetSeconds}`],
+      [
+        'RateLimit-Policy',
+        `"${name}"; q=${limit}; w=${this.windowSeconds}; pk=:${partitionKey(principal.tenantId)}:`,
+      ],
+    ];
+  }
+
+  /** True when this request is within the tenant's limit. */
+  allows(principal: Principal, window: { hits: number }): boolean {
+    return window.hits <= this.config.perPlan[principal.tenantPlan];
+  }
+
   /**
    * Says the caller's standing in the headers; answers 429 and returns false when this
    * request is over the limit.
    */
   admit(res: Response, principal: Principal, window: { hits: number; ttlMs: number }): boolean {
+    for (const [name, value] of this.headers(principal, window)) res.setHeader(name, value);
+    if (this.allows(principal, window)) return true;
     const limit = this.config.perPlan[principal.tenantPlan];
-    const remaining = Math.max(limit - window.hits, 0);
     const resetSeconds = Math.max(0, Math.ceil(window.ttlMs / 1000));
-    res.setHeader('X-RateLimit-Limit', String(limit));
-    res.setHeader('X-RateLimit-Remaining', String(remaining));
-    res.setHeader('X-RateLimit-Reset', String(Math.ceil((Date.now() + window.ttlMs) / 1000)));
-    const name = principal.tenantPlan;
-    res.setHeader('RateLimit', `"${name}"; r=${remaining}; t=${resetSeconds}`);
-    res.setHeader(
-      'RateLimit-Policy',
-      `"${name}"; q=${limit}; w=${this.windowSeconds}; pk=:${partitionKey(principal.tenantId)}:`,
-    );
-    if (window.hits <= limit) return true;
     this.counters.rejected(principal.tenantPlan, principal.tenantSlug);
     res.setHeader('Retry-After', String(resetSeconds));
     const { status, body } = errorBody(
       'rate_limited',
-      `this tenant's ${name} plan allows ${limit} requests per ${this.windowSeconds} s; retry after ${resetSeconds} s`,
+      `this tenant's ${principal.tenantPlan} plan allows ${limit} requests per ${this.windowSeconds} s; retry after ${resetSeconds} s`,
     );
     res.status(status).json(body);
     return false;
@@ -69,7 +83,16 @@ export class TenantLimit {
   }
 }
 
-/** draft-8's partition key: who the count belongs to, without naming the tenant. */
+const partitionKeys = new Map<string, string>();
+
+/** draft-8's partition key: who the count belongs to, without naming the tenant (kept per tenant). */
 function partitionKey(key: string): string {
-  return Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
+  let known = partitionKeys.get(key);
+  if (known === undefined) {
+    known = Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
+    // Bounded: a daemon with more tenants than this just hashes again.
+    if (partitionKeys.size >= 10_000) partitionKeys.clear();
+    partitionKeys.set(key, known);
+  }
+  return known;
 }

@@ -89,7 +89,13 @@ export function stripeRoutes(pool: pg.Pool, layer: CacheLayer, box: SecretBox): 
       });
     });
     // The currency shows in analytics too.
-    await invalidateAndRefresh(layer, req, '/api/admin/stripe/settings', tags.stripe, tags.analytics);
+    await invalidateAndRefresh(
+      layer,
+      req,
+      ['/api/admin/stripe/settings', '/api/admin/stripe/analytics'],
+      tags.stripe,
+      tags.analytics,
+    );
     res.json(saved);
   });
 

@@ -1,7 +1,12 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cache/cachedRoute.ts';
+import {
+  type CachedRoute,
+  type CacheLayer,
+  cachedJson,
+  invalidateAndRefresh,
+} from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { type Queryable, withTransaction } from '../../../db/queryable.ts';
 import {
@@ -103,6 +108,9 @@ async function checkReferences(
   }
 }
 
+/** An agent added or removed changes the list and the subscription's agent count. */
+const AGENT_COUNT_READS: CachedRoute[] = ['/api/session/agents', '/api/user/subscription'];
+
 export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
   const on = routesOn(router, '/api/session/agents');
@@ -147,7 +155,7 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       }
       return insertOwned(db, agentsTable, owner, body);
     });
-    await invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents, tags.agentCount);
+    await invalidateAndRefresh(layer, req, AGENT_COUNT_READS, tags.agents, tags.agentCount);
     res.status(201).json(agent);
   });
 
@@ -165,7 +173,7 @@ export function agentRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   on(
     agentsApi.remove,
     deleteOwnedById(pool, agentsTable, 'agent', (req) =>
-      invalidateAndRefresh(layer, req, '/api/session/agents', tags.agents, tags.agentCount),
+      invalidateAndRefresh(layer, req, AGENT_COUNT_READS, tags.agents, tags.agentCount),
     ),
   );
 

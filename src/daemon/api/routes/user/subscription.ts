@@ -1,7 +1,12 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { type CacheLayer, cachedJson, invalidateAndRefresh } from '../../../cache/cachedRoute.ts';
+import {
+  type CachedRoute,
+  type CacheLayer,
+  cachedJson,
+  invalidateAndRefresh,
+} from '../../../cache/cachedRoute.ts';
 import { tags } from '../../../cache/tags.ts';
 import { withTransaction } from '../../../db/queryable.ts';
 import { findPlan } from '../../../db/repositories/plans.ts';
@@ -47,6 +52,9 @@ export const subscriptionApi = {
   }),
 };
 
+/** What a plan change changes that its caller may read next: their subscription, the tenant's analytics. */
+const SUBSCRIPTION_READS: CachedRoute[] = ['/api/user/subscription', '/api/admin/stripe/analytics'];
+
 export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
   const router = Router();
   const on = routesOn(router, '/api/user/subscription');
@@ -82,7 +90,7 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       else await createSubscription(db, { tenantId, userId, plan });
       return { created: !current, subscription: await findLiveSubscription(db, tenantId, userId) };
     });
-    await invalidateAndRefresh(layer, req, '/api/user/subscription', tags.subscription, tags.analytics);
+    await invalidateAndRefresh(layer, req, SUBSCRIPTION_READS, tags.subscription, tags.analytics);
     res.status(created ? 201 : 200).json(subscription);
   });
 
@@ -96,7 +104,7 @@ export function subscriptionRoutes(pool: pg.Pool, layer: CacheLayer): Router {
       await cancelAtPeriodEnd(db, tenantId, current.id);
       return findLiveSubscription(db, tenantId, userId);
     });
-    await invalidateAndRefresh(layer, req, '/api/user/subscription', tags.subscription, tags.analytics);
+    await invalidateAndRefresh(layer, req, SUBSCRIPTION_READS, tags.subscription, tags.analytics);
     res.json(subscription);
   });
 
