@@ -367,6 +367,10 @@ export interface Tally {
  * one per message. Only rows still `sending` change, so a batch that arrives after a
  * reclaim counts nothing twice. Returns the campaign's state after the settle, which is
  * how a pipelined worker learns of a pause, cancel or resume without a query of its own.
+ *
+ * `position = ANY($3)` repeats the join on purpose: it puts the positions into the index
+ * condition. Joined on `s.position` alone, the plan read every pending recipient of the
+ * campaign through the partial index to hash them (each settle O(recipients left)).
  */
 export async function settleRecipients(
   db: Queryable,
@@ -381,7 +385,8 @@ export async function settleRecipients(
        UPDATE campaign_recipients r SET status = s.status, attempts = s.attempts, error = s.error,
               sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE r.sent_at END
          FROM s
-        WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.position = s.position AND r.status = 'sending'
+        WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.position = ANY($3::int[])
+          AND r.position = s.position AND r.status = 'sending'
        RETURNING r.status)
      UPDATE campaigns SET sent = sent + (SELECT count(*) FROM r WHERE status = 'sent'),
                           failed = failed + (SELECT count(*) FROM r WHERE status = 'failed'),
