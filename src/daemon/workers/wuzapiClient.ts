@@ -106,8 +106,12 @@ function post(
       reject(timedOut ? new SendTimeout() : error);
     };
     const request = transport.request(
-      url,
       {
+        // The URL's parts, not the URL: http.request would convert it on every send.
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        path: url.pathname,
         method: 'POST',
         agent,
         headers: {
