@@ -113,9 +113,12 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
         await deps.slots.acquire(tenantId, jobId);
         lastLease = Date.now();
       }
-      reporting ??= reportProgress().finally(() => {
-        reporting = null;
-      });
+      // Progress is best effort: a failed report must not become an unhandled rejection.
+      reporting ??= reportProgress()
+        .catch(() => {})
+        .finally(() => {
+          reporting = null;
+        });
     };
     try {
       await campaigns.reclaimStale(pool, tenantId, campaignId, deps.lockMs);

@@ -84,7 +84,8 @@ export async function runPipeline(steps: PipelineSteps): Promise<void> {
       await Promise.race(claiming ? [...inFlight, claiming] : inFlight);
     }
   } finally {
-    await Promise.all([...inFlight, claiming]);
+    // Settled, not all: one failed send must not keep the others' claims from being released.
+    await Promise.allSettled([...inFlight, claiming]);
     if (buffer.length > 0) await steps.release(buffer.splice(0));
   }
 }
