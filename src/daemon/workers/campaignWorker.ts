@@ -6,6 +6,8 @@ import type { Logger } from '../logger.ts';
 import type { JobData } from '../queues/index.ts';
 import { type SecretBox, SecretUnreadableError } from '../security/secretBox.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
+import { runPipeline } from './sendPipeline.ts';
+import { SettleBatch } from './settleBatch.ts';
 import { renderTemplate } from './template.ts';
 import type { TenantSlots } from './tenantSlots.ts';
 import type { SendOutcome, WuzapiClient } from './wuzapiClient.ts';
@@ -31,6 +33,9 @@ export interface CampaignWorkerDeps {
 /** Pauses at least this long leave the worker (the job waits in the delayed set). */
 const PARK_THRESHOLD_MS = 2000;
 const PROGRESS_EVERY_MS = 250;
+/** A settle batch is written at this many outcomes, or after SETTLE_MAX_WAIT_MS. */
+const SETTLE_MAX_ITEMS = 128;
+const SETTLE_MAX_WAIT_MS = 50;
 
 export type CampaignResult = {
   outcome: 'completed' | 'paused' | 'cancelled' | 'superseded' | 'skipped';
@@ -74,13 +79,46 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
       await job.moveToDelayed(Date.now() + 1000 + Math.floor(Math.random() * 1000), token);
       throw new DelayedError();
     }
+    // Outcomes are written in batches (settleBatch.ts): paced campaigns flush after each
+    // send, so their batches are of one.
+    const batch = new SettleBatch({
+      write: (settled) => campaigns.settleRecipients(pool, tenantId, campaignId, settled),
+      maxItems: SETTLE_MAX_ITEMS,
+      maxWaitMs: SETTLE_MAX_WAIT_MS,
+    });
+    let lostSession = false;
+    /** No new send starts: shutting down, WuzAPI lost the session, or the campaign moved on. */
+    const stopped = () =>
+      deps.closing.value ||
+      lostSession ||
+      (batch.tally !== null && (batch.tally.status !== 'running' || batch.tally.job_id !== jobId));
     let lastProgress = 0;
+    let reporting: Promise<void> | null = null;
     let lastLease = Date.now();
     const reportProgress = async (force = false) => {
       if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
       lastProgress = Date.now();
-      const counters = await campaigns.campaignCounters(pool, tenantId, campaignId);
+      if (force) {
+        await reporting;
+        await batch.flush();
+      }
+      // The last settle's counters when it is fresh; a query only when nothing settled yet.
+      const counters = batch.tally ?? (await campaigns.campaignCounters(pool, tenantId, campaignId));
       if (counters) await job.updateProgress(progressOf(counters)).catch(() => {});
+    };
+    /** Between sends: keep the tenant's slot, report progress without holding up the sends. */
+    const tick = async () => {
+      if (batch.failure) throw batch.failure;
+      if (Date.now() - lastLease > deps.lockMs / 3) {
+        await deps.slots.acquire(tenantId, jobId);
+        lastLease = Date.now();
+      }
+      // Progress is best effort: a failed report must not become an unhandled rejection.
+      reporting ??= reportProgress()
+        .catch(() => {})
+        .finally(() => {
+          reporting = null;
+        });
     };
     try {
       await campaigns.reclaimStale(pool, tenantId, campaignId, deps.lockMs);
@@ -91,42 +129,73 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
           await job.moveToWait(token);
           throw new WaitingError();
         }
-        if (Date.now() - lastLease > deps.lockMs / 3) {
-          await deps.slots.acquire(tenantId, jobId);
-          lastLease = Date.now();
-        }
-        const claimed = await campaigns.claimRecipients(
-          pool,
-          tenantId,
-          campaignId,
-          jobId,
-          paced ? 1 : deps.burst,
-        );
-        if (claimed.length === 0) {
-          const ended = await whyNothingClaimed(jobId);
-          if (ended) {
-            await reportProgress(true);
-            return ended;
+        if (!paced) {
+          await runPipeline({
+            burst: deps.burst,
+            claim: (limit) => campaigns.claimRecipients(pool, tenantId, campaignId, jobId, limit),
+            send: sendAndSettle,
+            release: (rest) =>
+              campaigns.releaseRecipients(
+                pool,
+                tenantId,
+                campaignId,
+                rest.map((r) => r.position),
+              ),
+            stopped,
+            tick,
+          });
+          await batch.flush();
+          lostSession = false; // the campaign is paused now: the next claim finds nothing
+          if (deps.closing.value) continue;
+        } else {
+          await tick();
+          const claimed = await campaigns.claimRecipients(pool, tenantId, campaignId, jobId, 1);
+          if (claimed.length > 0) {
+            for (const recipient of claimed) await sendAndSettle(recipient);
+            await batch.flush();
+            if (stopped()) continue; // the next claim sees the pause
+            const delay =
+              campaign.min_delay_ms +
+              Math.floor(Math.random() * (campaign.max_delay_ms - campaign.min_delay_ms + 1));
+            if (delay >= PARK_THRESHOLD_MS) {
+              await reportProgress(true);
+              await job.moveToDelayed(Date.now() + delay, token);
+              throw new DelayedError();
+            }
+            await interruptibleSleep(delay, deps.closing);
+            continue;
           }
-          continue;
         }
-        const stop = await Promise.all(claimed.map((recipient) => sendOne(recipient)));
-        await reportProgress();
-        if (stop.includes('no_session')) continue; // the next claim sees the pause
-        if (paced) {
-          const delay =
-            campaign.min_delay_ms +
-            Math.floor(Math.random() * (campaign.max_delay_ms - campaign.min_delay_ms + 1));
-          if (delay >= PARK_THRESHOLD_MS) {
-            await reportProgress(true);
-            await job.moveToDelayed(Date.now() + delay, token);
-            throw new DelayedError();
-          }
-          await interruptibleSleep(delay, deps.closing);
+        const ended = await whyNothingClaimed(jobId);
+        if (ended) {
+          await reportProgress(true);
+          return ended;
         }
       }
     } finally {
+      await reporting;
       await deps.slots.release(tenantId, jobId).catch(() => {});
+    }
+
+    /** Sends one recipient and queues its outcome; "No session" pauses the campaign. */
+    async function sendAndSettle(recipient: campaigns.Recipient): Promise<void> {
+      const { kind, settlement } = await sendOne(recipient);
+      batch.add({ position: recipient.position, ...settlement });
+      if (kind !== 'no_session' || lostSession) return;
+      lostSession = true;
+      // Not this recipient's fault: it goes back to pending, and the campaign pauses.
+      await batch.flush().catch(() => {}); // a failed write is batch.failure, thrown by tick()
+      await campaigns
+        .pauseWithError(
+          pool,
+          tenantId,
+          campaignId,
+          'WuzAPI has no session for this token (disconnected): resume once it is connected',
+        )
+        .catch((error: unknown) => {
+          batch.failure ??= error;
+        });
+      log.warn({ campaignId, tenantId }, 'WuzAPI session disconnected; campaign paused');
     }
 
     /** Nothing left to claim: finished, stopped, or another send still settling. */
@@ -158,7 +227,9 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
       return null;
     }
 
-    async function sendOne(recipient: campaigns.Recipient): Promise<SendOutcome['kind']> {
+    async function sendOne(
+      recipient: campaigns.Recipient,
+    ): Promise<{ kind: SendOutcome['kind']; settlement: campaigns.Settlement }> {
       const body = renderTemplate(template, recipient);
       let tries = recipient.attempts;
       let outcome: SendOutcome = { kind: 'retryable', error: 'not sent' };
@@ -173,39 +244,30 @@ export function campaignProcessor(deps: CampaignWorkerDeps) {
         if (outcome.kind !== 'retryable' || attempt === attempts || deps.closing.value) break;
         await sleep(retryDelayMs * 2 ** (attempt - 1));
       }
-      const settle = (s: campaigns.Settlement) =>
-        campaigns.settleRecipient(pool, tenantId, campaignId, recipient.position, s);
-      switch (outcome.kind) {
-        case 'sent':
-          await settle({ status: 'sent', attempts: tries });
-          break;
-        case 'rejected':
-          await settle({ status: 'failed', attempts: tries, error: outcome.error });
-          break;
-        case 'no_session':
-          // Not this recipient's fault: it goes back to pending, and the campaign pauses.
-          await settle({ status: 'pending', attempts: tries - 1, error: outcome.error });
-          await campaigns.pauseWithError(
-            pool,
-            tenantId,
-            campaignId,
-            'WuzAPI has no session for this token (disconnected): resume once it is connected',
-          );
-          log.warn({ campaignId, tenantId }, 'WuzAPI session disconnected; campaign paused');
-          break;
-        case 'retryable':
-          if (deps.closing.value) {
-            // Shutting down mid-retry: leave it to the next run, same message Id.
-            await settle({ status: 'pending', attempts: tries, error: outcome.error });
-          } else await settle({ status: 'failed', attempts: tries, error: outcome.error });
-          break;
-      }
-      return outcome.kind;
+      return { kind: outcome.kind, settlement: settlementOf(outcome, tries, deps.closing.value) };
     }
   };
 }
 
-function progressOf(counters: campaigns.Counters | null) {
+/** What a send's outcome makes of its recipient (`tries`: attempts including this run's). */
+function settlementOf(outcome: SendOutcome, tries: number, closing: boolean): campaigns.Settlement {
+  switch (outcome.kind) {
+    case 'sent':
+      return { status: 'sent', attempts: tries };
+    case 'rejected':
+      return { status: 'failed', attempts: tries, error: outcome.error };
+    case 'no_session':
+      // Not this recipient's fault: back to pending, this run's attempt not counted.
+      return { status: 'pending', attempts: tries - 1, error: outcome.error };
+    case 'retryable':
+      // Shutting down mid-retry: leave it to the next run, same message Id.
+      return closing
+        ? { status: 'pending', attempts: tries, error: outcome.error }
+        : { status: 'failed', attempts: tries, error: outcome.error };
+  }
+}
+
+function progressOf(counters: Omit<campaigns.Counters, 'in_flight'> | null) {
   return {
     total: counters?.total ?? 0,
     sent: counters?.sent ?? 0,

@@ -46,7 +46,12 @@ export async function startQueueWorker(
         pool,
         log,
         box: new SecretBox(keyringFromText(config.keyring)),
-        wuzapi: wuzapiClient(config.wuzapi.url, config.wuzapi.timeoutMs),
+        wuzapi: wuzapiClient(
+          config.wuzapi.url,
+          config.wuzapi.timeoutMs,
+          // Every send this process can have in flight: campaign jobs × burst.
+          config.queue.concurrency.campaign * config.queue.campaignBurst,
+        ),
         slots,
         burst: config.queue.campaignBurst,
         lockMs: config.queue.lockMs,

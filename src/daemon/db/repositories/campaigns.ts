@@ -347,31 +347,89 @@ export type Settlement =
   | { status: 'failed'; attempts: number; error: string }
   | { status: 'pending'; attempts: number; error: string };
 
-/** Settles one claimed recipient and moves the campaign's counters in the same statement. */
-export async function settleRecipient(
+/** One claimed recipient's outcome, for `settleRecipients`. */
+export type Settled = Settlement & { position: number };
+
+/** The campaign as a settle leaves it: whether this job still owns it, and its counters. */
+export interface Tally {
+  status: CampaignStatus;
+  job_id: string | null;
+  total: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+}
+
+/**
+ * Settles a batch of claimed recipients — each with its own status, attempts and error —
+ * and moves the campaign's counters, in one statement: one round trip per batch instead of
+ * one per message. Only rows still `sending` change, so a batch that arrives after a
+ * reclaim counts nothing twice. Returns the campaign's state after the settle, which is
+ * how a pipelined worker learns of a pause, cancel or resume without a query of its own.
+ *
+ * `position = ANY($3)` repeats the join on purpose: it puts the positions into the index
+ * condition. Joined on `s.position` alone, the plan read every pending recipient of the
+ * campaign through the partial index to hash them (each settle O(recipients left)).
+ */
+export async function settleRecipients(
   db: Queryable,
   tenantId: string,
   campaignId: string,
-  position: number,
-  outcome: Settlement,
-): Promise<void> {
-  await db.query(
-    `WITH r AS (
-       UPDATE campaign_recipients SET status = $4, attempts = $5, error = $6,
-              sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END
-        WHERE tenant_id = $1 AND campaign_id = $2 AND position = $3 AND status = 'sending' RETURNING status)
+  batch: readonly Settled[],
+): Promise<Tally | null> {
+  const { rows } = await db.query(
+    `WITH s AS (
+       SELECT * FROM unnest($3::int[], $4::text[], $5::int[], $6::text[]) AS s(position, status, attempts, error)),
+     r AS (
+       UPDATE campaign_recipients r SET status = s.status, attempts = s.attempts, error = s.error,
+              sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE r.sent_at END
+         FROM s
+        WHERE r.tenant_id = $1 AND r.campaign_id = $2 AND r.position = ANY($3::int[])
+          AND r.position = s.position AND r.status = 'sending'
+       RETURNING r.status)
      UPDATE campaigns SET sent = sent + (SELECT count(*) FROM r WHERE status = 'sent'),
                           failed = failed + (SELECT count(*) FROM r WHERE status = 'failed'),
                           updated_at = now()
-      WHERE tenant_id = $1 AND id = $2`,
+      WHERE tenant_id = $1 AND id = $2
+     RETURNING status, job_id, total, sent, failed, cancelled,
+               greatest(total - sent - failed - cancelled, 0) AS pending`,
     [
       tenantId,
       campaignId,
-      position,
-      outcome.status,
-      outcome.attempts,
-      'error' in outcome ? outcome.error : null,
+      batch.map((s) => s.position),
+      batch.map((s) => s.status),
+      batch.map((s) => s.attempts),
+      batch.map((s) => ('error' in s ? s.error : null)),
     ],
+  );
+  return (rows[0] as Tally) ?? null;
+}
+
+/**
+ * Gives back claimed recipients that were never sent (a worker stopping with claims in
+ * hand): pending again, or cancelled when the campaign was cancelled meanwhile — the
+ * campaign row is locked first, so a concurrent cancel either sees them pending (and
+ * cancels them itself) or has committed (and they are cancelled and counted here).
+ */
+export async function releaseRecipients(
+  db: Queryable,
+  tenantId: string,
+  campaignId: string,
+  positions: readonly number[],
+): Promise<void> {
+  if (positions.length === 0) return;
+  await db.query(
+    `WITH c AS (SELECT status FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE),
+     r AS (
+       UPDATE campaign_recipients
+          SET status = CASE WHEN (SELECT status FROM c) = 'cancelled' THEN 'cancelled' ELSE 'pending' END
+        WHERE tenant_id = $1 AND campaign_id = $2 AND position = ANY($3::int[]) AND status = 'sending'
+       RETURNING status)
+     UPDATE campaigns SET cancelled = cancelled + (SELECT count(*) FROM r WHERE status = 'cancelled'),
+                          updated_at = now()
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, campaignId, positions],
   );
 }
 

@@ -17,17 +17,26 @@ import { defineRoute, routesOn } from '../../contract/route.ts';
 import { getRoute, listRoute } from '../../contract/shapes.ts';
 import { HttpError, notFoundError } from '../../errors.ts';
 import { ownerOf } from '../../middleware/auth.ts';
-import { idParam, name, pageHandler, pageQuery, parseId, parseInput, search, uuid } from '../../validate.ts';
+import {
+  idParam,
+  name,
+  pageHandler,
+  pageQuery,
+  parseId,
+  parseInput,
+  search,
+  uuidList,
+} from '../../validate.ts';
 
 export const MAX_RECIPIENTS = 100_000;
 const MAX_DELAY_MS = 600_000;
 
 const audience = z.union([
   z.strictObject({
-    contact_ids: z
-      .array(uuid)
-      .min(1, 'must hold at least one contact id')
-      .max(MAX_RECIPIENTS, `must hold at most ${MAX_RECIPIENTS} contact ids`),
+    contact_ids: uuidList(MAX_RECIPIENTS, {
+      min: 'must hold at least one contact id',
+      max: `must hold at most ${MAX_RECIPIENTS} contact ids`,
+    }),
   }),
   z.strictObject({ filter: z.strictObject({ q: search }) }),
 ]);
