@@ -351,15 +351,7 @@ export type Settlement =
 export type Settled = Settlement & { position: number };
 
 /** The campaign as a settle leaves it: whether this job still owns it, and its counters. */
-export interface Tally {
-  status: CampaignStatus;
-  job_id: string | null;
-  total: number;
-  sent: number;
-  failed: number;
-  cancelled: number;
-  pending: number;
-}
+export type Tally = Omit<Counters, 'in_flight'>;
 
 /**
  * Settles a batch of claimed recipients — each with its own status, attempts and error —
@@ -433,6 +425,7 @@ export async function releaseRecipients(
   );
 }
 
+/** A campaign's status, owner job and recipient counters. */
 export interface Counters {
   status: CampaignStatus;
   job_id: string | null;
