@@ -1,22 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../paths.ts';
-import { alertsCommand } from './commands/alerts.ts';
-import { benchCommand } from './commands/bench.ts';
-import { fakeWuzapiCommand } from './commands/fakeWuzapi.ts';
-import { jobsCommand } from './commands/jobs.ts';
-import { logsCommand } from './commands/logs.ts';
-import { openapiCommand } from './commands/openapi.ts';
-import { reloadCommand } from './commands/reload.ts';
-import { seedCommand } from './commands/seed.ts';
-import { serveCommand } from './commands/serve.ts';
-import { statusCommand } from './commands/status.ts';
-import { stopCommand } from './commands/stop.ts';
-import { tenantsCommand } from './commands/tenants.ts';
-import { tokensCommand } from './commands/tokens.ts';
-import { topCommand } from './commands/top.ts';
-import { tracesCommand } from './commands/traceReceiver.ts';
-import { usersCommand } from './commands/users.ts';
-import { verifyCommand } from './commands/verify.ts';
 import { CliError, exitCodes, printError, wantsJson } from './output.ts';
 
 // `wuzctl openapi | head`, `wuzctl jobs --json | head`: a reader that stops early is not a failure.
@@ -48,25 +31,38 @@ function inherit(command: Command, parent: Command): Command {
   return command;
 }
 
-for (const command of [
-  serveCommand(),
-  statusCommand(),
-  stopCommand(),
-  reloadCommand(),
-  logsCommand(),
-  tenantsCommand(),
-  usersCommand(),
-  tokensCommand(),
-  seedCommand(),
-  jobsCommand(),
-  openapiCommand(),
-  fakeWuzapiCommand(),
-  tracesCommand(),
-  alertsCommand(),
-  topCommand(),
-  benchCommand(),
-  verifyCommand(),
-]) {
+/**
+ * Each command's module, loaded on demand: together they import most of the package
+ * (BullMQ, PGlite, Ink, autocannon, the verify gates…), ~1 s of CPU. `wuzctl serve`, the
+ * command whose start-up users wait for, and every other command named on the command
+ * line load only their own; help, a typo (its "did you mean") and no command load all.
+ * In the order `wuzctl --help` lists them.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: () => import('./commands/serve.ts').then((m) => m.serveCommand()),
+  status: () => import('./commands/status.ts').then((m) => m.statusCommand()),
+  stop: () => import('./commands/stop.ts').then((m) => m.stopCommand()),
+  reload: () => import('./commands/reload.ts').then((m) => m.reloadCommand()),
+  logs: () => import('./commands/logs.ts').then((m) => m.logsCommand()),
+  tenants: () => import('./commands/tenants.ts').then((m) => m.tenantsCommand()),
+  users: () => import('./commands/users.ts').then((m) => m.usersCommand()),
+  tokens: () => import('./commands/tokens.ts').then((m) => m.tokensCommand()),
+  seed: () => import('./commands/seed.ts').then((m) => m.seedCommand()),
+  jobs: () => import('./commands/jobs.ts').then((m) => m.jobsCommand()),
+  openapi: () => import('./commands/openapi.ts').then((m) => m.openapiCommand()),
+  'fake-wuzapi': () => import('./commands/fakeWuzapi.ts').then((m) => m.fakeWuzapiCommand()),
+  traces: () => import('./commands/traceReceiver.ts').then((m) => m.tracesCommand()),
+  alerts: () => import('./commands/alerts.ts').then((m) => m.alertsCommand()),
+  top: () => import('./commands/top.ts').then((m) => m.topCommand()),
+  bench: () => import('./commands/bench.ts').then((m) => m.benchCommand()),
+  verify: () => import('./commands/verify.ts').then((m) => m.verifyCommand()),
+};
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+for (const command of await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) {
+  // A key that is not the command's name would load the wrong module for it.
+  if (!Object.hasOwn(COMMANDS, command.name()))
+    throw new Error(`command ${command.name()} is not in COMMANDS`);
   program.addCommand(inherit(command, program));
 }
 

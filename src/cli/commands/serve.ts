@@ -6,7 +6,7 @@ import { ConfigError, loadServeConfig } from '../../daemon/config/load.ts';
 import { defaultTextOf, type ServeOptionKey, serveOptionRows } from '../../daemon/config/options.ts';
 import type { ServeConfig } from '../../daemon/config/types.ts';
 import { preparePrivateDirSync } from '../../daemon/security/privateFiles.ts';
-import { RedisNotInstalledError } from '../../daemon/services/redisServer.ts';
+import { RedisNotInstalledError } from '../../daemon/services/redisErrors.ts';
 import { DaemonLog } from '../../daemon/supervisor/daemonLog.ts';
 import { AlreadyRunningError } from '../../daemon/supervisor/pidLock.ts';
 import { StartupError, Supervisor } from '../../daemon/supervisor/supervisor.ts';

@@ -8,6 +8,21 @@ import { copyTemplate, defaultTemplateDir } from './pgliteTemplate.ts';
 import { PgliteWireServer } from './pgliteWire.ts';
 
 /**
+ * PostgreSQL's settings for the embedded database, on top of PGlite's own (single-user
+ * mode, fsync off…), which must stay: `startParams` replaces them.
+ *
+ * shared_buffers: PostgreSQL zeroes its whole buffer pool at start, inside the WebAssembly
+ * heap, so initdb's 128 MB was ~150 MB of the supervisor's RSS from the first second, and
+ * ~0.4 s of CPU on every start, for a pool a small install never fills. A miss is a read
+ * from the OS page cache (PGlite reads the data dir with plain system calls), not from
+ * disk. 32 MB, not less: with a 96 MB contacts table, a page of one user's 3,150
+ * contacts cost 11–15 ms of CPU with 32 MB as with 128 MB, but 23–30 ms with 16 MB
+ * (the demo data set, 10 MB in all, is the same at any size). wal_buffers follows
+ * shared_buffers (1/32: 1 MB). DECISIONS.md has the figures.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/**
  * The embedded database: PGlite persisted in the data dir, served on a loopback port over
  * the PostgreSQL wire protocol so that every process (and every later feature) talks to
  * it through `pg`, exactly as it would talk to an external PostgreSQL.
@@ -52,7 +67,7 @@ export class EmbeddedPostgres {
     }
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     try {
-      this.db = await PGlite.create({ dataDir: this.dir });
+      this.db = await PGlite.create({ dataDir: this.dir, startParams: PGLITE_START_PARAMS });
     } catch (error) {
       throw new Error(
         `could not open the embedded database in ${this.dir}: ${(error as Error).message}\n` +

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { cp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { cpSync, existsSync } from 'node:fs';
+import { readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -52,12 +52,12 @@ export async function copyTemplate(target: string, dir = defaultTemplateDir): Pr
   try {
     // A symlinked template (a linked install) is copied as its contents, not as the link:
     // the new data dir must never be the template itself.
-    await cp(await realpath(dir), target, {
-      recursive: true,
-      errorOnExist: true,
-      force: false,
-      filter: (source) => path.basename(source) !== MARKER,
-    });
+    // cpSync, without a filter, is Node's native copy: ~80 ms of CPU for the template's
+    // ~1000 files, where the promise-based cp (or any filter) walks them in JavaScript,
+    // one thread-pool round trip per stat: ~0.7–1.2 s of CPU, and seconds of a first
+    // start on a busy machine. Nothing else needs this process's event loop meanwhile.
+    cpSync(await realpath(dir), target, { recursive: true, errorOnExist: true, force: false });
+    await rm(path.join(target, MARKER), { force: true });
     return true;
   } catch (error) {
     await rm(target, { recursive: true, force: true });

@@ -6,16 +6,9 @@ import { findOnPath } from './executables.ts';
 import { freePort } from './freePort.ts';
 import { canListProcesses, isAlive, type ProcessInfo, processesWorkingIn, terminate } from './processes.ts';
 import { waitForRedis } from './redis.ts';
+import { RedisNotInstalledError } from './redisErrors.ts';
 
-export class RedisNotInstalledError extends Error {
-  constructor() {
-    super(
-      'redis-server was not found on PATH and REDIS_URL is not set.\n' +
-        '  Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)\n' +
-        '  or point wuzctl at one: REDIS_URL=redis://host:6379 wuzctl serve',
-    );
-  }
-}
+export { RedisNotInstalledError };
 
 /** A redis-server on our data dir that would not stop: starting a second one would split the AOF. */
 export class RedisDirBusyError extends Error {}
