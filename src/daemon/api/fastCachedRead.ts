@@ -2,7 +2,7 @@ import { context, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import { type CacheLayer, cachedRouteAt, servePrefetched } from '../cache/cachedRoute.ts';
 import type { ActiveSessions } from '../telemetry/activeSessions.ts';
-import { type Admission, principalFrom } from './admission/admission.ts';
+import type { Admission } from './admission/admission.ts';
 import { negotiateEncoding } from './compression/negotiate.ts';
 import { tokenOf } from './middleware/auth.ts';
 import {
@@ -64,14 +64,11 @@ export function fastCachedRead(deps: FastReadDeps): RequestHandler {
     if (coding !== 'identity') res.locals.contentCoding = coding;
     const admitted = await admission.admit(req, parsed.prefix, parsed.secret);
     req.admission = admitted;
-    const answer = admitted?.answer;
-    const window = answer?.window;
-    if (!admitted || !answer?.cache || !admitted.lookupBase) return next();
-    const principal = principalFrom(admitted.owner);
+    if (!admitted?.prefetched) return next();
+    const { principal, window } = admitted;
     if (limit && window && !limit.allows(principal, window)) return next(); // the app's 429
     req.principal = principal;
-    req.cachePrefetch = { base: admitted.lookupBase, ...answer.cache };
-    const served = await servePrefetched(cache, route, req);
+    const served = await servePrefetched(cache, req, admitted.prefetched);
     if (!served) return next();
     deps.activeSessions?.note(principal.tokenId);
     res.locals.metricsRoute = route;

@@ -3,7 +3,7 @@ import { negotiatedCoding } from '../api/compression/middleware.ts';
 import type { Coding } from '../api/compression/negotiate.ts';
 import { ownerOf, type Principal } from '../api/middleware/auth.ts';
 import { processMetrics } from '../telemetry/metrics.ts';
-import type { Prefetched } from './responseCache.ts';
+import type { CacheEntrySpec, Prefetched } from './responseCache.ts';
 import { queryVariant, type ResponseCache } from './responseCache.ts';
 import { entryBase, type Scope, tags } from './tags.ts';
 import type { CacheTtlName } from './ttlNames.ts';
@@ -69,7 +69,7 @@ export function cachedJson(layer: CacheLayer, route: CachedRoute, load: Loader):
   processMetrics().cacheMisses.inc({ route }, 0);
   return async (req, res) => {
     const spec = specOf(layer, route, req);
-    const known = req.cachePrefetch?.base === spec.base ? req.cachePrefetch : undefined;
+    const known = req.cachePrefetch?.spec.base === spec.base ? req.cachePrefetch : undefined;
     const { body, hit, coding } = await layer.cache.getOrLoad(
       spec,
       () => load(req),
@@ -93,12 +93,11 @@ export function prefetchFor(
   layer: CacheLayer,
   req: Request,
   principal: Principal,
-): { base: string; tags: string[]; coding: Coding | null } | null {
+): { spec: CacheEntrySpec; coding: Coding | null } | null {
   if (req.method !== 'GET' || !layer.cache.readyToPrefetch()) return null;
   const route = cachedRouteAt(`${req.baseUrl}${req.path}`);
   if (!route || (ADMIN_ONLY.has(route) && principal.role !== 'admin')) return null;
-  const { base, tags } = specOf(layer, route, { query: req.query, principal });
-  return { base, tags, coding: negotiatedCoding(req.res) };
+  return { spec: specOf(layer, route, { query: req.query, principal }), coding: negotiatedCoding(req.res) };
 }
 
 /** The cached route served at exactly this path, or null. */
@@ -110,13 +109,10 @@ export function cachedRouteAt(path: string): CachedRoute | null {
  * A hit the request's admission round trip found, served through the cache (counted,
  * in the wanted coding): null when it found none. For the fast path (fastCachedRead.ts).
  */
-export async function servePrefetched(layer: CacheLayer, route: CachedRoute, req: Request) {
-  const known = req.cachePrefetch;
-  const load = layer.loaders?.get(route);
-  if (!known || known.body === null || !load) return null;
-  const spec = specOf(layer, route, req);
-  if (spec.base !== known.base) return null;
-  return layer.cache.getOrLoad(spec, () => load(req), negotiatedCoding(req.res), known);
+export async function servePrefetched(layer: CacheLayer, req: Request, known: Prefetched) {
+  const load = layer.loaders?.get(known.spec.route as CachedRoute);
+  if (known.body === null || !load) return null;
+  return layer.cache.getOrLoad(known.spec, () => load(req), negotiatedCoding(req.res), known);
 }
 
 function specOf(layer: CacheLayer, route: CachedRoute, input: LoadInput) {

@@ -21,9 +21,9 @@ export interface CacheEntrySpec {
   ttlMs: number;
 }
 
-/** A lookup made already (by the request's admission round trip), for the entry with this base. */
+/** A lookup made already (by the request's admission round trip), of the entry `spec` names. */
 export interface Prefetched extends Found {
-  base: string;
+  spec: CacheEntrySpec;
 }
 
 /** What getOrLoad serves: the body, in `coding` when it is a compressed copy. */

@@ -3,13 +3,15 @@ import type { Redis } from 'ioredis';
 import { authKeyOf, cacheOwner, openCachedOwner, readCachedOwner } from '../../auth/authCache.ts';
 import { OwnerMemo } from '../../auth/ownerMemo.ts';
 import { secretMatches } from '../../auth/tokens.ts';
+import type { CacheEntrySpec, Prefetched } from '../../cache/responseCache.ts';
 import type { Queryable } from '../../db/queryable.ts';
 import { findTokenOwner, type TokenOwner } from '../../db/repositories/tokens.ts';
 import type { Logger } from '../../logger.ts';
 import type { CacheSeal } from '../../security/cacheSeal.ts';
+import type { Coding } from '../compression/negotiate.ts';
 import type { Principal } from '../middleware/auth.ts';
 import type { TenantLimit } from '../middleware/tenantLimit.ts';
-import { type AdmissionAnswer, type AdmissionQuery, AdmissionScript } from './script.ts';
+import { AdmissionScript } from './script.ts';
 
 export interface AdmissionDeps {
   db: Queryable;
@@ -20,16 +22,17 @@ export interface AdmissionDeps {
   /** The tenant limit, counted in the admission round trip; null: limits off. */
   limit?: TenantLimit | null;
   /** The cache entry a request will read, fetched in the same round trip (cachedRoute.ts prefetchFor). */
-  prefetch?: (req: Request, principal: Principal) => AdmissionQuery['lookup'];
+  prefetch?: (req: Request, principal: Principal) => { spec: CacheEntrySpec; coding: Coding | null } | null;
 }
 
 /** Who a token names and how this request may proceed, from its admission round trip. */
 export interface Admitted {
   owner: TokenOwner;
-  /** Null when Redis could not be asked: the limit fails open and the cache looks up on its own. */
-  answer: Extract<AdmissionAnswer, { current: true }> | null;
-  /** The base of the cache entry the round trip read, if it read one. */
-  lookupBase: string | null;
+  principal: Principal;
+  /** The tenant's window with this request; null when not counted (limits off, Redis away). */
+  window: { hits: number; ttlMs: number } | null;
+  /** The cache entry the round trip read, with its spec; null when it read none. */
+  prefetched: Prefetched | null;
 }
 
 declare module 'express-serve-static-core' {
@@ -62,28 +65,36 @@ export class Admission {
     let stored: string | null | undefined;
     if (remembered) {
       if (!secretMatches(secret, remembered.owner.secret_hash)) return null;
-      const { answer, lookupBase } = await this.ask(req, remembered.owner, remembered.sealed, prefix);
-      if (answer?.current) return { owner: remembered.owner, answer, lookupBase };
+      const asked = await this.ask(req, remembered.owner, remembered.sealed, prefix);
+      if (asked.current) return asked;
       this.memo.delete(prefix);
-      if (!answer) {
+      if (asked.entry === undefined) {
         // Redis away: the database decides, never the memo (it cannot see a revocation).
         const owner = await findTokenOwner(db, prefix);
-        return verified(owner, secret) ? { owner, answer: null, lookupBase: null } : null;
+        return verified(owner, secret) ? admittedWithout(owner) : null;
       }
       // Changed in Redis (revoked, another plan, expired): verify what is there now.
-      stored = answer.entry;
+      stored = asked.entry;
     }
     const found = await this.resolve(prefix, stored);
     if (!verified(found?.owner, secret) || !found) return null;
     // Remembered as used: this request records the use (touchToken) once, not every later one.
     if (found.sealed)
       this.memo.set(prefix, { sealed: found.sealed, owner: { ...found.owner, stale: false } });
-    const { answer, lookupBase } = await this.ask(req, found.owner, null, prefix);
-    return { owner: found.owner, answer: answer?.current ? answer : null, lookupBase };
+    const asked = await this.ask(req, found.owner, null, prefix);
+    return asked.current ? asked : admittedWithout(found.owner);
   }
 
-  /** The admission round trip for this owner; `answer` null when Redis refused it. */
-  private async ask(req: Request, owner: TokenOwner, expectedEntry: string | null, prefix: string) {
+  /**
+   * The admission round trip for this owner: what it admitted, or the auth entry Redis
+   * holds when that is not `expectedEntry` (`entry` undefined: Redis refused the call).
+   */
+  private async ask(
+    req: Request,
+    owner: TokenOwner,
+    expectedEntry: string | null,
+    prefix: string,
+  ): Promise<(Admitted & { current: true }) | { current: false; entry: string | null | undefined }> {
     const { limit, prefetch, log } = this.deps;
     const principal = principalFrom(owner);
     const lookup = prefetch?.(req, principal) ?? null;
@@ -91,18 +102,21 @@ export class Admission {
       authKey: authKeyOf(prefix),
       expectedEntry,
       limit: limit ? { key: limit.keyOf(principal), windowMs: limit.windowMs } : null,
-      lookup,
+      lookup: lookup && { base: lookup.spec.base, tags: lookup.spec.tags, coding: lookup.coding },
     };
     // Nothing to check, count or fetch: no round trip at all.
     if (!expectedEntry && !query.limit && !lookup) {
-      return { answer: { current: true, window: null, cache: null } as AdmissionAnswer, lookupBase: null };
+      return { current: true, owner, principal, window: null, prefetched: null };
     }
     const answer = await this.script.run(query).catch((error: unknown) => {
       if (limit) limit.failed(error);
       else log.debug({ err: error }, 'admission round trip failed');
       return null;
     });
-    return { answer, lookupBase: lookup?.base ?? null };
+    if (!answer) return { current: false, entry: undefined };
+    if (!answer.current) return { current: false, entry: answer.entry };
+    const prefetched = lookup && answer.cache ? { spec: lookup.spec, ...answer.cache } : null;
+    return { current: true, owner, principal, window: answer.window, prefetched };
   }
 
   /** The owner from the cache entry Redis holds (`stored` when already read), else the database. */
@@ -130,7 +144,12 @@ function verified(owner: TokenOwner | null | undefined, secret: string): owner i
   return Boolean(owner && matches && !owner.revoked);
 }
 
-export function principalFrom(owner: TokenOwner): Principal {
+/** Admitted with nothing counted or fetched: Redis could not be asked (fail open). */
+function admittedWithout(owner: TokenOwner): Admitted {
+  return { owner, principal: principalFrom(owner), window: null, prefetched: null };
+}
+
+function principalFrom(owner: TokenOwner): Principal {
   return {
     tenantId: owner.tenant_id,
     tenantSlug: owner.tenant_slug,

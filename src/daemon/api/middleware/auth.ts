@@ -6,7 +6,7 @@ import type { TenantPlan } from '../../db/repositories/tenants.ts';
 import { touchToken } from '../../db/repositories/tokens.ts';
 import type { UserRole } from '../../db/repositories/users.ts';
 import type { Logger } from '../../logger.ts';
-import { type Admission, principalFrom } from '../admission/admission.ts';
+import type { Admission } from '../admission/admission.ts';
 import { HttpError } from '../errors.ts';
 import type { AuthFailureLimiter } from './authFailureLimiter.ts';
 import type { TenantLimit } from './tenantLimit.ts';
@@ -74,14 +74,13 @@ export function authenticate({
       admitted = await admission.admit(req, parsed.prefix, parsed.secret);
     }
     if (!admitted) return refuse(req, res, 'invalid or revoked token', true);
-    const { owner, answer, lookupBase } = admitted;
-    const principal = principalFrom(owner);
+    const { owner, principal, window, prefetched } = admitted;
     req.principal = principal;
     if (owner.stale) {
       touchToken(db, owner.token_id).catch((error) => log.warn({ err: error }, 'could not record token use'));
     }
-    if (limit && answer?.window && !limit.admit(res, principal, answer.window)) return;
-    if (answer?.cache && lookupBase) req.cachePrefetch = { base: lookupBase, ...answer.cache };
+    if (limit && window && !limit.admit(res, principal, window)) return;
+    if (prefetched) req.cachePrefetch = prefetched;
     next();
   };
 }
