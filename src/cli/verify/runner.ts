@@ -218,8 +218,10 @@ async function runOne(
       },
       settings,
     );
+    // A failure says why on the progress line too: a CI log shows only that stream.
+    const why = result.pass ? [] : ((result.details.failures as string[] | undefined) ?? []);
     progress.done(
-      `${gate.name}: ${result.pass ? 'pass' : 'FAIL'} (${result.unit} ${result.figure})`,
+      `${gate.name}: ${result.pass ? 'pass' : 'FAIL'} (${result.unit} ${result.figure})${why.length ? `: ${why.join('; ')}` : ''}`,
       result.pass,
     );
     return { ...result, seconds: seconds() };
