@@ -129,6 +129,18 @@ describe('embedded database: many connections on one PGlite session', () => {
   });
 });
 
+describe('embedded database: settings', () => {
+  it("runs with a 32 MB buffer pool and no zero-filled WAL segments, on top of PGlite's own", async () => {
+    const setting = async (name: string) =>
+      (await pool.query('SELECT setting, unit FROM pg_settings WHERE name = $1', [name])).rows[0];
+    // 4096 pages of 8 kB; a new 16 MB WAL segment is not written full of zeros first.
+    expect(await setting('shared_buffers')).toEqual({ setting: '4096', unit: '8kB' });
+    expect((await setting('wal_init_zero')).setting).toBe('off');
+    // PGlite's defaults (single user, fsync off) are kept, not replaced.
+    expect((await setting('fsync')).setting).toBe('off');
+  });
+});
+
 describe('embedded database: password (SCRAM-SHA-256)', () => {
   const withPassword = (password: string | null) => {
     const url = new URL(database.url);

@@ -19,8 +19,20 @@ import { PgliteWireServer } from './pgliteWire.ts';
  * contacts cost 11–15 ms of CPU with 32 MB as with 128 MB, but 23–30 ms with 16 MB
  * (the demo data set, 10 MB in all, is the same at any size). wal_buffers follows
  * shared_buffers (1/32: 1 MB). DECISIONS.md has the figures.
+ *
+ * wal_init_zero off: each new 16 MB WAL segment was written full of zeros, through
+ * PGlite's file system calls, inside whichever statement crossed the segment's end — a
+ * 20–45 ms stall at random (a 10,000-id campaign's POST took 50–79 ms, 32–35 ms without).
+ * Zeroing reserves the disk space ahead; with PGlite's fsync off it buys no durability,
+ * and a full disk still stops writes with an error, as it would for any data file.
  */
-const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+const PGLITE_START_PARAMS = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  'shared_buffers=32MB',
+  '-c',
+  'wal_init_zero=off',
+];
 
 /**
  * The embedded database: PGlite persisted in the data dir, served on a loopback port over
