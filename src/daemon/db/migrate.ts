@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
@@ -12,8 +13,25 @@ export const migrationsDir = path.join(packageRoot, 'src', 'daemon', 'db', 'migr
  * are all this project needs, and it keeps the embedded (PGlite) path identical.
  */
 export async function migrate(pool: pg.Pool, dir = migrationsDir): Promise<string[]> {
-  const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
   const client = await pool.connect();
+  try {
+    return await applyMigrations(client, dir);
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * What applying migrations needs of a connection: a statement with parameters, or a whole
+ * file without (PostgreSQL's simple protocol). A `pg` client is one; the PGlite template's
+ * builder adapts PGlite to it, so the template's schema is made by this same code.
+ */
+export interface MigrationClient {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
+export async function applyMigrations(client: MigrationClient, dir = migrationsDir): Promise<string[]> {
+  const files = await migrationFiles(dir);
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock(727274)');
@@ -43,7 +61,19 @@ export async function migrate(pool: pg.Pool, dir = migrationsDir): Promise<strin
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
-    client.release();
   }
   return applied;
+}
+
+/** The migration files' names and contents, hashed: what a database built from them holds. */
+export async function migrationsFingerprint(dir = migrationsDir): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of await migrationFiles(dir)) {
+    hash.update(`${file}\n`).update(await readFile(path.join(dir, file)));
+  }
+  return hash.digest('hex');
+}
+
+async function migrationFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
 }
