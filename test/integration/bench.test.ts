@@ -54,6 +54,14 @@ describe('wuzctl bench', () => {
     expect(report.results[1]?.ratioToRedisFloor).toBe(1);
     for (const result of report.results) expect(result.ratioToRedisFloor).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(report);
+    // Where the CPU went: the cached read's in the API workers and the daemon's redis-server,
+    // the floor's in its own Express workers, and always some in the load generator.
+    const cpuOf = (scenario: string) =>
+      new Set(report.results.find((r) => r.scenario === scenario)?.cpu?.map((s) => s.process));
+    for (const process of ['api workers', 'redis-server', 'load generator (wuzctl bench)'])
+      expect(cpuOf('cached-read').has(process)).toBe(true);
+    expect(cpuOf('redis-floor').has('floor (express + ioredis)')).toBe(true);
+    expect(cpuOf('uncached-read').has('supervisor')).toBe(true); // the embedded PGlite
 
     // A saved result claiming the cached read did ten times better: this run has regressed.
     const better = structuredClone(report);

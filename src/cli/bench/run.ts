@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { CpuShare } from './cpuByProcess.ts';
 import type { PlannedRequest } from './mixed.ts';
 
 export interface BenchOptions {
@@ -24,6 +25,11 @@ export interface BenchResult {
   /** Answers that were not 2xx, by status. */
   non2xx: Record<string, number>;
   durationSeconds: number;
+  /**
+   * CPU per request by process (this one and those it started: the ephemeral daemon, the
+   * floor), over the warm-up and the measurement; null without /proc.
+   */
+  cpu?: CpuShare[] | null;
 }
 
 /** Runs autocannon over `requests` (cycled), with a warm-up first; `onTick` gets req/s each second. */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
+import { CpuByProcess } from '../bench/cpuByProcess.ts';
 import { startFloor } from '../bench/floor.ts';
 import type { PlannedRequest } from '../bench/mixed.ts';
 import type { BenchResult } from '../bench/run.ts';
@@ -140,6 +141,8 @@ export function benchCommand(): Command {
         const results: BenchResult[] = [];
         const measure = async (name: string, url: string, requests: PlannedRequest[]) => {
           const live = liveLine(name, options.durationSeconds, Boolean(flags.json));
+          const cpu = new CpuByProcess();
+          cpu.begin();
           const result = await runBench(
             url,
             name,
@@ -147,6 +150,7 @@ export function benchCommand(): Command {
             { ...options, rate: options.rate ?? undefined },
             live.tick,
           );
+          result.cpu = cpu.end(result.requestsPerSecond);
           live.done(result);
           results.push(result);
         };
@@ -291,6 +295,19 @@ function renderReport(report: BenchReport): string {
     '',
     table(rows).replace(/^/gm, '  '),
   ];
+  const withCpu = report.results.filter((r) => r.cpu?.length);
+  if (withCpu.length) {
+    lines.push('', dim('  CPU per request (µs) by process, cores busy in brackets'));
+    const width = Math.max(...withCpu.map((r) => r.scenario.length));
+    for (const r of withCpu) {
+      const shares = r.cpu ?? [];
+      const total = shares.reduce((sum, s) => sum + s.usPerRequest, 0);
+      const cores = shares.reduce((sum, s) => sum + s.cores, 0);
+      lines.push(
+        `  ${r.scenario.padEnd(width)}  ${shares.map((s) => `${s.process} ${s.usPerRequest} (${s.cores})`).join(' · ')} · ${bold(`total ${total} µs`)} (${cores.toFixed(2)})`,
+      );
+    }
+  }
   const c = report.campaign;
   if (c) {
     lines.push(
