@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHILD_SEMI_SPACE } from '../../src/daemon/supervisor/children.ts';
 import {
   cleanupDaemons,
   type Daemon,
@@ -112,6 +113,15 @@ describe('serve (embedded Redis and PGlite): a running daemon', () => {
     }
     const pids = pidsOf(status);
     expect(new Set(pids).size).toBe(pids.length);
+  });
+
+  it("runs its children with a smaller young generation (V8's semi-space)", async () => {
+    const status = await statusJson(daemon.dataDir);
+    expect(status.children.length).toBeGreaterThan(0);
+    for (const child of status.children) {
+      const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+      expect(cmdline).toContain(CHILD_SEMI_SPACE);
+    }
   });
 
   it('keeps its pid file and a 0600 control socket in the data dir', async () => {
