@@ -31,10 +31,11 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string
 
 /** The cache directory, created 0700; undefined when it is not safe to trust or cannot be made. */
 export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  if (!path.isAbsolute(base)) return undefined;
-  const dir = path.join(base, 'wuzctl', 'compile-cache');
   try {
+    // homedir() throws where the user has no home (some containers): no cache, then.
+    const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    if (!path.isAbsolute(base)) return undefined;
+    const dir = path.join(base, 'wuzctl', 'compile-cache');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const step of [path.join(base, 'wuzctl'), dir]) {
       const stat = lstatSync(step);
