@@ -5,7 +5,6 @@
  * local bin") — so the README's `npm ci && npx wuzctl serve` built everything twice and a
  * new user's first start waited ~10 s more for nothing. `npm run build` itself always builds.
  *   node scripts/prepare.ts            (what `npm ci` runs)
- *   node scripts/prepare.ts --check    (exit 0 when dist/ is current, 1 when it would build)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,7 +47,6 @@ const current =
   existsSync(stampFile) &&
   readFileSync(stampFile, 'utf8').trim() === wanted;
 
-if (process.argv.includes('--check')) process.exit(current ? 0 : 1);
 if (current) {
   console.log('dist/ is already built from these sources; skipping the build (`npm run build` forces one)');
 } else {

@@ -17,16 +17,16 @@ import path from 'node:path';
  * `NODE_DISABLE_COMPILE_CACHE=1` turns it off; a NODE_COMPILE_CACHE already set wins.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.NODE_DISABLE_COMPILE_CACHE || typeof module.enableCompileCache !== 'function') return undefined;
-  const already = module.getCompileCacheDir?.();
+  const already = module.getCompileCacheDir();
   if (already) return already;
+  // Node would refuse it too; checked first so that no directory is made for nothing.
+  if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const dir = privateCacheDir(env);
   if (!dir) return undefined;
-  const result = module.enableCompileCache(dir);
-  const enabled = result.directory && module.getCompileCacheDir?.();
-  if (!enabled) return undefined;
-  env.NODE_COMPILE_CACHE = result.directory;
-  return result.directory;
+  // FAILED (an unwritable directory, say): start without it.
+  if (module.enableCompileCache(dir).status !== module.constants.compileCacheStatus.ENABLED) return undefined;
+  env.NODE_COMPILE_CACHE = dir;
+  return dir;
 }
 
 /** The cache directory, created 0700; undefined when it is not safe to trust or cannot be made. */

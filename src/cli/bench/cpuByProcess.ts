@@ -87,39 +87,46 @@ function sample(root: number): Sample | null {
   } catch {
     return null;
   }
-  const stats = new Map<number, { ppid: number; cpu: number; cmdline: string }>();
+  // Every process's parent and CPU (to find the descendants); command lines only for those.
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  const children = new Map<number, number[]>();
   for (const pid of pids) {
     const stat = readStat(pid);
-    if (stat) stats.set(pid, stat);
+    if (!stat) continue;
+    stats.set(pid, stat);
+    const siblings = children.get(stat.ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(stat.ppid, [pid]);
   }
   if (!stats.has(root)) return null;
-  const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   const processes = new Map<number, { cpu: number; label: string }>();
   const walk = (pid: number) => {
     const stat = stats.get(pid);
     if (!stat || processes.has(pid)) return;
-    processes.set(pid, {
-      cpu: stat.cpu,
-      label: pid === root ? LOAD_GENERATOR : labelOf(stat.cmdline),
-    });
+    const label = pid === root ? LOAD_GENERATOR : labelOf(readCmdline(pid));
+    processes.set(pid, { cpu: stat.cpu, label });
     for (const child of children.get(pid) ?? []) walk(child);
   };
   walk(root);
   return { at: performance.now(), processes };
 }
 
-function readStat(pid: number): { ppid: number; cpu: number; cmdline: string } | null {
+function readStat(pid: number): { ppid: number; cpu: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (2nd field) may hold spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(fields[1]);
-    const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    return { ppid, cpu, cmdline };
+    return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
   } catch {
     return null; // it exited meanwhile, or is not ours to read
+  }
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return ''; // it exited meanwhile
   }
 }
 
