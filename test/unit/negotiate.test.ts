@@ -44,4 +44,15 @@ describe('content-coding negotiation', () => {
     expect(negotiateEncoding('br, identity;q=0', ['gzip'])).toBe(null);
     expect(negotiateEncoding('br, gzip', [])).toBe('identity');
   });
+
+  it('gives the same answers once it remembers them, and after a flood of distinct headers', () => {
+    for (let round = 0; round < 2; round++) {
+      for (const [header, expected] of CASES) expect(negotiateEncoding(header)).toBe(expected);
+      // More distinct values than it keeps, some longer than it keeps at all.
+      for (let i = 0; i < 1000; i++) negotiateEncoding(`gzip;q=0.${i % 10}, x-${i}${'a'.repeat(i % 200)}`);
+    }
+    // A remembered answer for the server's codings is not given for a file's own list.
+    expect(negotiateEncoding('br, gzip')).toBe('br');
+    expect(negotiateEncoding('br, gzip', ['gzip'])).toBe('gzip');
+  });
 });

@@ -1,4 +1,5 @@
-import express, { type Express, Router } from 'express';
+import type { RequestListener } from 'node:http';
+import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type CacheLayer, prefetchFor } from '../cache/cachedRoute.ts';
@@ -87,7 +88,7 @@ export interface AppDeps {
   };
 }
 
-/** The middleware order of the API lives here and only here. */
+/** The middleware order of the API lives here and only here; the server's request listener. */
 export function createApp({
   redis,
   pool,
@@ -102,7 +103,7 @@ export function createApp({
   security,
   web,
   metrics,
-}: AppDeps): Express {
+}: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Per-address limits and the /metrics check read req.ip: off unless proxies are named.
@@ -123,7 +124,8 @@ export function createApp({
       next();
     });
   }
-  // 1a. The cached read's hot path: a hit is answered here, whole (fastCachedRead.ts).
+  // 1a. The admission: who a token names, its count and its cached answer, in one round
+  //     trip (admission/); a cached hit is answered before the app (see the end).
   const limits = rateLimit.config.enabled;
   const limit = limits ? new TenantLimit(rateLimit.config, rateLimit.counters) : null;
   const admission = new Admission({
@@ -134,19 +136,6 @@ export function createApp({
     limit,
     prefetch: (req, principal) => prefetchFor(cache, req, principal),
   });
-  if (cache.cache.stats().enabled) {
-    app.use(
-      fastCachedRead({
-        admission,
-        limit,
-        cache,
-        compression: Boolean(compressionConfig?.enabled),
-        hsts: security.hsts,
-        drain,
-        activeSessions: metrics?.activeSessions,
-      }),
-    );
-  }
   app.use(securityHeaders({ hsts: security.hsts }));
   // 1b. Compression of everything after it, errors included; the coding is negotiated
   //     once here (a 406 when nothing is acceptable), for the web app's files too.
@@ -238,5 +227,23 @@ export function createApp({
   // 5. Everything else: JSON 404, and one error handler for all.
   app.use(notFound);
   app.use(errorHandler(log));
-  return app;
+
+  // The cached read's hot path, in front of all this: a hit is answered whole, on Node's
+  // own request, and everything else goes on to the app (fastCachedRead.ts).
+  if (!cache.cache.stats().enabled) return app;
+  return fastCachedRead(
+    {
+      admission,
+      limit,
+      cache,
+      compression: Boolean(compressionConfig?.enabled),
+      hsts: security.hsts,
+      drain,
+      parseQuery: app.get('query parser fn'),
+      metrics: metrics?.http,
+      activeSessions: metrics?.activeSessions,
+      log,
+    },
+    app,
+  );
 }

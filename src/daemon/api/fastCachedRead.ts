@@ -1,7 +1,11 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { context, trace } from '@opentelemetry/api';
-import type { RequestHandler } from 'express';
-import { type CacheLayer, cachedRouteAt, servePrefetched } from '../cache/cachedRoute.ts';
+import type { Request } from 'express';
+import { type CacheLayer, cachedRouteAt, type ReadRequest, servePrefetched } from '../cache/cachedRoute.ts';
+import type { Logger } from '../logger.ts';
 import type { ActiveSessions } from '../telemetry/activeSessions.ts';
+import { observeResponse, REQUEST_STARTED } from '../telemetry/httpMetrics.ts';
+import type { ProcessMetrics } from '../telemetry/metrics.ts';
 import type { Admission } from './admission/admission.ts';
 import { negotiateEncoding } from './compression/negotiate.ts';
 import { tokenOf } from './middleware/auth.ts';
@@ -21,21 +25,27 @@ export interface FastReadDeps {
   compression: boolean;
   hsts: boolean;
   drain: { active: boolean };
+  /** The app's query string parser (Express's `query parser fn`): the same `req.query` as the app's. */
+  parseQuery: (search: string) => Request['query'];
+  /** Records the response in the HTTP metrics (absent: metrics off). */
+  metrics?: ProcessMetrics;
   activeSessions?: ActiveSessions;
+  log: Logger;
 }
 
 /**
- * The cached read's hot path: a GET of a cached route whose admission round trip found
- * the answer is sent from here, right after the metrics middleware, with one writeHead —
- * not through the twenty-odd layers of the app and the compressor's hooks, which cost
- * more than the rest of the request (docs/DECISIONS.md). It answers only that case, and
- * exactly as the app would (the same header lists: security, request id, cache control,
- * limits; test/integration/admission.test.ts compares both). Everything else — a miss, a
- * refusal, a 429, a 406, a traced request, another route — goes on to the app, with the
- * admission already decided (`req.admission`) so nothing is counted twice.
+ * The cached read's hot path, in front of the app: a GET of a cached route whose
+ * admission round trip found the answer is sent from here, on the request Node parsed,
+ * with one writeHead — before Express turns the request into its own (prototypes, the
+ * router's walk over the app's layers), which costs more than the rest of the request
+ * (docs/DECISIONS.md). It answers only that case, and exactly as the app would (the same
+ * header lists: security, request id, cache control, limits; the same metrics;
+ * test/integration/admission.test.ts compares both). Everything else — a miss, a refusal,
+ * a 429, a 406, a traced request, another route — goes on to `app`, with the admission
+ * already decided (`req.admission`) so nothing is counted twice.
  */
-export function fastCachedRead(deps: FastReadDeps): RequestHandler {
-  const { admission, limit, cache, drain } = deps;
+export function fastCachedRead(deps: FastReadDeps, app: RequestListener): RequestListener {
+  const { admission, limit, cache, drain, metrics } = deps;
   // The app's security headers with the API's own CSP instead of the web app's.
   const fixed: string[] = [];
   for (const [name, value] of securityHeaderList({ hsts: deps.hsts })) {
@@ -50,28 +60,18 @@ export function fastCachedRead(deps: FastReadDeps): RequestHandler {
     API_CONTENT_SECURITY_POLICY,
   );
 
-  return async (req, res, next) => {
-    if (req.method !== 'GET') return next();
-    const route = cachedRouteAt(req.path);
-    const header = req.headers.authorization;
-    if (!route || !header) return next();
-    // A traced request goes the whole way, so its trace shows every layer.
-    if (trace.getSpan(context.active())) return next();
-    const coding = deps.compression ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
-    if (coding === null) return next(); // the app answers 406
-    const parsed = tokenOf(header);
-    if (!parsed) return next(); // the app refuses it, and counts the failure
-    if (coding !== 'identity') res.locals.contentCoding = coding;
-    const admitted = await admission.admit(req, parsed.prefix, parsed.secret);
+  const serve = async (req: IncomingMessage, res: ServerResponse, view: ReadRequest, started: number) => {
+    const parsed = tokenOf(req.headers.authorization as string);
+    if (!parsed) return false; // the app refuses it, and counts the failure
+    const admitted = await admission.admit(view, parsed.prefix, parsed.secret);
     req.admission = admitted;
-    if (!admitted?.prefetched) return next();
+    if (!admitted?.prefetched) return false;
     const { principal, window } = admitted;
-    if (limit && window && !limit.allows(principal, window)) return next(); // the app's 429
-    req.principal = principal;
-    const served = await servePrefetched(cache, req, admitted.prefetched);
-    if (!served) return next();
+    if (limit && window && !limit.allows(principal, window)) return false; // the app's 429
+    view.principal = principal;
+    const served = await servePrefetched(cache, view, admitted.prefetched);
+    if (!served) return false;
     deps.activeSessions?.note(principal.tokenId);
-    res.locals.metricsRoute = route;
     const headers = [...fixed, 'X-Request-Id', requestIdOf(req)];
     if (limit && window)
       for (const [name, value] of limit.headers(principal, window)) headers.push(name, value);
@@ -79,7 +79,50 @@ export function fastCachedRead(deps: FastReadDeps): RequestHandler {
     if (served.coding) headers.push('Content-Encoding', served.coding);
     headers.push('Content-Length', String(served.body.length));
     if (drain.active) headers.push('Connection', 'close');
+    if (metrics) {
+      const route = view.path;
+      res.once('close', () => observeResponse(metrics, 'GET', route, res, started));
+    }
     res.writeHead(200, headers);
     res.end(served.body);
+    return true;
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '';
+    const mark = url.indexOf('?');
+    const path = mark === -1 ? url : url.slice(0, mark);
+    if (
+      req.method !== 'GET' ||
+      !req.headers.authorization ||
+      !cachedRouteAt(path) ||
+      // A traced request goes the whole way, so its trace shows every layer.
+      trace.getSpan(context.active())
+    )
+      return app(req, res);
+    const coding = deps.compression ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
+    if (coding === null) return app(req, res); // the app answers 406
+    const started = performance.now();
+    const view: ReadRequest = {
+      method: 'GET',
+      baseUrl: '',
+      path,
+      query: deps.parseQuery(mark === -1 ? '' : url.slice(mark + 1)),
+      res: { locals: coding === 'identity' ? {} : { contentCoding: coding } },
+    };
+    serve(req, res, view, started).then(
+      (answered) => {
+        if (answered) return;
+        req[REQUEST_STARTED] = started;
+        app(req, res);
+      },
+      (error: unknown) => {
+        // Unexpected (the admission fails open by itself): the app answers, with what was
+        // admitted if anything was, and its own error handling if the failure is there too.
+        deps.log.warn({ err: error }, 'cached-read fast path failed; the app answers');
+        req[REQUEST_STARTED] = started;
+        app(req, res);
+      },
+    );
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API tokens look like `wuz_<prefix>_<secret>`: the 12-hex-char prefix is public and finds
@@ -32,7 +32,8 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  // The one-shot form: a third cheaper than a Hash object, and it runs on every request.
+  return hash('sha256', secret, 'buffer');
 }
 
 // Compared against when no row matched, so a miss costs the same as a wrong secret.

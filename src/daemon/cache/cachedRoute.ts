@@ -34,6 +34,19 @@ export interface LoadInput {
   query: Request['query'];
   principal?: Principal;
 }
+
+/**
+ * What a cached read looks at of its request. An Express request is one; so is the view
+ * the raw fast path (fastCachedRead.ts) builds before Express has seen the request.
+ */
+export interface ReadRequest extends LoadInput {
+  method: string;
+  /** The mount path and the path below it: together, the path without the query string. */
+  baseUrl: string;
+  path: string;
+  /** Its `locals.contentCoding`: the coding negotiated for the answer (compression/middleware.ts). */
+  res?: { locals: Record<string, unknown> };
+}
 type Loader = (input: LoadInput) => Promise<unknown>;
 
 export interface CacheLayer {
@@ -91,7 +104,7 @@ export function cachedJson(layer: CacheLayer, route: CachedRoute, load: Loader):
  */
 export function prefetchFor(
   layer: CacheLayer,
-  req: Request,
+  req: ReadRequest,
   principal: Principal,
 ): { spec: CacheEntrySpec; coding: Coding | null } | null {
   if (req.method !== 'GET' || !layer.cache.readyToPrefetch()) return null;
@@ -109,7 +122,7 @@ export function cachedRouteAt(path: string): CachedRoute | null {
  * A hit the request's admission round trip found, served through the cache (counted,
  * in the wanted coding): null when it found none. For the fast path (fastCachedRead.ts).
  */
-export async function servePrefetched(layer: CacheLayer, req: Request, known: Prefetched) {
+export async function servePrefetched(layer: CacheLayer, req: ReadRequest, known: Prefetched) {
   const load = layer.loaders?.get(known.spec.route as CachedRoute);
   if (known.body === null || !load) return null;
   return layer.cache.getOrLoad(known.spec, () => load(req), negotiatedCoding(req.res), known);

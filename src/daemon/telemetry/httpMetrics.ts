@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import type { ProcessMetrics } from './metrics.ts';
 
@@ -51,19 +52,42 @@ export function installHttpMetrics(app: Express, metrics: ProcessMetrics): void 
   app.use(httpMetrics(metrics));
 }
 
+/**
+ * When the request reached this process, set by whatever saw it before the app (the raw
+ * fast path, fastCachedRead.ts): a request it hands on is timed from there, not from the app.
+ */
+export const REQUEST_STARTED = Symbol('requestStarted');
+declare module 'node:http' {
+  interface IncomingMessage {
+    [REQUEST_STARTED]?: number;
+  }
+}
+
 function httpMetrics(metrics: ProcessMetrics): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
+    const started = req[REQUEST_STARTED] ?? performance.now();
     res.on('close', () => {
-      const labels = {
-        method: METHODS.has(req.method) ? req.method : 'other',
-        route: res.locals.metricsRoute ?? (req as unknown as Tracked)[TEMPLATE] ?? UNMATCHED_ROUTE,
-        // 499 (nginx's "client closed request"): the client left before the response ended.
-        status: res.writableFinished ? String(res.statusCode) : '499',
-      };
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+      const route = res.locals.metricsRoute ?? (req as unknown as Tracked)[TEMPLATE] ?? UNMATCHED_ROUTE;
+      observeResponse(metrics, req.method, route, res, started);
     });
     next();
   };
+}
+
+/** One response in http_requests_total and http_request_duration_seconds; call it on the response's `close`. */
+export function observeResponse(
+  metrics: ProcessMetrics,
+  method: string | undefined,
+  route: string,
+  res: ServerResponse,
+  started: number,
+): void {
+  const labels = {
+    method: method && METHODS.has(method) ? method : 'other',
+    route,
+    // 499 (nginx's "client closed request"): the client left before the response ended.
+    status: res.writableFinished ? String(res.statusCode) : '499',
+  };
+  metrics.httpRequests.inc(labels);
+  metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
 }

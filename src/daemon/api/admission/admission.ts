@@ -1,8 +1,8 @@
-import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import { authKeyOf, cacheOwner, openCachedOwner, readCachedOwner } from '../../auth/authCache.ts';
 import { OwnerMemo } from '../../auth/ownerMemo.ts';
 import { secretMatches } from '../../auth/tokens.ts';
+import type { ReadRequest } from '../../cache/cachedRoute.ts';
 import type { CacheEntrySpec, Prefetched } from '../../cache/responseCache.ts';
 import type { Queryable } from '../../db/queryable.ts';
 import { findTokenOwner, type TokenOwner } from '../../db/repositories/tokens.ts';
@@ -22,7 +22,10 @@ export interface AdmissionDeps {
   /** The tenant limit, counted in the admission round trip; null: limits off. */
   limit?: TenantLimit | null;
   /** The cache entry a request will read, fetched in the same round trip (cachedRoute.ts prefetchFor). */
-  prefetch?: (req: Request, principal: Principal) => { spec: CacheEntrySpec; coding: Coding | null } | null;
+  prefetch?: (
+    req: ReadRequest,
+    principal: Principal,
+  ) => { spec: CacheEntrySpec; coding: Coding | null } | null;
 }
 
 /** Who a token names and how this request may proceed, from its admission round trip. */
@@ -35,8 +38,8 @@ export interface Admitted {
   prefetched: Prefetched | null;
 }
 
-declare module 'express-serve-static-core' {
-  interface Request {
+declare module 'node:http' {
+  interface IncomingMessage {
     /** Decided already, by the cached-read fast path: null means the token was refused. */
     admission?: Admitted | null;
   }
@@ -59,7 +62,7 @@ export class Admission {
   }
 
   /** The request's owner and round trip, or null when the token does not verify (or is revoked). */
-  async admit(req: Request, prefix: string, secret: string): Promise<Admitted | null> {
+  async admit(req: ReadRequest, prefix: string, secret: string): Promise<Admitted | null> {
     const { db } = this.deps;
     const remembered = this.memo.get(prefix);
     let stored: string | null | undefined;
@@ -90,7 +93,7 @@ export class Admission {
    * holds when that is not `expectedEntry` (`entry` undefined: Redis refused the call).
    */
   private async ask(
-    req: Request,
+    req: ReadRequest,
     owner: TokenOwner,
     expectedEntry: string | null,
     prefix: string,

@@ -39,11 +39,32 @@ function parse(header: string): Map<string, number> {
   return weights;
 }
 
+/**
+ * The answers for the server's own codings by header: clients send a handful of distinct
+ * Accept-Encoding values, and parsing one costs more than the rest of a cached read's
+ * header work. Bounded, and only short headers, since anyone can send anything.
+ */
+const remembered = new Map<string, Negotiated | null>();
+const REMEMBERED_MAX = 256;
+const REMEMBERED_HEADER_MAX = 128;
+
 export function negotiateEncoding(
   header: string | undefined,
   available: readonly Coding[] = SERVER_PREFERENCE,
 ): Negotiated | null {
   if (header === undefined) return 'identity';
+  if (available !== SERVER_PREFERENCE || header.length > REMEMBERED_HEADER_MAX)
+    return negotiate(header, available);
+  let answer = remembered.get(header);
+  if (answer === undefined) {
+    answer = negotiate(header, available);
+    if (remembered.size >= REMEMBERED_MAX) remembered.clear();
+    remembered.set(header, answer);
+  }
+  return answer;
+}
+
+function negotiate(header: string, available: readonly Coding[]): Negotiated | null {
   const weights = parse(header);
   const star = weights.get('*');
   const weightOf = (coding: string) => weights.get(coding) ?? star ?? 0;
