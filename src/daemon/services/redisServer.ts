@@ -118,6 +118,11 @@ export class ManagedRedis {
       `dir ${quote(this.dir)}`,
       'appendonly yes',
       'appendfsync everysec',
+      // Every API request's rate-limit count is a write to the AOF, and a start replays
+      // the AOF: at Redis's default (first rewrite at 64 MB, ~1.8 million counts) a
+      // restart after a busy day took seconds in the Redis phase (2.3 s against 0.1 s
+      // for 37 MB here). Rewritten from 4 MB, or once it doubles the last rewrite's size.
+      'auto-aof-rewrite-min-size 4mb',
       'save ""',
       'maxmemory-policy noeviction',
       'daemonize no',
