@@ -14,7 +14,7 @@ import { createPool } from '../../src/daemon/db/pool.ts';
 import { createTenant } from '../../src/daemon/db/repositories/tenants.ts';
 import { createToken } from '../../src/daemon/db/repositories/tokens.ts';
 import { createUser } from '../../src/daemon/db/repositories/users.ts';
-import { createLogger } from '../../src/daemon/logger.ts';
+import { createLogger, type Logger } from '../../src/daemon/logger.ts';
 import { closeQueues, openQueues, type Queues } from '../../src/daemon/queues/index.ts';
 import { RateLimitCounters } from '../../src/daemon/ratelimit/store.ts';
 import { CacheSeal } from '../../src/daemon/security/cacheSeal.ts';
@@ -48,6 +48,8 @@ export interface AppHarness {
   pool: pg.Pool;
   redis: Redis;
   config: ServeConfig;
+  /** The app's logger (silent unless WUZ_TEST_LOG_LEVEL): a test may spy on what it logs. */
+  log: Logger;
   /** Creates a tenant with an admin and two users, each with a token. */
   tenant(plan?: 'free' | 'pro' | 'enterprise'): Promise<HarnessTenant>;
   close(): Promise<void>;
@@ -110,6 +112,7 @@ export async function startAppHarness(options: HarnessOptions = {}): Promise<App
     pool,
     redis,
     config,
+    log,
     async tenant(plan = 'enterprise') {
       const slug = `harness-${++tenants}-${randomBytes(3).toString('hex')}`;
       const tenant = await createTenant(pool, { name: slug, slug, plan });

@@ -62,9 +62,12 @@ export function compression(config: CompressionConfig): RequestHandler {
     }
     req.headers['accept-encoding'] = chosen;
     // A client that leaves mid-stream (a CSV download): end the compressor, so its zlib
-    // state is released now rather than whenever the response is collected.
+    // state is released now rather than whenever the response is collected. Only once the
+    // answer began: before that there is no compressor yet, and an end() would send a
+    // head nobody reads, so the route's own answer then failed as "headers already sent"
+    // and was logged as an error (a load generator's timeouts, any client that gives up).
     res.once('close', () => {
-      if (!res.writableEnded) res.end();
+      if (res.headersSent && !res.writableEnded) res.end();
     });
     // shrink-ray wraps res.write/end first; the one-shot path wraps them again, so a whole
     // body arrives there already compressed (shrink-ray sees Content-Encoding, passes it).
