@@ -13,7 +13,12 @@ let redis: ManagedRedis;
 let client: Redis | undefined;
 
 const start = async () => {
-  redis = new ManagedRedis(dir, 'managed-redis-test-password', createLogger('supervisor', 'silent'), () => {});
+  redis = new ManagedRedis(
+    dir,
+    'managed-redis-test-password',
+    createLogger('supervisor', 'silent'),
+    () => {},
+  );
   await redis.start();
   client = new Redis(redis.url);
   return client;
