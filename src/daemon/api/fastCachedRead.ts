@@ -60,7 +60,24 @@ export function fastCachedRead(deps: FastReadDeps, app: RequestListener): Reques
     API_CONTENT_SECURITY_POLICY,
   );
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, view: ReadRequest, started: number) => {
+  // Async from its first line: whatever throws (a header no parser expected) is a
+  // rejection the app then answers, never an exception out of the server's listener.
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    search: string,
+    started: number,
+  ) => {
+    const coding = deps.compression ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
+    if (coding === null) return false; // the app answers 406
+    const view: ReadRequest = {
+      method: 'GET',
+      baseUrl: '',
+      path,
+      query: deps.parseQuery(search),
+      res: { locals: coding === 'identity' ? {} : { contentCoding: coding } },
+    };
     const parsed = tokenOf(req.headers.authorization as string);
     if (!parsed) return false; // the app refuses it, and counts the failure
     const admitted = await admission.admit(view, parsed.prefix, parsed.secret);
@@ -100,17 +117,8 @@ export function fastCachedRead(deps: FastReadDeps, app: RequestListener): Reques
       trace.getSpan(context.active())
     )
       return app(req, res);
-    const coding = deps.compression ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
-    if (coding === null) return app(req, res); // the app answers 406
     const started = performance.now();
-    const view: ReadRequest = {
-      method: 'GET',
-      baseUrl: '',
-      path,
-      query: deps.parseQuery(mark === -1 ? '' : url.slice(mark + 1)),
-      res: { locals: coding === 'identity' ? {} : { contentCoding: coding } },
-    };
-    serve(req, res, view, started).then(
+    serve(req, res, path, mark === -1 ? '' : url.slice(mark + 1), started).then(
       (answered) => {
         if (answered) return;
         req[REQUEST_STARTED] = started;
