@@ -129,6 +129,68 @@ describe('embedded database: many connections on one PGlite session', () => {
   });
 });
 
+describe('embedded database: named prepared statements', () => {
+  const client = async () => {
+    const one = new pg.Client({ connectionString: database.url });
+    await one.connect();
+    return one;
+  };
+  const preparedNames = async (on: pg.Client) =>
+    (await on.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map(
+      (row) => row.name,
+    );
+
+  it('gives each connection its own names: the same name, two texts, each runs its own, many times', async () => {
+    const [a, b] = [await client(), await client()];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const [fromA, fromB] = await Promise.all([
+          a.query({ name: 'same', text: 'SELECT $1::int + 1 AS n', values: [i] }),
+          b.query({ name: 'same', text: "SELECT $1::text || '!' AS n", values: [`b${i}`] }),
+        ]);
+        expect(fromA.rows[0].n).toBe(i + 1);
+        expect(fromB.rows[0].n).toBe(`b${i}!`);
+      }
+      // Concurrent pooled queries of one text share nothing either.
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          pool.query({ name: 'pooled', text: 'SELECT $1::int * 2 AS n', values: [i] }),
+        ),
+      );
+      answers.forEach((answer, i) => expect(answer.rows[0].n).toBe(i * 2));
+      // In the session each one is under its connection's own name.
+      const names = await preparedNames(a);
+      expect(names.filter((name) => name.endsWith('.same'))).toHaveLength(2);
+      expect(names).not.toContain('same');
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it("closes a connection's statements when it goes, and never lets another connection run them", async () => {
+    const a = await client();
+    await a.query({ name: 'mine', text: 'SELECT 41 + 1 AS n', values: [] });
+    const b = await client();
+    try {
+      expect((await preparedNames(b)).filter((name) => name.endsWith('.mine'))).toHaveLength(1);
+      // b's Bind of "mine" reaches its own namespace, where nothing is prepared.
+      const raw = b as unknown as { connection: { parsedStatements: Record<string, string> } };
+      raw.connection.parsedStatements.mine = 'SELECT 41 + 1 AS n';
+      await expect(b.query({ name: 'mine', text: 'SELECT 41 + 1 AS n', values: [] })).rejects.toThrow(
+        /does not exist/,
+      );
+      await a.end();
+      // Its cleanup runs as the connection closes: the statement leaves the session.
+      const deadline = Date.now() + 5000;
+      while ((await preparedNames(b)).some((name) => name.endsWith('.mine')) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await preparedNames(b)).filter((name) => name.endsWith('.mine'))).toEqual([]);
+    } finally {
+      await b.end();
+    }
+  });
+});
+
 describe('embedded database: settings', () => {
   it("runs with a 32 MB buffer pool and no zero-filled WAL segments, on top of PGlite's own", async () => {
     const setting = async (name: string) =>

@@ -4,6 +4,13 @@ import type pg from 'pg';
 export interface Queryable {
   // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each repository's callers
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** A named prepared statement (db/named.ts). */
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  query<R extends pg.QueryResultRow = any>(query: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<pg.QueryResult<R>>;
 }
 
 /**

@@ -25,6 +25,14 @@ import {
  *
  * With a password, a client must pass SCRAM-SHA-256 before its startup message reaches
  * PGlite (which trusts everyone): until then it cannot run anything or take the session.
+ *
+ * Prepared statements and portals live in the session, so a name one connection gives
+ * would be seen — and could collide, or be run — by the next. Each connection's names
+ * are therefore its own: a non-empty statement or portal name in Parse, Bind, Describe
+ * and Close is renamed `c<n>.<name>` on the way in (names never appear in what comes
+ * back), and a connection's statements are closed when it goes. A named statement is
+ * parsed and planned once instead of at every query: a contact list costs PGlite a
+ * third of the CPU (db/named.ts).
  */
 
 const SSL_REQUEST = 80877103;
@@ -53,6 +61,7 @@ export class PgliteWireServer {
   private readonly connections = new Set<WireConnection>();
   private owner: WireConnection | null = null;
   private readonly waiting: Array<() => void> = [];
+  private readonly cleanups = new Set<Promise<void>>();
   /** null: no password (a PGlite opened by a test of the wire protocol itself). */
   readonly verifier: ScramVerifier | null;
 
@@ -81,8 +90,17 @@ export class PgliteWireServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.destroy();
     await closed;
-    // Let the cleanup of a connection that owned the session finish before PGlite closes.
+    // Let every closed connection's cleanup (its transaction, its statements) finish before PGlite closes.
+    await Promise.all(this.cleanups);
     while (this.owner) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** A closed connection's cleanup, awaited by close(). */
+  track(cleanup: Promise<void>): void {
+    // onClose reports its own failures: here only its end matters.
+    const settled = cleanup.catch(() => {});
+    this.cleanups.add(settled);
+    void settled.finally(() => this.cleanups.delete(settled));
   }
 
   /** Resolves once `connection` owns the session. */
@@ -120,9 +138,15 @@ export class PgliteWireServer {
   }
 }
 
+let connectionSerial = 0;
+
 class WireConnection {
   private readonly socket: net.Socket;
   private readonly server: PgliteWireServer;
+  /** What this connection's statement and portal names are prefixed with in the shared session. */
+  private readonly namespace = `c${++connectionSerial}.`;
+  /** The statements it prepared (as renamed), closed when it goes. */
+  private readonly statements = new Set<string>();
   private buffer: Buffer = Buffer.alloc(0);
   private readonly ready: Buffer[] = [];
   private started = false;
@@ -142,7 +166,7 @@ class WireConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => {}); // a client that vanished: 'close' follows and cleans up
-    socket.once('close', () => void this.onClose());
+    socket.once('close', () => this.server.track(this.onClose()));
   }
 
   destroy(): void {
@@ -187,9 +211,45 @@ class WireConnection {
         if (!this.authenticate(message)) return;
         continue;
       }
-      this.ready.push(Buffer.from(message));
+      this.ready.push(this.ownNames(message));
     }
     void this.pump();
+  }
+
+  /**
+   * The message with its statement and portal names put in this connection's namespace
+   * (a copy either way: `message` is a view of the receive buffer).
+   * Parse: name, query… · Bind: portal, statement, … · Describe/Close: 'S' or 'P', name.
+   */
+  private ownNames(message: Buffer): Buffer {
+    const type = message[0];
+    if (type === 0x50 /* P */) {
+      const renamed = this.renamed(message, 5);
+      if (renamed.name) this.statements.add(renamed.name);
+      return renamed.message;
+    }
+    if (type === 0x42 /* B */) {
+      const portal = this.renamed(message, 5);
+      return this.renamed(portal.message, portal.end).message;
+    }
+    // D: Describe, C: Close
+    if ((type === 0x44 || type === 0x43) && message.length > 6) {
+      const renamed = this.renamed(message, 6);
+      if (type === 0x43 && message[5] === 0x53 /* S */ && renamed.name) this.statements.delete(renamed.name);
+      return renamed.message;
+    }
+    return Buffer.from(message);
+  }
+
+  /** The NUL-terminated name at `at` renamed (unless empty), the message's length fixed, and where the name ends. */
+  private renamed(message: Buffer, at: number): { message: Buffer; name: string; end: number } {
+    const nul = message.indexOf(0, at);
+    if (nul < 0) return { message: Buffer.from(message), name: '', end: message.length };
+    if (nul === at) return { message: Buffer.from(message), name: '', end: nul + 1 };
+    const name = this.namespace + message.toString('utf8', at, nul);
+    const out = Buffer.concat([message.subarray(0, at), Buffer.from(name), message.subarray(nul)]);
+    out.writeInt32BE(out.length - 1, 1);
+    return { message: out, name, end: at + Buffer.byteLength(name) + 1 };
   }
 
   private askForPassword(startup: Buffer): void {
@@ -273,24 +333,43 @@ class WireConnection {
     }
   }
 
-  /** A client gone while it owned the session: close its cycle and transaction, then hand on. */
+  /**
+   * A client gone: close its cycle and transaction if it owned the session, and the
+   * statements it prepared (the session outlives it), then hand on.
+   */
   private async onClose(): Promise<void> {
     this.closed = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.authTimer);
     this.ready.length = 0;
     while (this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
-    if (!this.server.ownedBy(this)) return;
+    if (!this.server.ownedBy(this) && this.statements.size === 0) return;
     try {
+      await this.server.acquire(this);
       const discard = () => {};
       if (this.midCycle) await this.server.run(SYNC, discard);
       if (this.server.inTransaction()) await this.server.run(ROLLBACK, discard);
+      if (this.statements.size > 0) {
+        await this.server.run(Buffer.concat([...[...this.statements].map(closeStatement), SYNC]), discard);
+        this.statements.clear();
+      }
     } catch (error) {
       this.server.warn(error, 'embedded database: cleaning up after a closed connection failed');
     } finally {
       this.server.release(this);
     }
   }
+}
+
+/** A Close ('C') message for the prepared statement `name`. */
+function closeStatement(name: string): Buffer {
+  const bytes = Buffer.from(name);
+  const message = Buffer.alloc(7 + bytes.length);
+  message.write('C', 0);
+  message.writeInt32BE(6 + bytes.length, 1);
+  message.write('S', 5);
+  bytes.copy(message, 6);
+  return message;
 }
 
 /** An Authentication ('R') message: its Int32 kind (10 SASL, 11 continue, 12 final) and data. */

@@ -1,3 +1,4 @@
+import { named } from '../named.ts';
 import type { Queryable } from '../queryable.ts';
 
 /**
@@ -55,10 +56,12 @@ export async function listOwned<T>(
   // WindowAgg and sort them all for the page: on PGlite 1.3× the cost at 40 rows, 2.3× at
   // 2,000. Only a page past the end (no rows to carry the count) needs a second query.
   const { rows } = await db.query(
-    `SELECT ${spec.columns}, (SELECT count(*) FROM ${spec.table} WHERE ${whereSql})::int AS total_count
-       FROM ${spec.table} WHERE ${whereSql}
-      ORDER BY ${spec.orderBy} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-    [...params, page.limit, page.offset],
+    named(
+      `SELECT ${spec.columns}, (SELECT count(*) FROM ${spec.table} WHERE ${whereSql})::int AS total_count
+         FROM ${spec.table} WHERE ${whereSql}
+        ORDER BY ${spec.orderBy} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, page.limit, page.offset],
+    ),
   );
   let total = rows[0]?.total_count ?? 0;
   if (rows.length === 0 && page.offset > 0) {
@@ -79,8 +82,11 @@ export async function findOwned<T>(
   id: string,
 ): Promise<T | null> {
   const { rows } = await db.query(
-    `SELECT ${spec.columns} FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
-    [owner.tenantId, owner.userId, id],
+    named(`SELECT ${spec.columns} FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, [
+      owner.tenantId,
+      owner.userId,
+      id,
+    ]),
   );
   return (rows[0] as T) ?? null;
 }
