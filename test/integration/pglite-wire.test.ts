@@ -157,7 +157,7 @@ describe('embedded database: named prepared statements', () => {
           pool.query({ name: 'pooled', text: 'SELECT $1::int * 2 AS n', values: [i] }),
         ),
       );
-      answers.forEach((answer, i) => expect(answer.rows[0].n).toBe(i * 2));
+      expect(answers.map((answer) => answer.rows[0].n)).toEqual(answers.map((_, i) => i * 2));
       // In the session each one is under its connection's own name.
       const names = await preparedNames(a);
       expect(names.filter((name) => name.endsWith('.same'))).toHaveLength(2);
