@@ -129,6 +129,50 @@ describe('embedded database: many connections on one PGlite session', () => {
   });
 });
 
+/**
+ * A query pg hands the connection to drive itself (a "submittable", as pg-cursor is):
+ * Parse "series", Bind it to portal "cur", Execute "cur" twice, two rows at a time.
+ */
+class PortalQuery {
+  private readonly rows: string[] = [];
+  private failed = false;
+  private readonly resolve: (rows: string[]) => void;
+  private readonly reject: (error: Error) => void;
+  constructor(resolve: (rows: string[]) => void, reject: (error: Error) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+  submit(connection: PgConnection): void {
+    connection.parse({ name: 'series', text: 'SELECT generate_series(1, 5)::text', types: [] });
+    connection.bind({ portal: 'cur', statement: 'series', values: [] });
+    connection.execute({ portal: 'cur', rows: 2 });
+    connection.execute({ portal: 'cur', rows: 2 });
+    connection.sync();
+  }
+  handleRowDescription(): void {}
+  handleDataRow(message: { fields: Array<Buffer | string> }): void {
+    this.rows.push(String(message.fields[0]));
+  }
+  handlePortalSuspended(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handleError(error: Error): void {
+    this.failed = true;
+    this.reject(error);
+  }
+  handleReadyForQuery(): void {
+    if (!this.failed) this.resolve(this.rows);
+  }
+}
+
+/** The parts of pg's protocol connection PortalQuery drives. */
+interface PgConnection {
+  parse(query: { name: string; text: string; types: number[] }): void;
+  bind(config: { portal: string; statement: string; values: unknown[] }): void;
+  execute(config: { portal: string; rows: number }): void;
+  sync(): void;
+}
+
 describe('embedded database: named prepared statements', () => {
   const client = async () => {
     const one = new pg.Client({ connectionString: database.url });
@@ -164,6 +208,20 @@ describe('embedded database: named prepared statements', () => {
       expect(names).not.toContain('same');
     } finally {
       await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('runs a named portal (what a cursor uses) under its own name too', async () => {
+    const one = await client();
+    try {
+      const rows = await new Promise<string[]>((resolve, reject) => {
+        one.query(new PortalQuery(resolve, reject) as unknown as pg.Submittable);
+      });
+      // Two Executes of two rows each from the portal, and it stays open between them.
+      expect(rows).toEqual(['1', '2', '3', '4']);
+      expect((await one.query('SELECT 1 AS n')).rows[0].n).toBe(1);
+    } finally {
+      await one.end();
     }
   });
 

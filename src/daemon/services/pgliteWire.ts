@@ -28,8 +28,8 @@ import {
  *
  * Prepared statements and portals live in the session, so a name one connection gives
  * would be seen — and could collide, or be run — by the next. Each connection's names
- * are therefore its own: a non-empty statement or portal name in Parse, Bind, Describe
- * and Close is renamed `c<n>.<name>` on the way in (names never appear in what comes
+ * are therefore its own: a non-empty statement or portal name in Parse, Bind, Describe,
+ * Execute and Close is renamed `c<n>.<name>` on the way in (names never appear in what comes
  * back), and a connection's statements are closed when it goes. A named statement is
  * parsed and planned once instead of at every query: a contact list costs PGlite a
  * third of the CPU (db/named.ts).
@@ -219,7 +219,8 @@ class WireConnection {
   /**
    * The message with its statement and portal names put in this connection's namespace
    * (a copy either way: `message` is a view of the receive buffer).
-   * Parse: name, query… · Bind: portal, statement, … · Describe/Close: 'S' or 'P', name.
+   * Parse: name, query… · Bind: portal, statement, … · Execute: portal, … ·
+   * Describe/Close: 'S' or 'P', name.
    */
   private ownNames(message: Buffer): Buffer {
     const type = message[0];
@@ -232,6 +233,7 @@ class WireConnection {
       const portal = this.renamed(message, 5);
       return this.renamed(portal.message, portal.end).message;
     }
+    if (type === 0x45 /* E: Execute, portal first */) return this.renamed(message, 5).message;
     // D: Describe, C: Close
     if ((type === 0x44 || type === 0x43) && message.length > 6) {
       const renamed = this.renamed(message, 6);
