@@ -74,6 +74,8 @@ export interface ChildConfig
   /** Resolved: the managed services' addresses when the options named none. */
   redisUrl: string;
   databaseUrl: string;
+  /** The database is the embedded PGlite: hot queries go as named prepared statements (db/named.ts). */
+  namedStatements: boolean;
   metrics: ChildMetricsConfig;
   /** The secret keys (encryption at rest, auth cache seal). */
   keyring: KeyringText;

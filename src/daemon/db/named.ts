@@ -10,7 +10,8 @@ import { hash } from 'node:crypto';
  * statements whose text comes from code, never from input: each shape is kept per
  * connection for the connection's life.
  */
-export function named(text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+export function named(text: string, values: unknown[]): { name?: string; text: string; values: unknown[] } {
+  if (!enabled) return { text, values };
   let name = names.get(text);
   if (name === undefined) {
     name = `wuz_${hash('sha1', text, 'hex').slice(0, 16)}`;
@@ -20,3 +21,16 @@ export function named(text: string, values: unknown[]): { name: string; text: st
 }
 
 const names = new Map<string, string>();
+
+/**
+ * Off unless the process's database is the embedded PGlite (the daemon's children are
+ * told so in their configuration). An external DATABASE_URL may be a pooler in
+ * transaction mode — PgBouncer without `max_prepared_statements`, Supabase's pooler on
+ * port 6543 — where a statement prepared on one server connection is missing on the
+ * next; PostgreSQL's own planning of these queries is also far cheaper than PGlite's.
+ */
+let enabled = false;
+
+export function setNamedStatements(on: boolean): void {
+  enabled = on;
+}

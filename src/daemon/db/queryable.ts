@@ -7,7 +7,7 @@ export interface Queryable {
   /** A named prepared statement (db/named.ts). */
   // biome-ignore lint/suspicious/noExplicitAny: as above
   query<R extends pg.QueryResultRow = any>(query: {
-    name: string;
+    name?: string;
     text: string;
     values: unknown[];
   }): Promise<pg.QueryResult<R>>;

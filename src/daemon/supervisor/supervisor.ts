@@ -363,6 +363,7 @@ export class Supervisor {
       port: this.config.port,
       redisUrl: this.redisUrl,
       databaseUrl: this.databaseUrl,
+      namedStatements: Boolean(this.embeddedPostgres),
       shutdownTimeoutMs: this.config.shutdownTimeoutMs,
       bodyLimitBytes: this.config.bodyLimitBytes,
       cacheEnabled: this.config.cacheEnabled,
