@@ -6,6 +6,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RunningChild } from './api/worker.ts';
+import { setNamedStatements } from './db/named.ts';
 import { type ChildConfig, type ChildRole, isToChild, unhandled } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { processMetrics } from './telemetry/metrics.ts';
@@ -115,6 +116,8 @@ process.on('message', (message) => {
 
 async function begin(configured: ChildConfig): Promise<void> {
   config = configured;
+  // Both roles query the database through the repositories: one switch for either.
+  setNamedStatements(configured.namedStatements);
   try {
     const start = await starter;
     running = await start(configured, log, report);

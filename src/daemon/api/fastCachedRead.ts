@@ -69,6 +69,8 @@ export function fastCachedRead(deps: FastReadDeps, app: RequestListener): Reques
     search: string,
     started: number,
   ) => {
+    const parsed = tokenOf(req.headers.authorization as string);
+    if (!parsed) return false; // the app refuses it, and counts the failure
     const coding = deps.compression ? negotiateEncoding(req.headers['accept-encoding']) : 'identity';
     if (coding === null) return false; // the app answers 406
     const view: ReadRequest = {
@@ -78,8 +80,6 @@ export function fastCachedRead(deps: FastReadDeps, app: RequestListener): Reques
       query: deps.parseQuery(search),
       res: { locals: coding === 'identity' ? {} : { contentCoding: coding } },
     };
-    const parsed = tokenOf(req.headers.authorization as string);
-    if (!parsed) return false; // the app refuses it, and counts the failure
     const admitted = await admission.admit(view, parsed.prefix, parsed.secret);
     req.admission = admitted;
     if (!admitted?.prefetched) return false;
@@ -118,18 +118,18 @@ export function fastCachedRead(deps: FastReadDeps, app: RequestListener): Reques
     )
       return app(req, res);
     const started = performance.now();
+    // Not answered here: the app answers, timed from the arrival, with what was admitted.
+    const handOn = () => {
+      req[REQUEST_STARTED] = started;
+      app(req, res);
+    };
     serve(req, res, path, mark === -1 ? '' : url.slice(mark + 1), started).then(
-      (answered) => {
-        if (answered) return;
-        req[REQUEST_STARTED] = started;
-        app(req, res);
-      },
+      (answered) => answered || handOn(),
       (error: unknown) => {
-        // Unexpected (the admission fails open by itself): the app answers, with what was
-        // admitted if anything was, and its own error handling if the failure is there too.
+        // Unexpected (the admission fails open by itself); the app's own error handling
+        // answers if the failure is there too.
         deps.log.warn({ err: error }, 'cached-read fast path failed; the app answers');
-        req[REQUEST_STARTED] = started;
-        app(req, res);
+        handOn();
       },
     );
   };

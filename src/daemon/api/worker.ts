@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { Redis } from 'ioredis';
 import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
-import { setNamedStatements } from '../db/named.ts';
 import { createPool, databaseHealthy, type Pool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
@@ -60,7 +59,6 @@ export async function startApiWorker(
   await redis
     .connect()
     .catch((error) => log.warn({ err: error }, 'redis not reachable yet; /readyz reports it'));
-  setNamedStatements(config.namedStatements);
   const pool = createPool(config.databaseUrl);
   const drain = { active: false, unready: false };
   const cache = new ResponseCache(redis, log, config.cacheEnabled, config.compression);

@@ -1,7 +1,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunningChild } from '../api/worker.ts';
-import { setNamedStatements } from '../db/named.ts';
 import { createPool } from '../db/pool.ts';
 import { failCampaign } from '../db/repositories/campaigns.ts';
 import { failImport } from '../db/repositories/imports.ts';
@@ -33,7 +32,6 @@ export async function startQueueWorker(
 ): Promise<RunningChild> {
   const redis: Redis = workerConnection(config.redisUrl);
   redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
-  setNamedStatements(config.namedStatements);
   const pool = createPool(config.databaseUrl, 6);
   await pool.query('SELECT 1');
   await redis.ping();
