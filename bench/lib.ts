@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 
-export const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/**
+ * The CLI the benchmarks run: the sources, or with `--dist` what `npx wuzctl` runs (dist/,
+ * built by `npm run build`; V8's compile cache applies to it, not to type-stripped sources).
+ */
+export const main = fileURLToPath(
+  new URL(process.argv.includes('--dist') ? '../dist/cli/main.js' : '../src/cli/main.ts', import.meta.url),
+);
 
 export type Env = Record<string, string | undefined>;
 

@@ -9,6 +9,7 @@ import type { RunningChild } from './api/worker.ts';
 import { setNamedStatements } from './db/named.ts';
 import { type ChildConfig, type ChildRole, isToChild, unhandled } from './ipc.ts';
 import { createLogger } from './logger.ts';
+import { startIdleCollector } from './memory/idleCollector.ts';
 import { processMetrics } from './telemetry/metrics.ts';
 import { flushTracing } from './tracing/runtime.ts';
 
@@ -121,6 +122,8 @@ async function begin(configured: ChildConfig): Promise<void> {
   try {
     const start = await starter;
     running = await start(configured, log, report);
+    // Memory that a burst of load made V8 commit goes back once the worker is idle again.
+    startIdleCollector({ log });
   } catch (error) {
     log.error({ err: error }, 'failed to start');
     // A listen failure was already reported with its own code; anything else is reported here.

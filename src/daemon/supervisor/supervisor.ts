@@ -17,6 +17,7 @@ import { migrate } from '../db/migrate.ts';
 import { connectDatabase, databaseAddress, databaseHealthy } from '../db/pool.ts';
 import type { ChildConfig, ChildRole } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
+import { type IdleCollector, startIdleCollector } from '../memory/idleCollector.ts';
 import type { Queues } from '../queues/index.ts';
 import { type RateLimitStats, summarizeRateLimit } from '../ratelimit/store.ts';
 import { dataDirCredential } from '../security/credentials.ts';
@@ -130,6 +131,8 @@ export class Supervisor {
   private rollouts = 0;
   private readonly rolloutMetrics: RolloutMetrics;
   private releaseLock?: () => Promise<void>;
+  /** Gives back the JavaScript heap a burst of load grew (PGlite's WebAssembly memory cannot shrink). */
+  private idleCollector?: IdleCollector;
   private keyring?: Keyring;
   private restartingRedis = false;
   private stopping?: Promise<void>;
@@ -206,6 +209,7 @@ export class Supervisor {
       await this.phase('children', () => this.childrenReady());
       await this.phase('metrics', () => this.startMetricsServer());
       this.startAlerts();
+      this.idleCollector = startIdleCollector({ log: this.log });
       this.state = 'ready';
     } catch (error) {
       await this.stop('startup failed');
@@ -663,6 +667,7 @@ export class Supervisor {
       const began = Date.now();
       const wasReady = this.state === 'ready';
       this.state = 'stopping';
+      this.idleCollector?.stop();
       this.log.info({ reason }, 'stopping');
       this.rollout?.cancel(`cancelled: the daemon is stopping (${reason})`);
       // Behind a balancer: /readyz fails first, and the workers keep serving until it has
