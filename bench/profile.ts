@@ -1,0 +1,210 @@
+/**
+ * Where an API worker's time and allocations go under one `wuzctl bench` scenario: a CPU
+ * profile and a sampling allocation profile (every allocation, also what the GC freed
+ * since) of the worker, taken through its inspector while the load runs:
+ *   npm run bench:profile                                   (cached-read, 10 s, 50 connections)
+ *   npm run bench:profile -- uncached-read --duration 20s --top 30
+ *   npm run bench:profile -- mixed --out-dir prof --dist    (also writes .cpuprofile/.heapprofile for DevTools)
+ * The ephemeral daemon runs one API worker, so every request is the profiled worker's and
+ * the per-request figures are exact; its limits are too high to reach (every request is
+ * served). The worker's inspector is opened with SIGUSR1 on 127.0.0.1:9229, which must be
+ * free. Figures are attribution, not speed: the profilers slow the worker down.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type BenchResult, runBench } from '../src/cli/bench/run.ts';
+import { SCENARIOS } from '../src/cli/bench/scenarios.ts';
+import type { GateContext } from '../src/cli/verify/gate.ts';
+import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
+import { cli, embeddedEnv, serve, withTempDir } from './lib.ts';
+
+const option = (name: string, fallback: string) =>
+  process.argv.includes(name) ? (process.argv[process.argv.indexOf(name) + 1] ?? fallback) : fallback;
+const scenarioName =
+  process.argv.slice(2).find((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--')) ??
+  'cached-read';
+const durationSeconds = Number.parseFloat(option('--duration', '10s'));
+const connections = Number(option('--connections', '50'));
+const top = Number(option('--top', '20'));
+const outDir = process.argv.includes('--out-dir') ? option('--out-dir', '.') : undefined;
+const INSPECTOR = 'http://127.0.0.1:9229';
+
+const scenario = SCENARIOS.find((s) => s.name === scenarioName && s.name !== 'campaign');
+if (!scenario) {
+  console.error(`error: no scenario ${JSON.stringify(scenarioName)}`);
+  console.error(
+    `hint: one of ${SCENARIOS.filter((s) => s.name !== 'campaign')
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
+  process.exit(2);
+}
+
+/** A Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function devtools(url: string) {
+  const socket = new WebSocket(url);
+  const pending = new Map<number, (message: { result?: unknown; error?: { message: string } }) => void>();
+  let next = 0;
+  socket.onmessage = (event) => {
+    const message = JSON.parse(String(event.data));
+    pending.get(message.id)?.(message);
+    pending.delete(message.id);
+  };
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  return {
+    call: <T>(method: string, params: object = {}) =>
+      new Promise<T>((resolve, reject) => {
+        const id = ++next;
+        pending.set(id, (message) =>
+          message.error
+            ? reject(new Error(`${method}: ${message.error.message}`))
+            : resolve(message.result as T),
+        );
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+async function inspectorOf(pid: number): Promise<string> {
+  if (
+    await fetch(`${INSPECTOR}/json/list`).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error('something listens on 127.0.0.1:9229 already; stop it (a debugger?) and run again');
+  process.kill(pid, 'SIGUSR1');
+  for (let tries = 0; tries < 50; tries++) {
+    const list = await fetch(`${INSPECTOR}/json/list`).then(
+      (r) => r.json() as Promise<Array<{ webSocketDebuggerUrl: string }>>,
+      () => null,
+    );
+    if (list?.[0]) return list[0].webSocketDebuggerUrl;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the worker (pid ${pid}) opened no inspector on 127.0.0.1:9229`);
+}
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+/** "fn package:line" — the package for node_modules, the file for ours, node: for Node's own. */
+function where(frame: CallFrame): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url)?.[1];
+  const file = pkg ?? (frame.url ? frame.url.replace(/^.*\/(src|dist)\//, '').replace(/^file:\/\//, '') : '');
+  const name = frame.functionName || '(anonymous)';
+  return file ? `${name} ${file}:${frame.lineNumber + 1}` : name;
+}
+
+function tally(items: Iterable<[string, number]>): Array<[string, number]> {
+  const totals = new Map<string, number>();
+  for (const [key, value] of items) totals.set(key, (totals.get(key) ?? 0) + value);
+  return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: CallFrame }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function cpuBySelf(profile: CpuProfile): Array<[string, number]> {
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  return tally(
+    profile.samples.map((id, i) => [where(frames.get(id) as CallFrame), profile.timeDeltas[i] ?? 0]),
+  );
+}
+
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+function allocationsBySelf(head: HeapNode): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  const walk = (node: HeapNode) => {
+    if (node.selfSize) out.push([where(node.callFrame), node.selfSize]);
+    for (const child of node.children) walk(child);
+  };
+  walk(head);
+  return tally(out);
+}
+
+const result = await withTempDir(async (dir) => {
+  const env = {
+    ...embeddedEnv(),
+    RATE_LIMIT_FREE: '10000000',
+    RATE_LIMIT_PRO: '10000000',
+    RATE_LIMIT_ENTERPRISE: '10000000',
+  };
+  const served = await serve(dir, env, ['--api-workers', '1']);
+  try {
+    const seeded = JSON.parse(await cli(['seed', '--demo', '--json', '--data-dir', dir], env)) as {
+      tenants: GateContext['tenants'];
+    };
+    const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
+    const worker = status.children.find((child) => child.role === 'api');
+    if (!worker?.pid) throw new Error('no API worker in `wuzctl status`');
+    const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
+    const options = { connections, durationSeconds, warmupSeconds: 0 };
+    // Unprofiled first: the caches fill and V8 optimizes what the load runs.
+    process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
+    await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
+    const session = await devtools(await inspectorOf(worker.pid));
+    try {
+      await session.call('Profiler.enable');
+      await session.call('Profiler.setSamplingInterval', { interval: 200 });
+      await session.call('HeapProfiler.startSampling', {
+        samplingInterval: 8192,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      await session.call('Profiler.start');
+      process.stderr.write(
+        `profiling the API worker (pid ${worker.pid}) under ${scenario.name} for ${durationSeconds} s…\n`,
+      );
+      const bench: BenchResult = await runBench(served.url, scenario.name, requests, options);
+      const { profile: cpu } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
+      const { profile: heap } = await session.call<{ profile: { head: HeapNode } }>(
+        'HeapProfiler.stopSampling',
+      );
+      if (outDir) {
+        await writeFile(path.join(outDir, `api-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
+        await writeFile(path.join(outDir, `api-${scenario.name}.heapprofile`), JSON.stringify(heap));
+      }
+      return { bench, cpu, heap };
+    } finally {
+      session.close();
+    }
+  } finally {
+    await served.stop();
+  }
+});
+
+const { bench, cpu, heap } = result;
+const requests = bench.requests;
+const cpuRows = cpuBySelf(cpu);
+const cpuTotal = cpuRows.reduce((sum, [name, us]) => sum + (name === '(idle)' ? 0 : us), 0);
+const allocRows = allocationsBySelf(heap.head);
+const allocTotal = allocRows.reduce((sum, [, bytes]) => sum + bytes, 0);
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`.padStart(6);
+console.log(
+  `${scenario.name}: ${bench.requestsPerSecond} req/s while profiled, ${requests} requests, one API worker`,
+);
+console.log(
+  `  CPU: ${(cpuTotal / requests).toFixed(0)} µs per request in the worker (not idle); allocated: ${(allocTotal / requests / 1024).toFixed(1)} KB per request`,
+);
+console.log('\n  CPU, self time (not idle)');
+for (const [name, us] of cpuRows.filter(([name]) => name !== '(idle)').slice(0, top))
+  console.log(`  ${pct(us, cpuTotal)}  ${name}`);
+console.log('\n  Allocations, by the function that allocated');
+for (const [name, bytes] of allocRows.slice(0, top)) console.log(`  ${pct(bytes, allocTotal)}  ${name}`);
+if (outDir) console.log(`\n  profiles in ${outDir}/ (open them in Chrome DevTools)`);
