@@ -2,12 +2,12 @@
  * Memory of an embedded `wuzctl serve`, per process, at four moments: at "ready", idle,
  * right after a load, and idle again after it (does the memory come back?):
  *   npm run bench:memory
- *   npm run bench:memory -- --load 60s --idle 25s --connections 50 --json
+ *   npm run bench:memory -- --load 60s --idle 40s --connections 50 --json
  *   npm run bench:memory -- --dist          (dist/, as `npx wuzctl serve` runs it)
  * The load is `wuzctl bench mixed` against the daemon, with limits too high to reach (its
  * tenants' requests are all served, none refused). "Idle" waits long enough for every
- * process's idle collector to have looked at least once (memory/idleCollector.ts: every
- * 10 s ± 25 %).
+ * process's idle collector to have seen two quiet looks in a row (memory/idleCollector.ts:
+ * every 10 s ± 25 %).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const option = (name: string, fallback: string) =>
   process.argv.includes(name) ? (process.argv[process.argv.indexOf(name) + 1] ?? fallback) : fallback;
 const seconds = (text: string) => Number.parseFloat(text) * (text.endsWith('ms') ? 0.001 : 1);
 const load = option('--load', '60s');
-const idleMs = seconds(option('--idle', '25s')) * 1000;
+const idleMs = seconds(option('--idle', '40s')) * 1000;
 const connections = option('--connections', '50');
 const json = process.argv.includes('--json');
 const apiWorkers = 2;

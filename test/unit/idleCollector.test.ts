@@ -12,12 +12,15 @@ const settings = { ...IDLE_COLLECTOR_DEFAULTS, growthBytes: 16 * MB };
 const silent = pino({ level: 'silent' });
 
 describe('shouldCollect', () => {
-  it('collects only an idle process that grew since the last collection', () => {
-    expect(shouldCollect(0.01, 200 * MB, 100 * MB, settings)).toBe(true);
-    expect(shouldCollect(0.01, 110 * MB, 100 * MB, settings)).toBe(false); // grew too little
-    expect(shouldCollect(0.5, 200 * MB, 100 * MB, settings)).toBe(false); // busy
-    expect(shouldCollect(0.01, 90 * MB, 100 * MB, settings)).toBe(false); // smaller than it was left
-    expect(shouldCollect(0.01, 50 * MB, 0, settings)).toBe(true); // first look: start-up's garbage
+  it('collects only a process idle for long enough that grew since the last collection', () => {
+    expect(settings.idleLooks).toBe(2);
+    expect(shouldCollect(2, 200 * MB, 100 * MB, settings)).toBe(true);
+    expect(shouldCollect(5, 200 * MB, 100 * MB, settings)).toBe(true);
+    expect(shouldCollect(2, 110 * MB, 100 * MB, settings)).toBe(false); // grew too little
+    expect(shouldCollect(1, 200 * MB, 100 * MB, settings)).toBe(false); // idle for one look only
+    expect(shouldCollect(0, 200 * MB, 100 * MB, settings)).toBe(false); // busy
+    expect(shouldCollect(2, 90 * MB, 100 * MB, settings)).toBe(false); // smaller than it was left
+    expect(shouldCollect(2, 50 * MB, 0, settings)).toBe(true); // no baseline yet: start-up's garbage
   });
 });
 
@@ -45,7 +48,7 @@ describe('startIdleCollector', () => {
 
   it('gives memory back once idle, never while busy, and not again without growth', async () => {
     collector = startIdleCollector({ log: silent, intervalMs: 100, growthBytes: 16 * MB });
-    // No baseline yet: the first idle look collects (start-up's garbage).
+    // No baseline yet: the first idle stretch collects (start-up's garbage).
     await until(() => collector?.collections === 1);
 
     // A burst: ~100 MB of objects that live long enough to reach the old generation.

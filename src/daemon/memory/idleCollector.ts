@@ -13,17 +13,21 @@ import type { Logger } from '../logger.ts';
  * 139 MB in ~70 ms.
  *
  * So every `intervalMs` the process looks at its event loop's utilization and its RSS: when
- * the loop was nearly idle and RSS is `growthBytes` above what the last collection left, it
- * collects once. The first look after start has no baseline: start-up's own garbage
- * (module loading) goes at the first idle moment (an API worker 115 → 97 MB). A process
- * whose memory is live, or that never goes idle, is never collected twice for nothing: the
- * baseline is what the collection left.
+ * the loop was nearly idle for `idleLooks` looks in a row (~20 s) and RSS is `growthBytes`
+ * above what the last collection left, it collects once. The collection pauses the process
+ * (~50–200 ms): a request that arrives then waits for it, so only a process quiet for a
+ * while is collected, and only once per burst. The first look after start has no baseline:
+ * start-up's own garbage (module loading) goes at the first quiet moment (an API worker
+ * 115 → 97 MB). A process whose memory is live, or that never goes quiet, is never
+ * collected twice for nothing: the baseline is what the collection left.
  */
 export interface IdleCollectorOptions {
   /** How often to look (default 10 s; each process spreads it by ±25 %). */
   intervalMs?: number;
-  /** The event loop's utilization over the last interval below which the process is idle. */
+  /** The event loop's utilization over an interval below which the process was idle. */
   idleUtilization?: number;
+  /** How many idle intervals in a row before a collection. */
+  idleLooks?: number;
   /** RSS above the last collection's result that is worth a collection. */
   growthBytes?: number;
   log: Logger;
@@ -32,17 +36,21 @@ export interface IdleCollectorOptions {
 export const IDLE_COLLECTOR_DEFAULTS = {
   intervalMs: 10_000,
   idleUtilization: 0.05,
+  idleLooks: 2,
   growthBytes: 16 * 1024 * 1024,
 } as const;
 
-/** The decision, apart from the clock and the collector: idle, and grown enough since the last one. */
+/**
+ * The decision, apart from the clock and the collector: idle for long enough (`idleStreak`
+ * intervals in a row), and grown enough since the last collection.
+ */
 export function shouldCollect(
-  utilization: number,
+  idleStreak: number,
   rss: number,
   baseline: number,
   options: Required<Omit<IdleCollectorOptions, 'log'>>,
 ): boolean {
-  return utilization < options.idleUtilization && rss - baseline >= options.growthBytes;
+  return idleStreak >= options.idleLooks && rss - baseline >= options.growthBytes;
 }
 
 /** A full collection that releases what it frees; false where Node has no inspector. */
@@ -85,6 +93,7 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   let collections = 0;
   let lastCollection: IdleCollection | undefined;
   let busy = false;
+  let idleStreak = 0;
   let last = performance.eventLoopUtilization();
   // A daemon's processes start together: without a spread they would all collect in the
   // same instant, on the same cores (four collections of ~100 ms at once took ~200 ms each).
@@ -93,9 +102,11 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
     const now = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
+    idleStreak = utilization < settings.idleUtilization ? idleStreak + 1 : 0;
     const before = process.memoryUsage.rss();
-    if (busy || !shouldCollect(utilization, before, baseline, settings)) return;
+    if (busy || !shouldCollect(idleStreak, before, baseline, settings)) return;
     busy = true;
+    idleStreak = 0;
     const began = performance.now();
     collectAllGarbage()
       .then((collected) => {
