@@ -1,10 +1,14 @@
 /** What every benchmark needs: a real `wuzctl serve`, the CLI, and a throwaway external database. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
+import { UNREACHABLE_LIMITS } from '../src/cli/bench/limits.ts';
+import { SCENARIOS, type Scenario } from '../src/cli/bench/scenarios.ts';
+import { parseDuration } from '../src/cli/duration.ts';
+import type { GateContext } from '../src/cli/verify/gate.ts';
 
 /**
  * The CLI the benchmarks run: the sources, or with `--dist` what `npx wuzctl` runs (dist/,
@@ -15,6 +19,60 @@ export const main = fileURLToPath(
 );
 
 export type Env = Record<string, string | undefined>;
+
+/** `--name value` on the script's command line, else `fallback`. */
+export function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? fallback : (process.argv[at + 1] ?? fallback);
+}
+
+/** Refuses a script's bad argument the way the CLI does: the error, a hint, exit 2. */
+function refuse(message: string, hint: string): never {
+  console.error(`error: ${message}\nhint: ${hint}`);
+  process.exit(2);
+}
+
+/** `--name 30s` (the CLI's durations: ms, s, m, h…) in milliseconds. */
+export function durationOption(name: string, fallback: string): number {
+  const text = option(name, fallback);
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0)
+    refuse(`${name} ${JSON.stringify(text)} is not a duration`, `e.g. ${name} ${fallback}`);
+  return ms;
+}
+
+/** The scenario named by the script's first bare argument (the campaign has no request list). */
+export function scenarioArgument(fallback: string): Scenario {
+  const name =
+    process.argv.slice(2).find((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--')) ??
+    fallback;
+  const usable = SCENARIOS.filter((s) => s.name !== 'campaign');
+  const scenario = usable.find((s) => s.name === name);
+  if (!scenario)
+    refuse(`no scenario ${JSON.stringify(name)}`, `one of ${usable.map((s) => s.name).join(', ')}`);
+  return scenario;
+}
+
+/** Embedded mode with the tenant limits too high to reach: every request served, none refused. */
+export function unlimitedEnv(): Env {
+  return { ...embeddedEnv(), ...UNREACHABLE_LIMITS };
+}
+
+/** Seeds the demo tenants; their tokens, and the CLI's JSON as it printed it. */
+export async function seedDemo(
+  dataDir: string,
+  env: Env,
+): Promise<{ tenants: GateContext['tenants']; json: string }> {
+  const json = await cli(['seed', '--demo', '--json', '--data-dir', dataDir], env);
+  return { tenants: (JSON.parse(json) as { tenants: GateContext['tenants'] }).tenants, json };
+}
+
+/** A process's resident memory (bytes) from /proc; null when it is gone or not Linux. */
+export async function rssOf(pid: number): Promise<number | null> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : null;
+}
 
 /** The caller's environment without REDIS_URL / DATABASE_URL: embedded mode. */
 export function embeddedEnv(): Env {

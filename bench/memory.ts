@@ -9,29 +9,20 @@
  * process's idle collector to have seen two quiet looks in a row (memory/idleCollector.ts:
  * every 10 s ± 25 %).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchReport } from '../src/cli/commands/bench.ts';
 import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
-import { cli, embeddedEnv, serve, withTempDir } from './lib.ts';
+import { cli, durationOption, option, rssOf, seedDemo, serve, unlimitedEnv, withTempDir } from './lib.ts';
 
-const option = (name: string, fallback: string) =>
-  process.argv.includes(name) ? (process.argv[process.argv.indexOf(name) + 1] ?? fallback) : fallback;
-const seconds = (text: string) => Number.parseFloat(text) * (text.endsWith('ms') ? 0.001 : 1);
-const load = option('--load', '60s');
-const idleMs = seconds(option('--idle', '40s')) * 1000;
+const load = `${durationOption('--load', '60s') / 1000}s`;
+const idleMs = durationOption('--idle', '40s');
 const connections = option('--connections', '50');
 const json = process.argv.includes('--json');
 const apiWorkers = 2;
 
 type Moment = 'ready' | 'idle' | 'after load' | 'idle after load';
 const MOMENTS: Moment[] = ['ready', 'idle', 'after load', 'idle after load'];
-
-async function rssOf(pid: number): Promise<number | null> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
-  return kb ? Number(kb) * 1024 : null;
-}
 
 /** RSS by process: the supervisor (with PGlite in it), each worker, redis-server. */
 async function snapshot(dataDir: string, env: Record<string, string | undefined>) {
@@ -46,12 +37,7 @@ const idle = () => new Promise((resolve) => setTimeout(resolve, idleMs));
 const progress = (text: string) => json || process.stderr.write(`${text}\n`);
 
 const result = await withTempDir(async (dir) => {
-  const env = {
-    ...embeddedEnv(),
-    RATE_LIMIT_FREE: '10000000',
-    RATE_LIMIT_PRO: '10000000',
-    RATE_LIMIT_ENTERPRISE: '10000000',
-  };
+  const env = unlimitedEnv();
   const served = await serve(dir, env, ['--api-workers', String(apiWorkers)]);
   try {
     const rss: Partial<Record<Moment, Record<string, number | null>>> = {};
@@ -60,7 +46,7 @@ const result = await withTempDir(async (dir) => {
     await idle();
     rss.idle = await snapshot(dir, env);
     const tokens = path.join(dir, 'tokens.json');
-    await writeFile(tokens, await cli(['seed', '--demo', '--json', '--data-dir', dir], env), { mode: 0o600 });
+    await writeFile(tokens, (await seedDemo(dir, env)).json, { mode: 0o600 });
     progress(`load: wuzctl bench mixed for ${load} at ${connections} connections…`);
     const bench = JSON.parse(
       await cli(

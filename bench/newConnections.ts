@@ -11,24 +11,20 @@
  */
 import http from 'node:http';
 import { runBench } from '../src/cli/bench/run.ts';
-import { SCENARIOS } from '../src/cli/bench/scenarios.ts';
-import type { GateContext } from '../src/cli/verify/gate.ts';
-import { cli, embeddedEnv, median, serve, withTempDir } from './lib.ts';
+import {
+  durationOption,
+  median,
+  scenarioArgument,
+  seedDemo,
+  serve,
+  unlimitedEnv,
+  withTempDir,
+} from './lib.ts';
 
-const option = (name: string, fallback: string) =>
-  process.argv.includes(name) ? (process.argv[process.argv.indexOf(name) + 1] ?? fallback) : fallback;
-const scenarioName =
-  process.argv.slice(2).find((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--')) ??
-  'uncached-read';
-const durationSeconds = Number.parseFloat(option('--duration', '10s'));
+const scenario = scenarioArgument('uncached-read');
+const durationSeconds = durationOption('--duration', '10s') / 1000;
 const json = process.argv.includes('--json');
 const EVERY_MS = 50;
-
-const scenario = SCENARIOS.find((s) => s.name === scenarioName && s.name !== 'campaign');
-if (!scenario) {
-  console.error(`error: no scenario ${JSON.stringify(scenarioName)}`);
-  process.exit(2);
-}
 
 /** One new connection's /healthz, connect to the end of the answer (ms); null when it failed. */
 function fresh(url: URL): Promise<number | null> {
@@ -76,18 +72,11 @@ const summary = (sorted: number[]) => ({
 });
 
 const result = await withTempDir(async (dir) => {
-  const env = {
-    ...embeddedEnv(),
-    RATE_LIMIT_FREE: '10000000',
-    RATE_LIMIT_PRO: '10000000',
-    RATE_LIMIT_ENTERPRISE: '10000000',
-  };
+  const env = unlimitedEnv();
   const served = await serve(dir, env);
   try {
     const url = new URL(served.url);
-    const seeded = JSON.parse(await cli(['seed', '--demo', '--json', '--data-dir', dir], env)) as {
-      tenants: GateContext['tenants'];
-    };
+    const seeded = await seedDemo(dir, env);
     const idle = await probe(url, new Promise((resolve) => setTimeout(resolve, 3000)));
     const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
     if (!json) process.stderr.write(`new connections during ${scenario.name} (${durationSeconds} s)…\n`);

@@ -13,32 +13,24 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BenchResult, runBench } from '../src/cli/bench/run.ts';
-import { SCENARIOS } from '../src/cli/bench/scenarios.ts';
-import type { GateContext } from '../src/cli/verify/gate.ts';
 import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
-import { cli, embeddedEnv, serve, withTempDir } from './lib.ts';
+import {
+  cli,
+  durationOption,
+  option,
+  scenarioArgument,
+  seedDemo,
+  serve,
+  unlimitedEnv,
+  withTempDir,
+} from './lib.ts';
 
-const option = (name: string, fallback: string) =>
-  process.argv.includes(name) ? (process.argv[process.argv.indexOf(name) + 1] ?? fallback) : fallback;
-const scenarioName =
-  process.argv.slice(2).find((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--')) ??
-  'cached-read';
-const durationSeconds = Number.parseFloat(option('--duration', '10s'));
+const scenario = scenarioArgument('cached-read');
+const durationSeconds = durationOption('--duration', '10s') / 1000;
 const connections = Number(option('--connections', '50'));
 const top = Number(option('--top', '20'));
 const outDir = process.argv.includes('--out-dir') ? option('--out-dir', '.') : undefined;
 const INSPECTOR = 'http://127.0.0.1:9229';
-
-const scenario = SCENARIOS.find((s) => s.name === scenarioName && s.name !== 'campaign');
-if (!scenario) {
-  console.error(`error: no scenario ${JSON.stringify(scenarioName)}`);
-  console.error(
-    `hint: one of ${SCENARIOS.filter((s) => s.name !== 'campaign')
-      .map((s) => s.name)
-      .join(', ')}`,
-  );
-  process.exit(2);
-}
 
 /** A Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(url: string) {
@@ -139,17 +131,10 @@ function allocationsBySelf(head: HeapNode): Array<[string, number]> {
 }
 
 const result = await withTempDir(async (dir) => {
-  const env = {
-    ...embeddedEnv(),
-    RATE_LIMIT_FREE: '10000000',
-    RATE_LIMIT_PRO: '10000000',
-    RATE_LIMIT_ENTERPRISE: '10000000',
-  };
+  const env = unlimitedEnv();
   const served = await serve(dir, env, ['--api-workers', '1']);
   try {
-    const seeded = JSON.parse(await cli(['seed', '--demo', '--json', '--data-dir', dir], env)) as {
-      tenants: GateContext['tenants'];
-    };
+    const seeded = await seedDemo(dir, env);
     const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
     const worker = status.children.find((child) => child.role === 'api');
     if (!worker?.pid) throw new Error('no API worker in `wuzctl status`');

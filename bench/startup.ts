@@ -5,18 +5,11 @@
  * External mode uses REDIS_URL (default redis://127.0.0.1:6379/14) and a PostgreSQL
  * database it creates and drops (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
-import { readFile } from 'node:fs/promises';
 import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
-import { cli, type Env, embeddedEnv, serve, withExternalServices, withTempDir } from './lib.ts';
+import { cli, type Env, embeddedEnv, rssOf, serve, withExternalServices, withTempDir } from './lib.ts';
 
 const json = process.argv.includes('--json');
 const apiWorkers = 2;
-
-async function rssOf(pid: number): Promise<number | null> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
-  return kb ? Number(kb) * 1024 : null;
-}
 
 async function measure(label: string, dataDir: string, env: Env) {
   const began = performance.now();

@@ -5,6 +5,7 @@ import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
 import { CpuByProcess } from '../bench/cpuByProcess.ts';
 import { startFloor } from '../bench/floor.ts';
+import { UNREACHABLE_LIMITS } from '../bench/limits.ts';
 import type { PlannedRequest } from '../bench/mixed.ts';
 import type { BenchResult } from '../bench/run.ts';
 import { SCENARIO_NAMES, SCENARIOS } from '../bench/scenarios.ts';
@@ -219,16 +220,6 @@ export function benchCommand(): Command {
       }
     });
 }
-
-/**
- * The ephemeral daemon's limits with --rate-limit on: the most the configuration allows,
- * so the limiter does all its work (a count per request, its headers) and never refuses.
- */
-const UNREACHABLE_LIMITS = {
-  RATE_LIMIT_FREE: '10000000',
-  RATE_LIMIT_PRO: '10000000',
-  RATE_LIMIT_ENTERPRISE: '10000000',
-};
 
 /** What the cached-read scenario's GET answers, uncompressed: the floor serves the same bytes. */
 async function cachedReadBody(target: Target): Promise<string> {

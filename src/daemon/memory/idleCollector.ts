@@ -87,7 +87,12 @@ export interface IdleCollector {
 }
 
 export function startIdleCollector(options: IdleCollectorOptions): IdleCollector {
-  const settings = { ...IDLE_COLLECTOR_DEFAULTS, ...withoutUndefined(options) };
+  const settings = {
+    intervalMs: options.intervalMs ?? IDLE_COLLECTOR_DEFAULTS.intervalMs,
+    idleUtilization: options.idleUtilization ?? IDLE_COLLECTOR_DEFAULTS.idleUtilization,
+    idleLooks: options.idleLooks ?? IDLE_COLLECTOR_DEFAULTS.idleLooks,
+    growthBytes: options.growthBytes ?? IDLE_COLLECTOR_DEFAULTS.growthBytes,
+  };
   const { log } = options;
   let baseline = 0;
   let collections = 0;
@@ -137,8 +142,4 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
     },
     stop: () => timer.close(),
   };
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
