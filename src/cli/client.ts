@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AlertsSummary, Delivery } from '../daemon/alerts/loop.ts';
 import type { AlertName, ChannelName } from '../daemon/alerts/types.ts';
 import { dataPaths } from '../daemon/config/dataPaths.ts';
@@ -6,6 +5,7 @@ import type { KeyringText } from '../daemon/security/keyring.ts';
 import type { RolloutStatus } from '../daemon/supervisor/rollout.ts';
 import type { DaemonSnapshot } from '../daemon/supervisor/snapshot.ts';
 import type { DaemonStatus } from '../daemon/supervisor/supervisor.ts';
+import http from '../nodeHttp.ts';
 import { CliError, exitCodes, suggest } from './output.ts';
 
 /** Talks to a running daemon over its control socket in the data dir. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import http from '../nodeHttp.ts';
 import { prng } from '../random.ts';
 
 /**
@@ -91,12 +92,12 @@ export async function startFakeWuzapi(options: FakeOptions = {}): Promise<FakeWu
   const tokens = options.tokens ? new Set(options.tokens) : null;
   const fake = {} as FakeWuzapi;
 
-  const reply = (res: http.ServerResponse, code: number, payload: object) => {
+  const reply = (res: ServerResponse, code: number, payload: object) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code, success: code < 400, ...payload }));
   };
 
-  async function sendText(req: http.IncomingMessage, res: http.ServerResponse, text: string) {
+  async function sendText(req: IncomingMessage, res: ServerResponse, text: string) {
     stats.requests++;
     if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
     const fail = (code: number, error: string) => {

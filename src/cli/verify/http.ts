@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
+import http from '../../nodeHttp.ts';
 
 /** One API call as a gate sees it: status, the cache's verdict, the body and its latency. */
 export interface Timed {
@@ -6,7 +7,7 @@ export interface Timed {
   cache: 'HIT' | 'MISS' | null;
   body: unknown;
   ms: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface Timed {
  */
 export class ApiClient {
   private readonly base: URL;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
 
   /** `keepAlive: false`: a new connection per request (`Connection: close`), as simple clients do. */
   constructor(url: string, connections: number, keepAlive = true) {

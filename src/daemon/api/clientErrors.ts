@@ -1,5 +1,5 @@
-import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import http from '../../nodeHttp.ts';
 import { type ApiErrorCode, errorBody } from './errorCatalogue.ts';
 
 /**

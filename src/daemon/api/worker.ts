@@ -1,5 +1,5 @@
-import http from 'node:http';
 import type { Redis } from 'ioredis';
+import http from '../../nodeHttp.ts';
 import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
 import { createPool, databaseHealthy, type Pool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
-import http from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { z } from 'zod';
+import http from '../../nodeHttp.ts';
 import type { AlertLoop } from '../alerts/loop.ts';
 import { ALERT_NAMES } from '../alerts/types.ts';
 import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
@@ -46,7 +47,7 @@ const unsilenceBody = z.strictObject({ rule: alertName });
 const forgetBody = z.strictObject({ prefixes: z.array(z.string().regex(/^[0-9a-f]{12}$/)).max(10_000) });
 
 /** The request's JSON body, or undefined when it is not JSON (the schema then refuses it). */
-async function readJson(req: http.IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
   let text = '';
   for await (const chunk of req) {
     text += chunk;
@@ -64,7 +65,7 @@ type Fail = (code: ApiErrorCode, message: string) => void;
 
 /** GET /alerts, POST /alerts/test, /alerts/silence, /alerts/unsilence. */
 async function alertRoute(
-  req: http.IncomingMessage,
+  req: IncomingMessage,
   loop: AlertLoop | undefined,
   send: Send,
   fail: Fail,
@@ -109,10 +110,7 @@ async function alertRoute(
  * The control API: HTTP over a unix socket in the data dir, mode 0600, so only the
  * daemon's own user can reach it and nothing is exposed on the network.
  */
-export async function startControlServer(
-  socketPath: string,
-  handlers: ControlHandlers,
-): Promise<http.Server> {
+export async function startControlServer(socketPath: string, handlers: ControlHandlers): Promise<Server> {
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' });

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type { Server } from 'node:http';
+import http from '../../nodeHttp.ts';
 import { negotiateEncoding } from '../api/compression/negotiate.ts';
 import { compressBody } from '../api/compression/oneShot.ts';
 import { type ApiErrorCode, errorBody } from '../api/errorCatalogue.ts';
@@ -19,7 +20,7 @@ export async function startMetricsServer(
   render: () => Promise<Exposition>,
   trustProxy: TrustProxy,
   compression: CompressionConfig,
-): Promise<http.Server> {
+): Promise<Server> {
   const refuse = metricsAccess(token, trustProxy);
   const server = http.createServer(async (req, res) => {
     const json = (code: ApiErrorCode, message: string) => {

@@ -1,6 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { type ContactRow, MAX_IMPORT_ROWS } from '../db/repositories/imports.ts';
+import { type ContactRow, MAX_IMPORT_ROWS, MAX_IMPORT_ROWS_TEXT } from '../db/repositories/imports.ts';
 
 /**
  * Reads a contacts CSV: a header row, then one contact per row. `phone` (or `telefone`)
@@ -121,7 +121,7 @@ async function* readRows(source: string, options: ReadOptions): AsyncGenerator<C
     const line = info.lines;
     rows += 1;
     if (rows > MAX_IMPORT_ROWS) {
-      yield { line, reason: `over the ${MAX_IMPORT_ROWS.toLocaleString('en')}-row limit` };
+      yield { line, reason: `over the ${MAX_IMPORT_ROWS_TEXT}-row limit` };
       continue;
     }
     if (record.length > header.variables.length + 2 + 5) {

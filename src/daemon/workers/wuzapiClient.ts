@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type { Agent } from 'node:http';
 import https from 'node:https';
+import http from '../../nodeHttp.ts';
 
 /**
  * The one call campaigns make to WuzAPI: `POST {url}/chat/send/text` with the session's
@@ -92,7 +93,7 @@ class SendTimeout extends Error {}
 /** One POST with a deadline for the whole exchange (connect, send, the full answer). */
 function post(
   transport: typeof http | typeof https,
-  agent: http.Agent,
+  agent: Agent,
   url: URL,
   token: string,
   timeoutMs: number,

@@ -1,5 +1,6 @@
-import http, { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import http from '../../nodeHttp.ts';
 
 /**
  * A local stand-in for a Discord, Slack or Alertmanager-style webhook, for tests and gates.
@@ -184,7 +185,7 @@ const text = (status: number, value: string, headers: Record<string, string> = {
 });
 
 function failAnswer(flavour: ReceiverFlavour, status: number, retryAfterSeconds: number): Answer {
-  const reason = STATUS_CODES[status] ?? 'Error';
+  const reason = http.STATUS_CODES[status] ?? 'Error';
   if (status === 429) {
     if (flavour === 'discord') {
       // As Discord: whole seconds in the header, the precise float in the body.

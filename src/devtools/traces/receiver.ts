@@ -1,7 +1,8 @@
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import http from '../../nodeHttp.ts';
 import { decodeExportRequest, encodeExportResponse } from './otlpProto.ts';
 import { OtlpShapeError, type ReceivedSpan, type ReceivedTrace, spansOfRequest } from './spans.ts';
 import { TraceStore } from './store.ts';
@@ -45,13 +46,13 @@ class HttpError extends Error {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'payload_too_large', 'the body is over 32 MiB');
   const chunks: Buffer[] = [];
@@ -78,7 +79,7 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 type Wire = 'protobuf' | 'json';
 
-function wireOf(req: http.IncomingMessage): Wire {
+function wireOf(req: IncomingMessage): Wire {
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]
     ?.trim()
@@ -101,7 +102,7 @@ function decode(wire: Wire, body: Buffer): ReceivedSpan[] {
   }
 }
 
-function answerExport(res: http.ServerResponse, wire: Wire): void {
+function answerExport(res: ServerResponse, wire: Wire): void {
   if (wire === 'json') {
     sendJson(res, 200, {});
     return;
@@ -114,7 +115,7 @@ function answerExport(res: http.ServerResponse, wire: Wire): void {
 export async function startTraceReceiver(options: TraceReceiverOptions = {}): Promise<TraceReceiver> {
   const store = new TraceStore(options.keep ?? 100, options.settleMs ?? 1000);
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://receiver');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/v1/traces' || path === '/v1/metrics' || path === '/v1/logs') {

@@ -1,6 +1,7 @@
-import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { CACHED_ROUTES } from '../../../daemon/cache/cachedRoute.ts';
+import http from '../../../nodeHttp.ts';
 import { type Gate, GateCannotRun, type GateContext, type GateResult } from '../gate.ts';
 import { round } from '../http.ts';
 import { webAppFiles } from '../webFiles.ts';
@@ -19,7 +20,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 interface Reply {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   bytes: number;
 }
 

@@ -1,8 +1,9 @@
-import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import { negotiateEncoding } from '../../../daemon/api/compression/negotiate.ts';
 import { CACHED_ROUTES } from '../../../daemon/cache/cachedRoute.ts';
+import http from '../../../nodeHttp.ts';
 import { type Gate, GateCannotRun, type GateContext, type GateResult } from '../gate.ts';
 import { round } from '../http.ts';
 import { webAppFiles } from '../webFiles.ts';
@@ -48,7 +49,7 @@ interface Target {
 
 interface Reply {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   wire: Buffer;
 }
 

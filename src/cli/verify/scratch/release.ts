@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modulePath, packageRoot } from '../../../paths.ts';
 
@@ -26,7 +26,10 @@ export class ScratchRelease {
     const codeDir = path.basename(here);
     const ext = path.extname(modulePath('paths'));
     await mkdir(path.join(root, codeDir), { recursive: true });
-    for (const entry of ['cli', 'daemon', 'devtools', `paths${ext}`, `random${ext}`]) {
+    // The code's folders and every module at its top (paths, random, nodeHttp…): a module
+    // added there is in the copy without being listed here.
+    const topModules = (await readdir(here)).filter((name) => name.endsWith(ext));
+    for (const entry of ['cli', 'daemon', 'devtools', ...topModules]) {
       await cp(path.join(here, entry), path.join(root, codeDir, entry), { recursive: true });
     }
     await cp(path.join(packageRoot, 'package.json'), path.join(root, 'package.json'));

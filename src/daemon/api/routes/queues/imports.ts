@@ -41,7 +41,7 @@ export const importsApi = {
     rawBody: {
       contentTypes: CSV_TYPES,
       schema: z.string().meta({ contentMediaType: 'text/csv' }),
-      description: `a header naming a phone column (phone, telefone, celular or whatsapp), then at most ${imports.MAX_IMPORT_ROWS.toLocaleString('en')} rows`,
+      description: `a header naming a phone column (phone, telefone, celular or whatsapp), then at most ${imports.MAX_IMPORT_ROWS_TEXT} rows`,
     },
     responses: { 202: { description: 'stored and enqueued: poll the job', schema: Accepted } },
     errors: ['payload_too_large', 'unsupported_media_type', 'queue_unavailable'],
@@ -80,7 +80,7 @@ export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number):
     if (countLines(source) > imports.MAX_IMPORT_ROWS + 1) {
       throw new HttpError(
         'payload_too_large',
-        `at most ${imports.MAX_IMPORT_ROWS.toLocaleString('en')} rows per import; split the file`,
+        `at most ${imports.MAX_IMPORT_ROWS_TEXT} rows per import; split the file`,
       );
     }
     const owner = ownerOf(req);
