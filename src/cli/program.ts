@@ -58,7 +58,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: () => import('./commands/verify.ts').then((m) => m.verifyCommand()),
 };
 const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+// A command loads its own module only; `--version` needs none (help lists them all).
+const versionOnly = process.argv.length === 3 && (named === '--version' || named === '-v');
+const wanted =
+  named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : versionOnly ? [] : Object.keys(COMMANDS);
 for (const command of await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) {
   // A key that is not the command's name would load the wrong module for it.
   if (!Object.hasOwn(COMMANDS, command.name()))

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,19 @@ describe('serve: configuration errors', () => {
     const result = await wuzctl(['frobnicate']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('prints the version alone with -v, and help still lists every command', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const result = await wuzctl([flag]);
+      expect(result).toMatchObject({ exitCode: 0, stdout: version, stderr: '' });
+    }
+    const help = await wuzctl(['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const command of ['serve', 'status', 'reload', 'top', 'bench', 'verify']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
   });
 });
 
