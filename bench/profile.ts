@@ -1,10 +1,12 @@
 /**
  * Where an API worker's time and allocations go under one `wuzctl bench` scenario: a CPU
  * profile and a sampling allocation profile (every allocation, also what the GC freed
- * since) of the worker, taken through its inspector while the load runs:
+ * since) of the worker, taken through its inspector while the load runs — or of the
+ * supervisor, where the embedded PGlite runs (`--process supervisor`):
  *   npm run bench:profile                                   (cached-read, 10 s, 50 connections)
  *   npm run bench:profile -- uncached-read --duration 20s --top 30
  *   npm run bench:profile -- mixed --out-dir prof --dist    (also writes .cpuprofile/.heapprofile for DevTools)
+ *   npm run bench:profile -- uncached-read --process supervisor
  * The ephemeral daemon runs one API worker, so every request is the profiled worker's and
  * the per-request figures are exact; its limits are too high to reach (every request is
  * served). The worker's inspector is opened with SIGUSR1 on 127.0.0.1:9229, which must be
@@ -31,6 +33,15 @@ const connections = Number(option('--connections', '50'));
 const top = Number(option('--top', '20'));
 const outDir = process.argv.includes('--out-dir') ? option('--out-dir', '.') : undefined;
 const INSPECTOR = 'http://127.0.0.1:9229';
+const PROCESSES = ['api', 'supervisor'] as const;
+const target = option('--process', 'api') as (typeof PROCESSES)[number];
+if (!PROCESSES.includes(target)) {
+  process.stderr.write(
+    `error: --process is api or supervisor, not ${target}\nhint: npm run bench:profile -- --process supervisor\n`,
+  );
+  process.exit(2);
+}
+const label = target === 'api' ? 'the API worker' : 'the supervisor';
 
 /** A Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(url: string) {
@@ -78,7 +89,7 @@ async function inspectorOf(pid: number): Promise<string> {
     if (list?.[0]) return list[0].webSocketDebuggerUrl;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the worker (pid ${pid}) opened no inspector on 127.0.0.1:9229`);
+  throw new Error(`pid ${pid} opened no inspector on 127.0.0.1:9229`);
 }
 
 interface CallFrame {
@@ -136,14 +147,14 @@ const result = await withTempDir(async (dir) => {
   try {
     const seeded = await seedDemo(dir, env);
     const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
-    const worker = status.children.find((child) => child.role === 'api');
-    if (!worker?.pid) throw new Error('no API worker in `wuzctl status`');
+    const pid = target === 'api' ? status.children.find((child) => child.role === 'api')?.pid : status.pid;
+    if (!pid) throw new Error(`no pid for ${label} in \`wuzctl status\``);
     const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
     const options = { connections, durationSeconds, warmupSeconds: 0 };
     // Unprofiled first: the caches fill and V8 optimizes what the load runs.
     process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
     await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
-    const session = await devtools(await inspectorOf(worker.pid));
+    const session = await devtools(await inspectorOf(pid));
     try {
       await session.call('Profiler.enable');
       await session.call('Profiler.setSamplingInterval', { interval: 200 });
@@ -154,7 +165,7 @@ const result = await withTempDir(async (dir) => {
       });
       await session.call('Profiler.start');
       process.stderr.write(
-        `profiling the API worker (pid ${worker.pid}) under ${scenario.name} for ${durationSeconds} s…\n`,
+        `profiling ${label} (pid ${pid}) under ${scenario.name} for ${durationSeconds} s…\n`,
       );
       const bench: BenchResult = await runBench(served.url, scenario.name, requests, options);
       const { profile: cpu } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
@@ -162,8 +173,8 @@ const result = await withTempDir(async (dir) => {
         'HeapProfiler.stopSampling',
       );
       if (outDir) {
-        await writeFile(path.join(outDir, `api-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
-        await writeFile(path.join(outDir, `api-${scenario.name}.heapprofile`), JSON.stringify(heap));
+        await writeFile(path.join(outDir, `${target}-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
+        await writeFile(path.join(outDir, `${target}-${scenario.name}.heapprofile`), JSON.stringify(heap));
       }
       return { bench, cpu, heap };
     } finally {
@@ -182,10 +193,10 @@ const allocRows = allocationsBySelf(heap.head);
 const allocTotal = allocRows.reduce((sum, [, bytes]) => sum + bytes, 0);
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`.padStart(6);
 console.log(
-  `${scenario.name}: ${bench.requestsPerSecond} req/s while profiled, ${requests} requests, one API worker`,
+  `${scenario.name}: ${bench.requestsPerSecond} req/s while profiled, ${requests} requests, one API worker; profiled: ${label}`,
 );
 console.log(
-  `  CPU: ${(cpuTotal / requests).toFixed(0)} µs per request in the worker (not idle); allocated: ${(allocTotal / requests / 1024).toFixed(1)} KB per request`,
+  `  CPU: ${(cpuTotal / requests).toFixed(0)} µs per request in ${label} (not idle); allocated: ${(allocTotal / requests / 1024).toFixed(1)} KB per request`,
 );
 console.log('\n  CPU, self time (not idle)');
 for (const [name, us] of cpuRows.filter(([name]) => name !== '(idle)').slice(0, top))

@@ -249,6 +249,56 @@ describe('embedded database: named prepared statements', () => {
   });
 });
 
+describe('embedded database: plans of named statements', () => {
+  const plans = async (on: pg.Client, suffix: string) =>
+    (
+      await on.query<{ generic_plans: string; custom_plans: string }>(
+        'SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE $1',
+        [`%.${suffix}`],
+      )
+    ).rows.map((row) => ({ generic: Number(row.generic_plans), custom: Number(row.custom_plans) }));
+
+  it('plans our own statements (wuz_…) once, and plans any other query for its values, also when they alternate', async () => {
+    await pool.query(
+      'INSERT INTO items (owner, label) SELECT g % 7, $1 || g FROM generate_series(1, 300) g',
+      ['p'],
+    );
+    const one = new pg.Client({ connectionString: database.url });
+    await one.connect();
+    try {
+      const ours = { name: 'wuz_items_of', text: 'SELECT count(*)::int AS n FROM items WHERE owner = $1' };
+      const theirs = {
+        name: 'their_items_of',
+        text: 'SELECT count(*)::int AS n FROM items WHERE owner = $1',
+      };
+      const expected = (await pool.query(ours.text, [3])).rows[0].n;
+      expect(expected).toBeGreaterThan(0);
+      for (let i = 0; i < 12; i++) {
+        // Alternating, and with an unnamed query between: each runs in the mode it needs.
+        expect((await one.query({ ...ours, values: [3] })).rows[0].n).toBe(expected);
+        expect((await one.query({ ...theirs, values: [3] })).rows[0].n).toBe(expected);
+        expect(
+          (await one.query('SELECT count(*)::int AS n FROM items WHERE owner = $1', [3])).rows[0].n,
+        ).toBe(expected);
+      }
+      // Inside a transaction nothing switches modes (a SET there would be rolled back with it).
+      await one.query('BEGIN');
+      expect((await one.query({ ...ours, values: [3] })).rows[0].n).toBe(expected);
+      await one.query('ROLLBACK');
+      // Ours: a generic plan from the first run (13 runs, the last inside the transaction,
+      // in whatever mode the session was). Theirs: PostgreSQL's default, a custom plan for
+      // at least its first five runs.
+      const [mine] = await plans(one, ours.name);
+      expect(mine?.generic).toBeGreaterThanOrEqual(12);
+      expect((mine?.generic ?? 0) + (mine?.custom ?? 0)).toBe(13);
+      const [other] = await plans(one, theirs.name);
+      expect(other?.custom).toBeGreaterThanOrEqual(5);
+    } finally {
+      await one.end();
+    }
+  });
+});
+
 describe('embedded database: settings', () => {
   it("runs with a 32 MB buffer pool and no zero-filled WAL segments, on top of PGlite's own", async () => {
     const setting = async (name: string) =>

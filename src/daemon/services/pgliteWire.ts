@@ -31,8 +31,17 @@ import {
  * are therefore its own: a non-empty statement or portal name in Parse, Bind, Describe,
  * Execute and Close is renamed `c<n>.<name>` on the way in (names never appear in what comes
  * back), and a connection's statements are closed when it goes. A named statement is
- * parsed and planned once instead of at every query: a contact list costs PGlite a
- * third of the CPU (db/named.ts).
+ * parsed once instead of at every query (db/named.ts).
+ *
+ * And planned once: PostgreSQL's default plan cache mode plans a prepared statement again
+ * at every execution while it guesses a plan for the values is cheaper than the generic
+ * one — for our tenant-scoped lists that is always, so each run paid the planning and an
+ * fstat of every relation it touches (PGlite's file layer). Batches that only run our own
+ * named statements (`wuz_…`, db/named.ts: index-driven by tenant, safe with any values)
+ * run with `plan_cache_mode = force_generic_plan`; anything else — a simple query, an
+ * unnamed or foreign statement — with PostgreSQL's default, so a one-off query is still
+ * planned for its values (a LIMIT, a status). The switch is one `SET`, only when the next
+ * batch needs the other mode and no transaction is open.
  */
 
 const SSL_REQUEST = 80877103;
@@ -45,14 +54,13 @@ const IDLE_OWNER_MS = 30_000;
 const AUTH_TIMEOUT_MS = 10_000;
 
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
-const ROLLBACK = (() => {
-  const sql = Buffer.from('ROLLBACK\0');
-  const message = Buffer.alloc(5 + sql.length);
-  message.write('Q', 0);
-  message.writeInt32BE(4 + sql.length, 1);
-  sql.copy(message, 5);
-  return message;
-})();
+/** The names db/named.ts gives: statements of ours, safe to run on a generic plan. */
+const OUR_STATEMENT_PREFIX = 'wuz_';
+const ROLLBACK = simpleQuery('ROLLBACK');
+const PLAN_MODE = {
+  generic: simpleQuery('SET plan_cache_mode = force_generic_plan'),
+  default: simpleQuery('SET plan_cache_mode = auto'),
+};
 
 export class PgliteWireServer {
   private readonly db: PGlite;
@@ -131,6 +139,25 @@ export class PgliteWireServer {
 
   inTransaction(): boolean {
     return this.db.isInTransaction();
+  }
+
+  /** The session's plan cache mode as we last set it (PostgreSQL's default at start). */
+  private genericPlans = false;
+
+  /**
+   * Puts the session in the plan cache mode a batch needs (see the class comment); the
+   * caller owns the session, between cycles, outside a transaction.
+   */
+  async planFor(generic: boolean): Promise<void> {
+    if (generic === this.genericPlans) return;
+    const reply = await this.db.runExclusive(() =>
+      this.db.execProtocolRaw(generic ? PLAN_MODE.generic : PLAN_MODE.default, { syncToFs: false }),
+    );
+    if (hasErrorResponse(reply)) {
+      this.warn(null, 'embedded database: could not change plan_cache_mode');
+      return;
+    }
+    this.genericPlans = generic;
   }
 
   warn(error: unknown, message: string): void {
@@ -243,6 +270,28 @@ class WireConnection {
     return Buffer.from(message);
   }
 
+  /**
+   * Whether a batch binds statements and every one is ours (db/named.ts), with no simple
+   * query: such a batch may run on generic plans. Bind: portal name, then statement name
+   * (both already renamed into this connection's namespace).
+   */
+  private runsOnlyOurStatements(batch: Buffer[]): boolean {
+    let binds = 0;
+    const ours = this.namespace + OUR_STATEMENT_PREFIX;
+    for (const message of batch) {
+      if (message[0] === 0x51 /* Q */) return false;
+      if (message[0] !== 0x42 /* B */) continue;
+      const statementAt = message.indexOf(0, 5) + 1;
+      if (
+        statementAt === 0 ||
+        !message.toString('latin1', statementAt, statementAt + ours.length).startsWith(ours)
+      )
+        return false;
+      binds += 1;
+    }
+    return binds > 0;
+  }
+
   /** The NUL-terminated name at `at` renamed (unless empty), the message's length fixed, and where the name ends. */
   private renamed(message: Buffer, at: number): { message: Buffer; name: string; end: number } {
     const nul = message.indexOf(0, at);
@@ -308,6 +357,9 @@ class WireConnection {
         clearTimeout(this.idleTimer);
         await this.server.acquire(this);
         if (this.closed) break;
+        if (!this.midCycle && !this.server.inTransaction()) {
+          await this.server.planFor(this.runsOnlyOurStatements(batch));
+        }
         await this.server.run(Buffer.concat(batch), (data) => {
           if (!this.socket.destroyed) this.socket.write(data);
         });
@@ -392,4 +444,23 @@ function fatalError(sqlState: string, text: string): Buffer {
   message.writeInt32BE(4 + fields.length, 1);
   fields.copy(message, 5);
   return message;
+}
+
+/** A simple Query ('Q') message. */
+function simpleQuery(sql: string): Buffer {
+  const text = Buffer.from(`${sql}\0`);
+  const message = Buffer.alloc(5 + text.length);
+  message.write('Q', 0);
+  message.writeInt32BE(4 + text.length, 1);
+  text.copy(message, 5);
+  return message;
+}
+
+/** Whether a backend reply (whole messages: type, Int32 length, body) holds an ErrorResponse. */
+function hasErrorResponse(reply: Uint8Array): boolean {
+  const view = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
+  for (let at = 0; at + 5 <= view.length; at += 1 + view.readInt32BE(at + 1)) {
+    if (view[at] === 0x45 /* E */) return true;
+  }
+  return false;
 }
