@@ -12,6 +12,11 @@ describe('bench scripts: bad arguments', () => {
       ['--duration', 'abc'],
       /error: --duration "abc" is not a duration\nhint: e\.g\. --duration 10s/,
     ],
+    [
+      'profile.ts',
+      ['--process', 'redis'],
+      /error: --process is api or supervisor, not redis\nhint: npm run bench:profile -- --process supervisor/,
+    ],
     ['newConnections.ts', ['nope'], /error: no scenario "nope"\nhint: one of .*uncached-read/],
     ['memory.ts', ['--idle', '0'], /error: --idle "0" is not a duration\nhint: e\.g\. --idle 40s/],
     ['memory.ts', ['--load', '10 minutes'], /error: --load "10 minutes" is not a duration/],
