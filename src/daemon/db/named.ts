@@ -10,11 +10,17 @@ import { hash } from 'node:crypto';
  * statements whose text comes from code, never from input: each shape is kept per
  * connection for the connection's life.
  */
+/**
+ * What every name given here starts with: the embedded database's wire server runs
+ * statements of ours on generic plans (services/pgliteWire.ts), and only those.
+ */
+export const NAMED_STATEMENT_PREFIX = 'wuz_';
+
 export function named(text: string, values: unknown[]): { name?: string; text: string; values: unknown[] } {
   if (!enabled) return { text, values };
   let name = names.get(text);
   if (name === undefined) {
-    name = `wuz_${hash('sha1', text, 'hex').slice(0, 16)}`;
+    name = `${NAMED_STATEMENT_PREFIX}${hash('sha1', text, 'hex').slice(0, 16)}`;
     names.set(text, name);
   }
   return { name, text, values };

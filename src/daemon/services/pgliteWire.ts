@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
+import { NAMED_STATEMENT_PREFIX } from '../db/named.ts';
 import type { Logger } from '../logger.ts';
 import {
   SCRAM_MECHANISM,
@@ -54,8 +55,6 @@ const IDLE_OWNER_MS = 30_000;
 const AUTH_TIMEOUT_MS = 10_000;
 
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]);
-/** The names db/named.ts gives: statements of ours, safe to run on a generic plan. */
-const OUR_STATEMENT_PREFIX = 'wuz_';
 const ROLLBACK = simpleQuery('ROLLBACK');
 const PLAN_MODE = {
   generic: simpleQuery('SET plan_cache_mode = force_generic_plan'),
@@ -277,7 +276,7 @@ class WireConnection {
    */
   private runsOnlyOurStatements(batch: Buffer[]): boolean {
     let binds = 0;
-    const ours = this.namespace + OUR_STATEMENT_PREFIX;
+    const ours = this.namespace + NAMED_STATEMENT_PREFIX;
     for (const message of batch) {
       if (message[0] === 0x51 /* Q */) return false;
       if (message[0] !== 0x42 /* B */) continue;
