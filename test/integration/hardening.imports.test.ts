@@ -56,7 +56,8 @@ async function finished(jobId: string) {
       last = body;
       return ['completed', 'failed'].includes(body.state) ? body : null;
     },
-    60_000,
+    // Under the test's own 60 s, so that a timeout says what the job and the daemon said.
+    45_000,
     `job ${jobId} to finish`,
   ).catch((error: Error) => {
     // What the job and the daemon said, so a timeout explains itself.
@@ -110,7 +111,11 @@ describe('imports that would cost too much or cannot be read', () => {
       },
       30_000,
       'the 100,000-row import to be under way',
-    );
+    ).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}\nlast status: ${JSON.stringify(await jobStatus(exact.body.job_id))}\n${daemonTail()}`,
+      );
+    });
     expect(under.progress.accepted).toBeLessThan(100_000);
     const began = Date.now();
     expect(await daemon.stop()).toBe(0);
