@@ -69,6 +69,8 @@ export class PgliteWireServer {
   private owner: WireConnection | null = null;
   private readonly waiting: Array<() => void> = [];
   private readonly cleanups = new Set<Promise<void>>();
+  /** The session's plan cache mode as we last set it (PostgreSQL's default at start). */
+  private genericPlans = false;
   /** null: no password (a PGlite opened by a test of the wire protocol itself). */
   readonly verifier: ScramVerifier | null;
 
@@ -139,9 +141,6 @@ export class PgliteWireServer {
   inTransaction(): boolean {
     return this.db.isInTransaction();
   }
-
-  /** The session's plan cache mode as we last set it (PostgreSQL's default at start). */
-  private genericPlans = false;
 
   /**
    * Puts the session in the plan cache mode a batch needs (see the class comment); the
@@ -414,45 +413,34 @@ class WireConnection {
   }
 }
 
+/** A protocol message: its type byte, an Int32 length that counts itself, then `body`. */
+function protocolMessage(type: string, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0);
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
 /** A Close ('C') message for the prepared statement `name`. */
 function closeStatement(name: string): Buffer {
-  const bytes = Buffer.from(name);
-  const message = Buffer.alloc(7 + bytes.length);
-  message.write('C', 0);
-  message.writeInt32BE(6 + bytes.length, 1);
-  message.write('S', 5);
-  bytes.copy(message, 6);
-  return message;
+  return protocolMessage('C', Buffer.from(`S${name}\0`));
 }
 
 /** An Authentication ('R') message: its Int32 kind (10 SASL, 11 continue, 12 final) and data. */
 function authMessage(kind: number, data: Buffer): Buffer {
-  const message = Buffer.alloc(9 + data.length);
-  message.write('R', 0);
-  message.writeInt32BE(8 + data.length, 1);
-  message.writeInt32BE(kind, 5);
-  data.copy(message, 9);
-  return message;
+  const kindBytes = Buffer.alloc(4);
+  kindBytes.writeInt32BE(kind);
+  return protocolMessage('R', Buffer.concat([kindBytes, data]));
 }
 
 /** An ErrorResponse of severity FATAL, as PostgreSQL sends before closing. */
 function fatalError(sqlState: string, text: string): Buffer {
-  const fields = Buffer.from(`SFATAL\0VFATAL\0C${sqlState}\0M${text}\0\0`);
-  const message = Buffer.alloc(5 + fields.length);
-  message.write('E', 0);
-  message.writeInt32BE(4 + fields.length, 1);
-  fields.copy(message, 5);
-  return message;
+  return protocolMessage('E', Buffer.from(`SFATAL\0VFATAL\0C${sqlState}\0M${text}\0\0`));
 }
 
 /** A simple Query ('Q') message. */
 function simpleQuery(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`);
-  const message = Buffer.alloc(5 + text.length);
-  message.write('Q', 0);
-  message.writeInt32BE(4 + text.length, 1);
-  text.copy(message, 5);
-  return message;
+  return protocolMessage('Q', Buffer.from(`${sql}\0`));
 }
 
 /** Whether a backend reply (whole messages: type, Int32 length, body) holds an ErrorResponse. */
