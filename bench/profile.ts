@@ -12,7 +12,7 @@
  * served). The worker's inspector is opened with SIGUSR1 on 127.0.0.1:9229, which must be
  * free. Figures are attribution, not speed: the profilers slow the worker down.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BenchResult, runBench } from '../src/cli/bench/run.ts';
 import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
@@ -173,6 +173,7 @@ const result = await withTempDir(async (dir) => {
         'HeapProfiler.stopSampling',
       );
       if (outDir) {
+        await mkdir(outDir, { recursive: true });
         await writeFile(path.join(outDir, `${target}-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
         await writeFile(path.join(outDir, `${target}-${scenario.name}.heapprofile`), JSON.stringify(heap));
       }

@@ -4,20 +4,25 @@
  *   npm run bench:wait                      (3 rounds)
  *   npm run bench:wait -- --rounds 5 --json
  *   npm run bench:wait -- --repo ../old-checkout       (the same for another checkout)
+ *   npm run bench:wait -- --command "npx wuzctl serve" (another command than the README's)
  *
- * `npx wuzctl serve` runs as the README says it — from the repository, with a shell's PATH
- * (no node_modules/.bin, so npx and the system Node do what they do for a new user) — on a
- * new data dir (first start: creates the database) and again on it (restart). The pieces:
- * npx itself, the launcher (which re-runs the CLI under the pinned Node 24 when the
+ * The command is read from the README (its first line, after `npm ci &&`) and runs as a
+ * new user runs it — from the repository, with a shell's PATH (no node_modules/.bin, so
+ * npm, npx and the system Node do what they do for that user) — on a new data dir (first
+ * start: creates the database) and again on it (restart), with the embedded services and
+ * with REDIS_URL and DATABASE_URL (Redis db 14, a database it creates and drops: see
+ * withExternalServices; BENCH_PG_URL, REDIS_URL). The pieces: npm and npx
+ * themselves, the launcher (which re-runs the CLI under the pinned Node 24 when the
  * system Node is older), the CLI's imports, and the daemon's phases from its "ready" line.
  * It runs dist/: it rebuilds it first (tsc) so the figures are those of the sources.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { withTempDir } from './lib.ts';
+import { withExternalServices, withTempDir } from './lib.ts';
 
 const option = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
@@ -25,6 +30,15 @@ const option = (name: string) =>
 const repo = path.resolve(option('--repo') ?? fileURLToPath(new URL('..', import.meta.url)));
 const json = process.argv.includes('--json');
 const rounds = Number(option('--rounds')) || 3;
+/** The README's first command without its install step: `npm ci && npm start  # …` → `npm start`. */
+function readmeCommand(): string {
+  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const first = /```sh\n([^\n]*)/.exec(readme)?.[1] ?? '';
+  return (first.split('#')[0] ?? '').split('&&').at(-1)?.trim() ?? '';
+}
+const command = option('--command') ?? readmeCommand();
+const [commandFile, ...commandArgs] = command.split(/\s+/);
+if (!commandFile) throw new Error('no command: the README has no ```sh block (give --command)');
 const pinnedNode = path.join(repo, 'node_modules', 'node', 'bin', 'node');
 
 /** A new user's shell: PATH without the project's node_modules/.bin, no WUZ_* settings. */
@@ -76,11 +90,16 @@ interface Start {
   phases: Record<string, number>;
 }
 
-async function startOnce(dataDir: string): Promise<Start> {
+async function startOnce(dataDir: string, services: Record<string, string> = {}): Promise<Start> {
   const port = await freePort();
-  const env = shellEnv({ WUZ_DATA_DIR: dataDir, WUZ_PORT: String(port), LOG_LEVEL: 'info' });
+  const env = shellEnv({ WUZ_DATA_DIR: dataDir, WUZ_PORT: String(port), LOG_LEVEL: 'info', ...services });
   const began = performance.now();
-  const daemon = execa('npx', ['wuzctl', 'serve'], { cwd: repo, env, extendEnv: false, reject: false });
+  const daemon = execa(commandFile as string, commandArgs, {
+    cwd: repo,
+    env,
+    extendEnv: false,
+    reject: false,
+  });
   let out = '';
   let exited = false;
   void daemon.then(() => {
@@ -133,17 +152,29 @@ const pieces = {
     'bin/wuzctl',
     '--version',
   ]),
+  "npm --version (npm's own start)": await timed('npm', ['--version']),
   'npx wuzctl --version': await timed('npx', ['wuzctl', '--version']),
 };
 
 const firsts: Start[] = [];
 const restarts: Start[] = [];
+const externalFirsts: Start[] = [];
+const externalRestarts: Start[] = [];
 for (let i = 0; i < rounds; i++) {
   await withTempDir(async (dir) => {
     const dataDir = path.join(dir, 'data');
     firsts.push(await startOnce(dataDir));
     restarts.push(await startOnce(dataDir));
   });
+  // REDIS_URL and DATABASE_URL: a new database each round (its first start migrates it).
+  await withExternalServices((services) =>
+    withTempDir(async (dir) => {
+      const dataDir = path.join(dir, 'data');
+      const urls = { REDIS_URL: services.REDIS_URL as string, DATABASE_URL: services.DATABASE_URL as string };
+      externalFirsts.push(await startOnce(dataDir, urls));
+      externalRestarts.push(await startOnce(dataDir, urls));
+    }),
+  );
   if (!json) process.stderr.write(`round ${i + 1}/${rounds} done\n`);
 }
 
@@ -159,15 +190,25 @@ const summary = (starts: Start[]) => {
     phases,
   };
 };
-const result = { rounds, pieces, firstStart: summary(firsts), restart: summary(restarts) };
+const result = {
+  command,
+  rounds,
+  pieces,
+  firstStart: summary(firsts),
+  restart: summary(restarts),
+  externalFirstStart: summary(externalFirsts),
+  externalRestart: summary(externalRestarts),
+};
 
 if (json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
-  console.log(`npx wuzctl serve → /readyz 200 (median of ${rounds}; embedded Redis and PGlite):`);
+  console.log(`${command} → /readyz 200 (median of ${rounds}):`);
   for (const [label, s] of [
-    ['first start (new data dir)', result.firstStart],
-    ['restart (same data dir)', result.restart],
+    ['embedded, new data dir', result.firstStart],
+    ['embedded, restart', result.restart],
+    ['external, new database', result.externalFirstStart],
+    ['external, restart', result.externalRestart],
   ] as const) {
     console.log(
       `  ${label.padEnd(27)} ${s.readyMs} ms (rounds: ${s.all.join(', ')}; the banner said ${s.bannerMs} ms)`,

@@ -29,12 +29,18 @@ function procEntry(pid: number | 'self'): ProcEntry | null {
   }
 }
 
+/** A command line that runs `wuzctl serve` (npx's `npm exec wuzctl serve` included). */
+const RUNS_SERVE = /\bwuzctl\b.*\bserve\b/;
+/** npm running a script (`npm start`: npm titles its process with its own arguments). */
+const NPM_SCRIPT = /^npm\s/;
+
 /**
  * When the user's command started, in epoch ms: the oldest ancestor whose command line
  * runs `wuzctl serve` — `npx wuzctl serve` is npm, then `sh -c wuzctl serve`, then the launcher
- * (which may re-run the CLI under the pinned Node), then this process. What the user waited
- * is measured from there, not from when this process got going (a second or more later on
- * a busy machine). Without /proc: this process's own start.
+ * (which may re-run the CLI under the pinned Node), then this process; `npm start` is npm,
+ * then `sh -c node bin/wuzctl serve`, so the npm right above such a chain counts too. What
+ * the user waited is measured from there, not from when this process got going (a second
+ * or more later on a busy machine). Without /proc: this process's own start.
  */
 export function commandStartedAt(): number {
   let earliest = performance.timeOrigin;
@@ -50,10 +56,13 @@ export function commandStartedAt(): number {
       const entry = procEntry(pid);
       // Only the chain that runs `wuzctl serve`, and only if it began just before us (not a
       // long-lived parent that happens to be named wuzctl).
-      if (!entry || !/\bwuzctl\b.*\bserve\b/.test(entry.command)) break;
+      if (!entry) break;
+      const npm = depth > 0 && NPM_SCRIPT.test(entry.command);
+      if (!npm && !RUNS_SERVE.test(entry.command)) break;
       const at = startedAt(entry);
       if (at < performance.timeOrigin - CHAIN_WINDOW_MS) break;
       earliest = Math.min(earliest, at);
+      if (npm) break; // npm is where the user's command began: nothing above it is theirs
       pid = entry.ppid;
     }
   } catch {

@@ -104,7 +104,7 @@ async function runForeground(config: ServeConfig): Promise<void> {
   if (supervisor.state !== 'ready') return; // a signal arrived during startup: the stop handler exits
   const tookMs = Math.round(Date.now() - began);
   const phases = {
-    // npx, sh and the launcher, before this process; then Node's start and our imports.
+    // npm or npx, sh and the launcher, before this process; then Node's start and our imports.
     launcher: Math.round(performance.timeOrigin - began),
     load: Math.round(startCalled - performance.timeOrigin),
     ...supervisor.startupPhases,
@@ -131,7 +131,7 @@ function toCliError(error: unknown, dataDir: string): CliError {
 
 /** The phases worth naming in the banner: where the user's wait went. */
 const BANNER_PHASES: [phase: string, label: string][] = [
-  ['launcher', 'npx/launcher'],
+  ['launcher', 'npm/launcher'],
   ['load', 'load'],
   ['redis', 'redis'],
   ['database', 'database'],
