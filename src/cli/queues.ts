@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { dataPaths, resolveDataDir } from '../daemon/config/dataPaths.ts';
-import { closeQueues, openQueues, producerConnection, type Queues } from '../daemon/queues/index.ts';
+import { producerConnection, type Queues } from '../daemon/queues/index.ts';
+import { closeQueues, openQueues } from '../daemon/queues/open.ts';
 import { safeAddress } from '../daemon/services/redis.ts';
 import { isAlive, readPid } from '../daemon/supervisor/pidLock.ts';
 import { DaemonClient } from './client.ts';

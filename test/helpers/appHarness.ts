@@ -15,7 +15,9 @@ import { createTenant } from '../../src/daemon/db/repositories/tenants.ts';
 import { createToken } from '../../src/daemon/db/repositories/tokens.ts';
 import { createUser } from '../../src/daemon/db/repositories/users.ts';
 import { createLogger, type Logger } from '../../src/daemon/logger.ts';
-import { closeQueues, openQueues, type Queues } from '../../src/daemon/queues/index.ts';
+import type { Queues } from '../../src/daemon/queues/index.ts';
+import { QueuesOnDemand } from '../../src/daemon/queues/onDemand.ts';
+import { closeQueues, openQueues } from '../../src/daemon/queues/open.ts';
 import { RateLimitCounters } from '../../src/daemon/ratelimit/store.ts';
 import { CacheSeal } from '../../src/daemon/security/cacheSeal.ts';
 import type { Keyring } from '../../src/daemon/security/keyring.ts';
@@ -85,7 +87,8 @@ export async function startAppHarness(options: HarnessOptions = {}): Promise<App
       ttlSeconds: config.cacheTtlSeconds,
     },
     rateLimit: { config: config.rateLimit, counters: new RateLimitCounters(config.rateLimit.enabled, log) },
-    queues,
+    // As an API worker has them: opened by the first request that needs one.
+    queues: new QueuesOnDemand(async () => queues),
     importLimitBytes: config.queue.importLimitBytes,
     security: {
       seal: new CacheSeal(keyring),

@@ -7,14 +7,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/cli/client.ts';
 import {
-  closeQueues,
   type JobData,
-  openQueues,
   producerConnection,
   QUEUE_PREFIX,
   type Queues,
   workerConnection,
 } from '../../src/daemon/queues/index.ts';
+import { closeQueues, openQueues } from '../../src/daemon/queues/open.ts';
 import {
   childEnv,
   cleanupDaemons,

@@ -6,7 +6,7 @@ import { type CacheLayer, prefetchFor } from '../cache/cachedRoute.ts';
 import type { CompressionConfig, RateLimitConfig } from '../config/types.ts';
 import { databaseHealthy } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
-import type { Queues } from '../queues/index.ts';
+import type { QueueSource } from '../queues/index.ts';
 import type { RateLimitCounters } from '../ratelimit/store.ts';
 import type { CacheSeal } from '../security/cacheSeal.ts';
 import type { SecretBox } from '../security/secretBox.ts';
@@ -64,7 +64,7 @@ export interface AppDeps {
   compression?: CompressionConfig;
   cache: CacheLayer;
   rateLimit: { config: RateLimitConfig; counters: RateLimitCounters };
-  queues: Queues;
+  queues: QueueSource;
   importLimitBytes: number;
   security: {
     /** Signs and verifies the auth cache's entries. */

@@ -4,7 +4,7 @@ import { type CacheStats, ResponseCache } from '../cache/responseCache.ts';
 import { createPool, databaseHealthy, type Pool } from '../db/pool.ts';
 import type { ChildConfig } from '../ipc.ts';
 import type { Logger } from '../logger.ts';
-import { closeQueues, openQueues } from '../queues/index.ts';
+import { QueuesOnDemand } from '../queues/onDemand.ts';
 import { RateLimitCounters, type RateLimitStats } from '../ratelimit/store.ts';
 import { CacheSeal } from '../security/cacheSeal.ts';
 import { keyringFromText } from '../security/keyring.ts';
@@ -63,14 +63,18 @@ export async function startApiWorker(
   const drain = { active: false, unready: false };
   const cache = new ResponseCache(redis, log, config.cacheEnabled, config.compression);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
-  const queues = openQueues(redis, config.queue.retention);
+  const queues = new QueuesOnDemand(async () => {
+    const { openQueues } = await import('../queues/open.ts');
+    const opened = openQueues(redis, config.queue.retention);
+    for (const queue of Object.values(opened)) {
+      queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
+    }
+    return opened;
+  });
   // Only fed when something reads it: with metrics off, requests write nothing for it.
   const activeSessions = config.metrics.enabled ? new ActiveSessions(redis) : undefined;
   const web = config.webDir ? await loadWebApp(config.webDir) : null;
   if (config.webDir && !web) log.debug({ dir: config.webDir }, 'web app not built; serving the API only');
-  for (const queue of Object.values(queues)) {
-    queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
-  }
 
   const keyring = keyringFromText(config.keyring);
   const server = http.createServer(
@@ -161,7 +165,7 @@ export async function startApiWorker(
       }
       connections.stop();
       await activeSessions?.flush();
-      await closeQueues(queues);
+      await queues.close();
       await Promise.allSettled([redis.quit(), pool.end()]);
     },
   };

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Owner } from '../db/repositories/owned.ts';
-import { enqueue, type Queues } from './index.ts';
+import { enqueue, type QueueSource } from './index.ts';
 
 /**
  * A campaign's job. Its id is also written on the campaign (`job_id`): the worker sends
@@ -8,7 +8,7 @@ import { enqueue, type Queues } from './index.ts';
  */
 export async function enqueueCampaign(
   pool: pg.Pool,
-  queues: Queues,
+  queues: QueueSource,
   owner: Owner,
   campaignId: string,
   jobId: string,
@@ -18,7 +18,7 @@ export async function enqueueCampaign(
   const delayMs = scheduledAt ? Math.max(0, scheduledAt.getTime() - Date.now()) : 0;
   return enqueue(
     pool,
-    queues.campaign,
+    await queues.queue('campaign'),
     { tenantId: owner.tenantId, ownerId: owner.userId, subjectId: campaignId },
     { jobId, delayMs, undo },
   );

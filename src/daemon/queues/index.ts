@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { QueueConfig } from '../config/types.ts';
@@ -49,28 +49,14 @@ export function defaultJobOptions(retention: QueueConfig['retention']): JobsOpti
   };
 }
 
-export function openQueue(name: QueueName, connection: Redis, retention: QueueConfig['retention']): Queue {
-  return new Queue(name, {
-    connection,
-    prefix: QUEUE_PREFIX,
-    defaultJobOptions: defaultJobOptions(retention),
-    // The events stream keeps results too: cap it, or it grows forever.
-    streams: { events: { maxLen: 1000 } },
-  });
-}
-
 export type Queues = Record<QueueName, Queue>;
 
-export function openQueues(connection: Redis, retention: QueueConfig['retention']): Queues {
-  return {
-    campaign: openQueue('campaign', connection, retention),
-    import: openQueue('import', connection, retention),
-    report: openQueue('report', connection, retention),
-  };
-}
-
-export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.allSettled(Object.values(queues).map((queue) => queue.close()));
+/**
+ * Where a caller that enqueues or reads a job gets its queue: an API worker's queues are
+ * opened by the first request that needs one (`onDemand.ts`).
+ */
+export interface QueueSource {
+  queue(name: QueueName): Promise<Queue>;
 }
 
 /** Redis could not take the job: the caller answers 503 and has created nothing. */

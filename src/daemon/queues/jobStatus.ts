@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type pg from 'pg';
-import type { JobData, Queues } from './index.ts';
+import type { JobData, QueueSource } from './index.ts';
 import { QUEUE_NAMES, type QueueName } from './names.ts';
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
@@ -106,7 +106,7 @@ function fromRow(row: JobRow): JobStatus {
  */
 export async function jobStatus(
   pool: pg.Pool,
-  queues: Queues | null,
+  queues: QueueSource | null,
   id: string,
   tenantId: string | null,
   ownerId: string | null = null,
@@ -120,7 +120,12 @@ export async function jobStatus(
   const row = rows[0];
   if (!row) return null;
   const stored = fromRow(row);
-  const live = queues ? await liveStatus(queues[row.queue], id).catch(() => null) : null;
+  const live = queues
+    ? await queues
+        .queue(row.queue)
+        .then((queue) => liveStatus(queue, id))
+        .catch(() => null)
+    : null;
   // Redis knows better while it holds the job (a retried job is live again), except in the
   // instant between the worker writing the row final and BullMQ moving the job.
   const final = stored.state === 'completed' || stored.state === 'failed';

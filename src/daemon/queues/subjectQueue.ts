@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { deleteSubject, type SubjectQueue, setSubjectJob } from '../db/repositories/jobSubjects.ts';
 import type { Owner } from '../db/repositories/owned.ts';
-import { enqueue, type Queues } from './index.ts';
+import { enqueue, type QueueSource } from './index.ts';
 
 /**
  * The job of a stored import or report request; if Redis refuses it, the stored row is
@@ -9,14 +9,14 @@ import { enqueue, type Queues } from './index.ts';
  */
 export async function enqueueSubject(
   pool: pg.Pool,
-  queues: Queues,
+  queues: QueueSource,
   queue: SubjectQueue,
   owner: Owner,
   subjectId: string,
 ): Promise<string> {
   const jobId = await enqueue(
     pool,
-    queues[queue],
+    await queues.queue(queue),
     { tenantId: owner.tenantId, ownerId: owner.userId, subjectId },
     { undo: () => deleteSubject(pool, queue, owner.tenantId, subjectId) },
   );

@@ -286,7 +286,7 @@ export class Supervisor {
     });
     await this.warnOnEvictionPolicy(this.redis);
     // Read-only here: the supervisor reports queue depths for /metrics.
-    const { openQueues } = await import('../queues/index.ts');
+    const { openQueues } = await import('../queues/open.ts');
     this.queues = openQueues(this.redis, config.queue.retention);
     for (const queue of Object.values(this.queues)) {
       queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
@@ -692,7 +692,7 @@ export class Supervisor {
       }
       await alertsStopped;
       if (this.queues)
-        await import('../queues/index.ts').then(({ closeQueues }) => closeQueues(this.queues as Queues));
+        await import('../queues/open.ts').then(({ closeQueues }) => closeQueues(this.queues as Queues));
       await Promise.allSettled([this.redis?.quit(), this.pool?.end()]);
       await this.embeddedPostgres?.stop();
       await this.managedRedis?.stop();

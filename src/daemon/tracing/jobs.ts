@@ -13,9 +13,9 @@ import { tracingRuntime } from './runtime.ts';
  * neither applies.) Every run of a job — a park, a resume, a retry — is one more
  * processing span under the same parent, with its attempt number.
  *
- * With tracing off nothing is carried and nothing is recorded, and the OpenTelemetry API
- * is not even loaded: it is ~100 modules (~10 MB and ~0.1 s of CPU in every API and queue
- * worker) whose every call would be a no-op. The tracing preload has set the runtime before
+ * With tracing off nothing is carried and nothing is recorded, and this module does not
+ * load the OpenTelemetry API, whose every call would be a no-op (prom-client loads the API
+ * package anyway, for its exemplars; the SDK stays out). The tracing preload has set the runtime before
  * any job runs, so "off" is known for the life of the process.
  */
 export interface TraceCarrier {

@@ -10,7 +10,7 @@ import {
   RECIPIENT_STATUSES,
 } from '../../../queues/campaignLifecycle.ts';
 import { enqueueCampaign } from '../../../queues/campaignQueue.ts';
-import type { Queues } from '../../../queues/index.ts';
+import type { QueueSource } from '../../../queues/index.ts';
 import type { SecretBox } from '../../../security/secretBox.ts';
 import { Campaign, listOf, Recipient } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
@@ -127,7 +127,7 @@ export const campaignsApi = {
  * job id, whatever the size); the queue worker expands the audience and sends. Pause,
  * resume and cancel are state changes the worker sees before its next send.
  */
-export function campaignRoutes(pool: pg.Pool, queues: Queues, box: SecretBox): Router {
+export function campaignRoutes(pool: pg.Pool, queues: QueueSource, box: SecretBox): Router {
   const router = Router();
   const on = routesOn(router, '/api/campaigns');
 

@@ -2,7 +2,7 @@ import { type Request, Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import * as imports from '../../../db/repositories/imports.ts';
-import type { Queues } from '../../../queues/index.ts';
+import type { QueueSource } from '../../../queues/index.ts';
 import { enqueueSubject } from '../../../queues/subjectQueue.ts';
 import { Accepted, Import, ImportSummary } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
@@ -53,7 +53,7 @@ export const importsApi = {
  * before the JSON parser), read as a stream against a size limit and stored; the import
  * job validates and upserts the rows. The answer is 202 with the job id.
  */
-export function importRoutes(pool: pg.Pool, queues: Queues, limitBytes: number): Router {
+export function importRoutes(pool: pg.Pool, queues: QueueSource, limitBytes: number): Router {
   const router = Router();
   const on = routesOn(router, '/api/imports');
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type pg from 'pg';
-import type { Queues } from '../../../queues/index.ts';
+import type { QueueSource } from '../../../queues/index.ts';
 import { jobStatus } from '../../../queues/jobStatus.ts';
 import { JobStatus } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
@@ -21,7 +21,7 @@ export const jobsApi = {
 };
 
 /** `GET /api/jobs/:id/status`: the caller's own jobs (an admin: the tenant's); others are 404. */
-export function jobRoutes(pool: pg.Pool, queues: Queues): Router {
+export function jobRoutes(pool: pg.Pool, queues: QueueSource): Router {
   const router = Router();
   routesOn(router, '/api/jobs')(jobsApi.status, async (req, res) => {
     const principal = principalOf(req);

@@ -2,7 +2,7 @@ import { type Response, Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import * as reports from '../../../db/repositories/reports.ts';
-import type { Queues } from '../../../queues/index.ts';
+import type { QueueSource } from '../../../queues/index.ts';
 import { enqueueSubject } from '../../../queues/subjectQueue.ts';
 import { Accepted, Report, ReportSummary } from '../../contract/resources.ts';
 import { defineRoute, routesOn } from '../../contract/route.ts';
@@ -79,7 +79,7 @@ export const reportsApi = {
  * An admin's reports cover the tenant by default; a user's cover their own rows, and the
  * subscriptions report is for admins.
  */
-export function reportRoutes(pool: pg.Pool, queues: Queues): Router {
+export function reportRoutes(pool: pg.Pool, queues: QueueSource): Router {
   const router = Router();
   const on = routesOn(router, '/api/reports');
 
