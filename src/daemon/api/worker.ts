@@ -54,7 +54,13 @@ export async function startApiWorker(
   log: Logger,
   report: (message: object) => Promise<void>,
 ): Promise<RunningChild> {
-  const redis = createRedisClient(config.redisUrl);
+  // Auto-pipelining: the commands requests issue in one turn of the event loop (each
+  // request's admission script, a cache fill) leave in one socket write, and Redis reads
+  // them in one; under load that halves Redis's CPU per cached read (29–31 → 17–18 µs) and
+  // saves the worker writes. Each command keeps its own reply and error, and a script stays
+  // atomic, so limits, revocation and fail-open are unchanged. Nothing here blocks or
+  // subscribes on this connection, which auto-pipelining would not allow.
+  const redis = createRedisClient(config.redisUrl, { enableAutoPipelining: true });
   redis.on('error', (error) => log.debug({ err: error }, 'redis connection error'));
   await redis
     .connect()
