@@ -38,7 +38,7 @@ const NPM_SCRIPT = /^npm\s/;
  * When the user's command started, in epoch ms: the oldest ancestor whose command line
  * runs `wuzctl serve` — `npx wuzctl serve` is npm, then `sh -c wuzctl serve`, then the launcher
  * (which may re-run the CLI under the pinned Node), then this process; `npm start` is npm,
- * then `sh -c node bin/wuzctl serve`, so the npm right above such a chain counts too. What
+ * then this process (its script `exec`s), so the npm right above such a chain counts too. What
  * the user waited is measured from there, not from when this process got going (a second
  * or more later on a busy machine). Without /proc: this process's own start.
  */
@@ -57,7 +57,7 @@ export function commandStartedAt(): number {
       // Only the chain that runs `wuzctl serve`, and only if it began just before us (not a
       // long-lived parent that happens to be named wuzctl).
       if (!entry) break;
-      const npm = depth > 0 && NPM_SCRIPT.test(entry.command);
+      const npm = NPM_SCRIPT.test(entry.command);
       if (!npm && !RUNS_SERVE.test(entry.command)) break;
       const at = startedAt(entry);
       if (at < performance.timeOrigin - CHAIN_WINDOW_MS) break;
