@@ -11,6 +11,8 @@ import {
   embeddedEnv,
   getJson,
   pidGone,
+  type SeededTenant,
+  seedDemo,
   startDaemon,
   statusJson,
   waitFor,
@@ -22,6 +24,20 @@ describe('serve: a dependency outage shows in /readyz and heals', () => {
   let redis: ResultPromise;
   let redisPort: number;
   let redisDir: string;
+  let token: string;
+
+  /** A report request as the demo user; the answer within 10 s, or the fetch throws. */
+  const requestReport = () =>
+    fetch(`${daemon.url}/api/reports`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'usage' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  const reportCount = async () => {
+    const reply = await fetch(`${daemon.url}/api/reports`, { headers: { authorization: `Bearer ${token}` } });
+    return ((await reply.json()) as { total: number }).total;
+  };
 
   beforeAll(async () => {
     redisDir = await mkdtemp(path.join(os.tmpdir(), 'wz-redis-'));
@@ -32,6 +48,11 @@ describe('serve: a dependency outage shows in /readyz and heals', () => {
       apiWorkers: 1,
       queueWorkers: 1,
     });
+    const [tenant] = await seedDemo(daemon.dataDir, 1, {
+      ...embeddedEnv,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    token = (tenant as SeededTenant).user_tokens[0];
   });
   afterAll(async () => {
     await cleanupDaemons();
@@ -59,6 +80,14 @@ describe('serve: a dependency outage shows in /readyz and heals', () => {
     const status = await statusJson(daemon.dataDir);
     expect(status.redis.healthy).toBe(false);
 
+    // The worker's first job comes during the outage (its queues are opened on demand):
+    // a prompt 503, and the report it would have made is not left behind.
+    const before = await reportCount();
+    const refused = await requestReport();
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('queue_unavailable');
+    expect(await reportCount()).toBe(before);
+
     redis = (await ownRedis(redisPort, redisDir)).server;
     await waitFor(
       async () => (await getJson(`${daemon.url}/readyz`)).status === 200,
@@ -72,6 +101,10 @@ describe('serve: a dependency outage shows in /readyz and heals', () => {
       10_000,
       '`wuzctl status` to see Redis healthy again',
     );
+    // And once Redis is back, the same request is taken.
+    const accepted = await requestReport();
+    expect(accepted.status, await accepted.clone().text()).toBe(202);
+    expect(await reportCount()).toBe(before + 1);
   });
 });
 

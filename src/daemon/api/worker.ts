@@ -70,8 +70,8 @@ export async function startApiWorker(
   const cache = new ResponseCache(redis, log, config.cacheEnabled, config.compression);
   const limiterCounters = new RateLimitCounters(config.rateLimit.enabled, log);
   const queues = new QueuesOnDemand(async () => {
-    const { openQueues } = await import('../queues/open.ts');
-    const opened = openQueues(redis, config.queue.retention);
+    const { openQueuesWhenUp } = await import('../queues/open.ts');
+    const opened = await openQueuesWhenUp(redis, config.queue.retention);
     for (const queue of Object.values(opened)) {
       queue.on('error', (error) => log.debug({ err: error, queue: queue.name }, 'queue error'));
     }

@@ -18,7 +18,8 @@ export async function enqueueCampaign(
   const delayMs = scheduledAt ? Math.max(0, scheduledAt.getTime() - Date.now()) : 0;
   return enqueue(
     pool,
-    await queues.queue('campaign'),
+    queues,
+    'campaign',
     { tenantId: owner.tenantId, ownerId: owner.userId, subjectId: campaignId },
     { jobId, delayMs, undo },
   );

@@ -65,11 +65,13 @@ export class QueueUnavailableError extends Error {}
 /**
  * Records a job and adds it to its queue. The caller's rows (campaign, import, report)
  * are committed before this runs, so a worker that picks the job up at once finds them;
- * if Redis refuses the job, `undo` removes them again and the client can simply retry.
+ * if the queue cannot be had or Redis refuses the job, `undo` removes them again and the
+ * client can simply retry.
  */
 export async function enqueue(
   pool: pg.Pool,
-  queue: Queue,
+  queues: QueueSource,
+  name: QueueName,
   data: JobData,
   options: { jobId?: string; delayMs?: number; undo?: () => Promise<unknown> } = {},
 ): Promise<string> {
@@ -77,17 +79,18 @@ export async function enqueue(
   const delayed = (options.delayMs ?? 0) > 0;
   await pool.query(
     `INSERT INTO jobs (id, tenant_id, owner_id, queue, subject_id, state) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [jobId, data.tenantId, data.ownerId, queue.name, data.subjectId, delayed ? 'delayed' : 'waiting'],
+    [jobId, data.tenantId, data.ownerId, name, data.subjectId, delayed ? 'delayed' : 'waiting'],
   );
   try {
-    await tracedEnqueue(queue.name, jobId, (trace) =>
-      queue.add(queue.name, trace ? { ...data, trace } : data, { jobId, delay: options.delayMs }),
+    const queue = await queues.queue(name);
+    await tracedEnqueue(name, jobId, (trace) =>
+      queue.add(name, trace ? { ...data, trace } : data, { jobId, delay: options.delayMs }),
     );
-    processMetrics().queueJobs.inc({ queue: queue.name, state: 'added' });
+    processMetrics().queueJobs.inc({ queue: name, state: 'added' });
   } catch (error) {
     await pool.query('DELETE FROM jobs WHERE id = $1', [jobId]).catch(() => {});
     await options.undo?.().catch(() => {});
-    throw new QueueUnavailableError(`the ${queue.name} queue is unavailable: ${(error as Error).message}`);
+    throw new QueueUnavailableError(`the ${name} queue is unavailable: ${(error as Error).message}`);
   }
   return jobId;
 }

@@ -16,7 +16,8 @@ export async function enqueueSubject(
 ): Promise<string> {
   const jobId = await enqueue(
     pool,
-    await queues.queue(queue),
+    queues,
+    queue,
     { tenantId: owner.tenantId, ownerId: owner.userId, subjectId },
     { undo: () => deleteSubject(pool, queue, owner.tenantId, subjectId) },
   );
