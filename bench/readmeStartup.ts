@@ -16,13 +16,13 @@
  * system Node is older), the CLI's imports, and the daemon's phases from its "ready" line.
  * It runs dist/: it rebuilds it first (tsc) so the figures are those of the sources.
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { withExternalServices, withTempDir } from './lib.ts';
+import { asNewUser, readmeStartCommand } from './readmeCommand.ts';
 
 const option = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
@@ -30,27 +30,15 @@ const option = (name: string) =>
 const repo = path.resolve(option('--repo') ?? fileURLToPath(new URL('..', import.meta.url)));
 const json = process.argv.includes('--json');
 const rounds = Number(option('--rounds')) || 3;
-/** The README's first command without its install step: `npm ci && npm start  # …` → `npm start`. */
-function readmeCommand(): string {
-  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
-  const first = /```sh\n([^\n]*)/.exec(readme)?.[1] ?? '';
-  return (first.split('#')[0] ?? '').split('&&').at(-1)?.trim() ?? '';
-}
-const command = option('--command') ?? readmeCommand();
-const [commandFile, ...commandArgs] = command.split(/\s+/);
+const [commandFile, ...commandArgs] = option('--command')?.split(/\s+/) ?? readmeStartCommand(repo);
 if (!commandFile) throw new Error('no command: the README has no ```sh block (give --command)');
+const command = [commandFile, ...commandArgs].join(' ');
 const pinnedNode = path.join(repo, 'node_modules', 'node', 'bin', 'node');
 
-/** A new user's shell: PATH without the project's node_modules/.bin, no WUZ_* settings. */
+/** A new user's shell (asNewUser), without WUZ_* settings or service URLs, plus `extra`. */
 function shellEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('WUZ_') && !key.startsWith('npm_')) env[key] = value;
-  }
-  env.PATH = (process.env.PATH ?? '')
-    .split(':')
-    .filter((entry) => !entry.includes('node_modules'))
-    .join(':');
+  const env = asNewUser(process.env);
+  for (const key of Object.keys(env)) if (key.startsWith('WUZ_')) delete env[key];
   delete env.REDIS_URL;
   delete env.DATABASE_URL;
   return { ...env, ...extra };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { asNewUser, readmeStartCommand } from '../../bench/readmeCommand.ts';
 import {
   childEnv,
   cleanupDaemons,
@@ -21,33 +22,15 @@ import {
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
-/** The README's first command without its install step: `npm ci && npm start  # …` → `npm start`. */
-async function readmeStartCommand(): Promise<string[]> {
-  const readme = await readFile(path.join(repo, 'README.md'), 'utf8');
-  const first = /```sh\n([^\n]*)/.exec(readme)?.[1] ?? '';
-  return (first.split('#')[0] ?? '').split('&&').at(-1)?.trim().split(/\s+/) ?? [];
-}
-
 afterAll(cleanupDaemons);
-
-/** A new user's environment: a shell's PATH (no node_modules/.bin), no npm_* variables. */
-function userEnv(dataDir: string): Record<string, string> {
-  const env = childEnv({ ...embeddedEnv, WUZ_DATA_DIR: dataDir, WUZ_PORT: '0', LOG_LEVEL: 'info' });
-  env.PATH = (env.PATH ?? '')
-    .split(':')
-    .filter((entry) => !entry.includes('node_modules'))
-    .join(':');
-  for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
-  return env;
-}
 
 /** Runs the README's command on `dataDir` and resolves once its banner names the URL. */
 async function startAsReadmeSays(dataDir: string) {
-  const [file, ...args] = await readmeStartCommand();
+  const [file, ...args] = readmeStartCommand(repo);
   if (!file) throw new Error('the README opens with no ```sh block whose first line runs the daemon');
   const daemon = execa(file, args, {
     cwd: repo,
-    env: userEnv(dataDir),
+    env: asNewUser(childEnv({ ...embeddedEnv, WUZ_DATA_DIR: dataDir, WUZ_PORT: '0', LOG_LEVEL: 'info' })),
     extendEnv: false,
     reject: false,
     stdin: 'ignore',

@@ -10,7 +10,7 @@ import type { QueueName } from './names.ts';
  * (index.ts only names its types), so that a process loads it when it opens them —
  * an API worker on its first job (onDemand.ts), not at start.
  */
-export function openQueue(name: QueueName, connection: Redis, retention: QueueConfig['retention']): Queue {
+function openQueue(name: QueueName, connection: Redis, retention: QueueConfig['retention']): Queue {
   return new Queue(name, {
     connection,
     prefix: QUEUE_PREFIX,

@@ -15,8 +15,8 @@ import { tracingRuntime } from './runtime.ts';
  *
  * With tracing off nothing is carried and nothing is recorded, and this module does not
  * load the OpenTelemetry API, whose every call would be a no-op (prom-client loads the API
- * package anyway, for its exemplars; the SDK stays out). The tracing preload has set the runtime before
- * any job runs, so "off" is known for the life of the process.
+ * package anyway, for its exemplars; the SDK stays out). The tracing preload has set the
+ * runtime before any job runs, so "off" is known for the life of the process.
  */
 export interface TraceCarrier {
   traceparent?: string;
