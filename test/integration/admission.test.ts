@@ -90,6 +90,25 @@ describe('the admission round trip', () => {
     expect(traced.headers.get('x-request-id')).toBe('edge-123');
   });
 
+  it('sends a hit byte for byte, whatever the text holds', async () => {
+    // Multi-byte UTF-8 (accents, CJK, an emoji, a joiner): the fast path writes the stored
+    // bytes as latin1 text, which must map each byte to itself.
+    const name = 'Équipe São Paulo — 東京 👩‍💻 ÿ';
+    const created = await fetch(`${harness.url}/api/session/teams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${other.userToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    expect(created.status).toBe(201);
+    const miss = await get('/api/session/teams', other.userToken);
+    const hit = await get('/api/session/teams', other.userToken);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    const bytes = Buffer.from(await hit.arrayBuffer());
+    expect(bytes.equals(Buffer.from(await miss.arrayBuffer()))).toBe(true);
+    expect(Number(hit.headers.get('content-length'))).toBe(bytes.length);
+    expect(bytes.toString('utf8')).toContain(name);
+  });
+
   it('refuses a revoked token at the next request, though the worker remembers it', async () => {
     const token = (await harness.tenant('free')).userToken;
     expect((await get('/api/session/teams', token)).status).toBe(200);

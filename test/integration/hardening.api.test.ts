@@ -145,6 +145,13 @@ describe('security headers', () => {
     expect(replies.notFound.headers['content-security-policy']).toBe(
       "default-src 'none'; frame-ancestors 'none'",
     );
+    // What acts only on a rendered document goes with the page, never with JSON.
+    for (const name of ['cross-origin-opener-policy', 'x-dns-prefetch-control', 'x-xss-protection']) {
+      expect(replies.web.headers[name], name).toBeDefined();
+      for (const json of [replies.api, replies.apiError, replies.notFound])
+        expect(json.headers[name], name).toBeUndefined();
+    }
+    expect(replies.api.headers['cross-origin-resource-policy']).toBe('same-origin');
     const hsts = await request(`${proxied.url}/healthz`);
     expect(hsts.headers['strict-transport-security']).toBe('max-age=31536000');
   });

@@ -25,11 +25,7 @@ import { fastCachedRead } from './fastCachedRead.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
-import {
-  API_CACHE_CONTROL,
-  apiContentSecurityPolicy,
-  securityHeaders,
-} from './middleware/securityHeaders.ts';
+import { securityHeaders } from './middleware/securityHeaders.ts';
 import { TenantLimit } from './middleware/tenantLimit.ts';
 import { requestIdOf } from './requestId.ts';
 import { planRoutes } from './routes/admin/plans.ts';
@@ -180,12 +176,8 @@ export function createApp({
   //    one Redis round trip checks the token's entry, counts the request and fetches the
   //    cached answer of a cached GET (admission/script.ts).
   const api = Router();
-  // Responses are per caller: never cached by a shared proxy.
-  api.use((_req, res, next) => {
-    res.setHeader('Cache-Control', API_CACHE_CONTROL);
-    next();
-  });
-  api.use(apiContentSecurityPolicy);
+  // Its answers' CSP and Cache-Control (per caller: never stored by a shared proxy) were
+  // set with the security headers (securityHeaders.ts's apiHeaderList).
   api.use(
     authenticate({
       db: pool,

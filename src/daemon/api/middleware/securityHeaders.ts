@@ -10,19 +10,63 @@ import helmet from 'helmet';
  * <style> (style injection cannot run script). HSTS only when the operator says TLS
  * terminates in front (--hsts on): sent over plain HTTP it would be ignored at best, and
  * on a name also served without TLS it locks browsers out for a year.
+ *
+ * An API answer (a path under /api/ but the reference page's) gets `apiHeaderList`: JSON
+ * is never a document, so it carries the API's own CSP and Cache-Control instead of the
+ * page's, and none of the headers that only act on a rendered document.
  */
 export function securityHeaders(options: { hsts: boolean }): RequestHandler {
-  const list = securityHeaderList(options);
-  return (_req, res, next) => {
-    for (const [name, value] of list) res.setHeader(name, value);
+  const documents = securityHeaderList(options);
+  const answers = apiHeaderList(options);
+  return (req, res, next) => {
+    for (const [name, value] of isApiAnswer(req.url) ? answers : documents) res.setHeader(name, value);
     next();
   };
+}
+
+/** True for a path the API answers with JSON: under /api/, but not the reference page and its files. */
+export function isApiAnswer(url: string): boolean {
+  return url.startsWith('/api/') && !url.startsWith('/api/docs');
+}
+
+/**
+ * What helmet sends that a browser reads only on a document it renders: the opener's
+ * browsing-context group, the agent cluster, DNS prefetching of its links, IE8's download
+ * prompt, Flash/PDF cross-domain policies and the old XSS auditor. On a JSON answer they
+ * are bytes for nothing, on every request (OWASP's REST Security cheat sheet lists what an
+ * API answer needs: the rest of helmet's, which `apiHeaderList` keeps).
+ */
+const DOCUMENT_ONLY = new Set([
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+]);
+
+/**
+ * An API answer's headers, computed once: nosniff, X-Frame-Options, Referrer-Policy,
+ * Cross-Origin-Resource-Policy and HSTS as on every response, the API's CSP (nothing may
+ * load or frame JSON) and Cache-Control (per caller, never stored). The cached-read fast
+ * path sends the same list (fastCachedRead.ts).
+ */
+export function apiHeaderList(options: { hsts: boolean }): ReadonlyArray<readonly [string, string]> {
+  const kept = securityHeaderList(options).filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !DOCUMENT_ONLY.has(lower) && lower !== 'content-security-policy';
+  });
+  return [
+    ...kept,
+    ['Content-Security-Policy', API_CONTENT_SECURITY_POLICY],
+    ['Cache-Control', API_CACHE_CONTROL],
+  ];
 }
 
 /**
  * The headers helmet sets, as a list computed once: with this configuration they are the
  * same for every response, and one loop costs less than helmet's twelve middlewares per
- * request. The cached-read fast path sends the same list (fastCachedRead.ts).
+ * request.
  */
 export function securityHeaderList(options: { hsts: boolean }): ReadonlyArray<readonly [string, string]> {
   const headers = new Map<string, string>();
@@ -72,11 +116,6 @@ function helmetFor(options: { hsts: boolean }) {
 
 /** JSON answers are never documents: nothing at all may load or frame them. */
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
-
-export const apiContentSecurityPolicy: RequestHandler = (_req, res, next) => {
-  res.setHeader('Content-Security-Policy', API_CONTENT_SECURITY_POLICY);
-  next();
-};
 
 /** API answers are per caller: never stored by a shared proxy. */
 export const API_CACHE_CONTROL = 'private, no-store';
