@@ -41,6 +41,15 @@ export function durationOption(name: string, fallback: string): number {
   return ms;
 }
 
+/** `--name 50`: a whole number ≥ 1. */
+export function countOption(name: string, fallback: string): number {
+  const text = option(name, fallback);
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1)
+    refuse(`${name} ${JSON.stringify(text)} is not a whole number ≥ 1`, `e.g. ${name} ${fallback}`);
+  return count;
+}
+
 /** The scenario named by the script's first bare argument (the campaign has no request list). */
 export function scenarioArgument(fallback: string): Scenario {
   const name =

@@ -7,6 +7,8 @@
  *   npm run bench:profile -- uncached-read --duration 20s --top 30
  *   npm run bench:profile -- mixed --out-dir prof --dist    (also writes .cpuprofile/.heapprofile for DevTools)
  *   npm run bench:profile -- uncached-read --process supervisor
+ *   npm run bench:profile -- uncached-read --external      (the machine's PostgreSQL and Redis,
+ *                                                           a new database: BENCH_PG_URL, REDIS_URL)
  * The ephemeral daemon runs one API worker, so every request is the profiled worker's and
  * the per-request figures are exact; its limits are too high to reach (every request is
  * served). The worker's inspector is opened with SIGUSR1 on 127.0.0.1:9229, which must be
@@ -14,23 +16,27 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UNREACHABLE_LIMITS } from '../src/cli/bench/limits.ts';
 import { type BenchResult, runBench } from '../src/cli/bench/run.ts';
 import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
 import {
   cli,
+  countOption,
   durationOption,
+  type Env,
+  embeddedEnv,
   option,
   scenarioArgument,
   seedDemo,
   serve,
-  unlimitedEnv,
+  withExternalServices,
   withTempDir,
 } from './lib.ts';
 
 const scenario = scenarioArgument('cached-read');
 const durationSeconds = durationOption('--duration', '10s') / 1000;
-const connections = Number(option('--connections', '50'));
-const top = Number(option('--top', '20'));
+const connections = countOption('--connections', '50');
+const top = countOption('--top', '20');
 const outDir = process.argv.includes('--out-dir') ? option('--out-dir', '.') : undefined;
 const INSPECTOR = 'http://127.0.0.1:9229';
 const PROCESSES = ['api', 'supervisor'] as const;
@@ -42,6 +48,10 @@ if (!PROCESSES.includes(target)) {
   process.exit(2);
 }
 const label = target === 'api' ? 'the API worker' : 'the supervisor';
+const external = process.argv.includes('--external');
+/** The daemon's services: embedded, or the machine's (a database of its own, dropped after). */
+const services = <T>(work: (env: Env) => Promise<T>): Promise<T> =>
+  external ? withExternalServices(work) : work(embeddedEnv());
 
 /** A Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(url: string) {
@@ -141,50 +151,52 @@ function allocationsBySelf(head: HeapNode): Array<[string, number]> {
   return tally(out);
 }
 
-const result = await withTempDir(async (dir) => {
-  const env = unlimitedEnv();
-  const served = await serve(dir, env, ['--api-workers', '1']);
-  try {
-    const seeded = await seedDemo(dir, env);
-    const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
-    const pid = target === 'api' ? status.children.find((child) => child.role === 'api')?.pid : status.pid;
-    if (!pid) throw new Error(`no pid for ${label} in \`wuzctl status\``);
-    const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
-    const options = { connections, durationSeconds, warmupSeconds: 0 };
-    // Unprofiled first: the caches fill and V8 optimizes what the load runs.
-    process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
-    await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
-    const session = await devtools(await inspectorOf(pid));
+const result = await services((servicesEnv) =>
+  withTempDir(async (dir) => {
+    const env = { ...servicesEnv, ...UNREACHABLE_LIMITS };
+    const served = await serve(dir, env, ['--api-workers', '1']);
     try {
-      await session.call('Profiler.enable');
-      await session.call('Profiler.setSamplingInterval', { interval: 200 });
-      await session.call('HeapProfiler.startSampling', {
-        samplingInterval: 8192,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-      await session.call('Profiler.start');
-      process.stderr.write(
-        `profiling ${label} (pid ${pid}) under ${scenario.name} for ${durationSeconds} s…\n`,
-      );
-      const bench: BenchResult = await runBench(served.url, scenario.name, requests, options);
-      const { profile: cpu } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
-      const { profile: heap } = await session.call<{ profile: { head: HeapNode } }>(
-        'HeapProfiler.stopSampling',
-      );
-      if (outDir) {
-        await mkdir(outDir, { recursive: true });
-        await writeFile(path.join(outDir, `${target}-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
-        await writeFile(path.join(outDir, `${target}-${scenario.name}.heapprofile`), JSON.stringify(heap));
+      const seeded = await seedDemo(dir, env);
+      const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
+      const pid = target === 'api' ? status.children.find((child) => child.role === 'api')?.pid : status.pid;
+      if (!pid) throw new Error(`no pid for ${label} in \`wuzctl status\``);
+      const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
+      const options = { connections, durationSeconds, warmupSeconds: 0 };
+      // Unprofiled first: the caches fill and V8 optimizes what the load runs.
+      process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
+      await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
+      const session = await devtools(await inspectorOf(pid));
+      try {
+        await session.call('Profiler.enable');
+        await session.call('Profiler.setSamplingInterval', { interval: 200 });
+        await session.call('HeapProfiler.startSampling', {
+          samplingInterval: 8192,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        await session.call('Profiler.start');
+        process.stderr.write(
+          `profiling ${label} (pid ${pid}) under ${scenario.name} for ${durationSeconds} s…\n`,
+        );
+        const bench: BenchResult = await runBench(served.url, scenario.name, requests, options);
+        const { profile: cpu } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
+        const { profile: heap } = await session.call<{ profile: { head: HeapNode } }>(
+          'HeapProfiler.stopSampling',
+        );
+        if (outDir) {
+          await mkdir(outDir, { recursive: true });
+          await writeFile(path.join(outDir, `${target}-${scenario.name}.cpuprofile`), JSON.stringify(cpu));
+          await writeFile(path.join(outDir, `${target}-${scenario.name}.heapprofile`), JSON.stringify(heap));
+        }
+        return { bench, cpu, heap };
+      } finally {
+        session.close();
       }
-      return { bench, cpu, heap };
     } finally {
-      session.close();
+      await served.stop();
     }
-  } finally {
-    await served.stop();
-  }
-});
+  }),
+);
 
 const { bench, cpu, heap } = result;
 const requests = bench.requests;
@@ -194,7 +206,7 @@ const allocRows = allocationsBySelf(heap.head);
 const allocTotal = allocRows.reduce((sum, [, bytes]) => sum + bytes, 0);
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`.padStart(6);
 console.log(
-  `${scenario.name}: ${bench.requestsPerSecond} req/s while profiled, ${requests} requests, one API worker; profiled: ${label}`,
+  `${scenario.name}: ${bench.requestsPerSecond} req/s while profiled, ${requests} requests, one API worker, ${external ? 'external PostgreSQL and Redis' : 'embedded services'}; profiled: ${label}`,
 );
 console.log(
   `  CPU: ${(cpuTotal / requests).toFixed(0)} µs per request in ${label} (not idle); allocated: ${(allocTotal / requests / 1024).toFixed(1)} KB per request`,
