@@ -118,7 +118,13 @@ process.on('message', (message) => {
 async function begin(configured: ChildConfig): Promise<void> {
   config = configured;
   // Both roles query the database through the repositories: one switch for either.
-  setNamedStatements(configured.namedStatements);
+  setNamedStatements(configured.namedStatements, (error) =>
+    log.warn(
+      { err: error },
+      'a prepared statement was lost between transactions (a pooler in transaction mode?): ' +
+        'this process runs unnamed statements from now on; DATABASE_PREPARED_STATEMENTS=off turns them off everywhere',
+    ),
+  );
   try {
     const start = await starter;
     running = await start(configured, log, report);

@@ -135,6 +135,7 @@ describe('loadServeConfig', () => {
       tracing: false,
       redisUrl: undefined,
       databaseUrl: undefined,
+      preparedStatements: true,
       logLevel: 'info',
     });
   });
@@ -168,6 +169,7 @@ describe('loadServeConfig', () => {
         WUZAPI_TIMEOUT: '3',
         REDIS_URL: 'redis://127.0.0.1:6379/2',
         DATABASE_URL: 'postgresql://u:p@db:5432/app',
+        DATABASE_PREPARED_STATEMENTS: 'off',
         LOG_LEVEL: 'debug',
         WUZ_TRUST_PROXY: 'loopback, 10.0.0.0/8',
         WUZ_HSTS: 'on',
@@ -244,6 +246,7 @@ describe('loadServeConfig', () => {
       tracing: false,
       redisUrl: 'redis://127.0.0.1:6379/2',
       databaseUrl: 'postgresql://u:p@db:5432/app',
+      preparedStatements: false,
       logLevel: 'debug',
     });
   });

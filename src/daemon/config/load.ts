@@ -113,6 +113,7 @@ export function loadServeConfig(
     hsts: value.hsts === 'on',
     redisUrl: value.redisUrl,
     databaseUrl: value.databaseUrl,
+    preparedStatements: value.databasePreparedStatements === 'on',
     logLevel: value.logLevel,
   };
 }

@@ -689,6 +689,15 @@ const serveOptions = [
     secret: true,
   },
   {
+    key: 'databasePreparedStatements',
+    flag: null,
+    env: 'DATABASE_PREPARED_STATEMENTS',
+    default: 'on',
+    schema: onOff(),
+    help: 'named prepared statements on an external PostgreSQL (off for a pooler in transaction mode that does not keep them, e.g. PgBouncer < 1.21 or without max_prepared_statements; the first statement such a pooler loses turns them off by itself)',
+    section: 'External services',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level <level>',
     env: 'LOG_LEVEL',

@@ -33,6 +33,8 @@ export interface ServeConfig {
   hsts: boolean;
   redisUrl?: string;
   databaseUrl?: string;
+  /** Named prepared statements on an external PostgreSQL (db/named.ts); always on embedded. */
+  preparedStatements: boolean;
   logLevel: string;
 }
 

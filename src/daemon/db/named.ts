@@ -1,4 +1,6 @@
 import { hash } from 'node:crypto';
+import type { QueryResult, QueryResultRow } from 'pg';
+import type { Queryable } from './queryable.ts';
 
 /**
  * A query pg sends as a named prepared statement: the server parses and plans it once
@@ -29,14 +31,51 @@ export function named(text: string, values: unknown[]): { name?: string; text: s
 const names = new Map<string, string>();
 
 /**
- * Off unless the process's database is the embedded PGlite (the daemon's children are
- * told so in their configuration). An external DATABASE_URL may be a pooler in
- * transaction mode — PgBouncer without `max_prepared_statements`, Supabase's pooler on
- * port 6543 — where a statement prepared on one server connection is missing on the
- * next; PostgreSQL's own planning of these queries is also far cheaper than PGlite's.
+ * On for the embedded PGlite and, unless DATABASE_PREPARED_STATEMENTS=off, for an external
+ * PostgreSQL: a statement parsed and planned once per connection saves both the worker and
+ * the server (`npm run bench:api -- --mode external --scenario uncached-read`: +6–19 %
+ * requests/s). Off in the CLI's short-lived processes, where nothing is run twice.
  */
 let enabled = false;
 
-export function setNamedStatements(on: boolean): void {
+/** Told once when a pooler lost a statement and named statements went off (the daemon logs it). */
+let onLost: ((error: unknown) => void) | undefined;
+
+export function setNamedStatements(on: boolean, lost?: (error: unknown) => void): void {
   enabled = on;
+  onLost = lost;
+}
+
+/**
+ * What PostgreSQL answers when the server connection is not the one the statement was
+ * parsed on: unknown there (26000), or parsed there by another client (42P05).
+ */
+const LOST_STATEMENT = new Set(['26000', '42P05']);
+
+/**
+ * Runs `text` as a named statement when they are on. A pooler in transaction mode that
+ * does not carry prepared statements between transactions (PgBouncer without
+ * `max_prepared_statements`, older poolers) gives the next transaction another server
+ * connection: the first such error turns named statements off for this process (said once
+ * through `lost`) and the query runs again unnamed — never twice in effect: the error
+ * comes at Parse or Bind, before anything ran. Inside a transaction the error has aborted
+ * it and goes to the caller; the next one runs unnamed.
+ */
+export async function queryNamed<R extends QueryResultRow>(
+  db: Queryable,
+  text: string,
+  values: unknown[],
+): Promise<QueryResult<R>> {
+  const statement = named(text, values);
+  if (!statement.name) return db.query<R>(text, values);
+  try {
+    return await db.query<R>(statement);
+  } catch (error) {
+    if (!LOST_STATEMENT.has((error as { code?: string }).code ?? '')) throw error;
+    if (enabled) {
+      enabled = false;
+      onLost?.(error);
+    }
+    return db.query<R>(text, values);
+  }
 }

@@ -367,7 +367,8 @@ export class Supervisor {
       port: this.config.port,
       redisUrl: this.redisUrl,
       databaseUrl: this.databaseUrl,
-      namedStatements: Boolean(this.embeddedPostgres),
+      // The embedded PGlite has no pooler in front, and planning is most of its work.
+      namedStatements: Boolean(this.embeddedPostgres) || this.config.preparedStatements,
       shutdownTimeoutMs: this.config.shutdownTimeoutMs,
       bodyLimitBytes: this.config.bodyLimitBytes,
       cacheEnabled: this.config.cacheEnabled,

@@ -1,4 +1,4 @@
-import { named } from '../named.ts';
+import { queryNamed } from '../named.ts';
 import type { Queryable } from '../queryable.ts';
 
 /**
@@ -55,13 +55,12 @@ export async function listOwned<T>(
   // A window count (count(*) OVER ()) would instead carry every matching row through a
   // WindowAgg and sort them all for the page: on PGlite 1.3× the cost at 40 rows, 2.3× at
   // 2,000. Only a page past the end (no rows to carry the count) needs a second query.
-  const { rows } = await db.query(
-    named(
-      `SELECT ${spec.columns}, (SELECT count(*) FROM ${spec.table} WHERE ${whereSql})::int AS total_count
-         FROM ${spec.table} WHERE ${whereSql}
-        ORDER BY ${spec.orderBy} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, page.limit, page.offset],
-    ),
+  const { rows } = await queryNamed(
+    db,
+    `SELECT ${spec.columns}, (SELECT count(*) FROM ${spec.table} WHERE ${whereSql})::int AS total_count
+       FROM ${spec.table} WHERE ${whereSql}
+      ORDER BY ${spec.orderBy} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, page.limit, page.offset],
   );
   let total = rows[0]?.total_count ?? 0;
   if (rows.length === 0 && page.offset > 0) {
@@ -82,12 +81,10 @@ export async function findOwned<T>(
   owner: Owner,
   id: string,
 ): Promise<T | null> {
-  const { rows } = await db.query(
-    named(`SELECT ${spec.columns} FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, [
-      owner.tenantId,
-      owner.userId,
-      id,
-    ]),
+  const { rows } = await queryNamed(
+    db,
+    `SELECT ${spec.columns} FROM ${spec.table} WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+    [owner.tenantId, owner.userId, id],
   );
   return (rows[0] as T) ?? null;
 }
