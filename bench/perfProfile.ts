@@ -126,7 +126,14 @@ const result = await services((servicesEnv) =>
       NODE_OPTIONS: [servicesEnv.NODE_OPTIONS, '--perf-basic-prof'].filter(Boolean).join(' '),
     };
     const mapsBefore = new Set(await jitMaps());
-    const served = await serve(dir, daemonEnv);
+    // --perf-basic-prof also makes V8 write its log (isolate-…-v8.log) in the working
+    // directory: the daemon's goes into the temporary dir, removed with it.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    const served = await serve(dir, daemonEnv).catch((error: unknown) => {
+      process.chdir(cwd);
+      throw error;
+    });
     try {
       const seeded = await seedDemo(dir, env);
       const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
@@ -178,6 +185,7 @@ const result = await services((servicesEnv) =>
       return { bench, samples: parseSamples(script.stdout), roles };
     } finally {
       await served.stop();
+      process.chdir(cwd);
       // The maps this run's processes wrote (the daemon's, `wuzctl stop`'s), now they are gone.
       const left = (await jitMaps()).filter((file) => !mapsBefore.has(file) && !alive(file));
       await Promise.all(left.map((file) => rm(path.join('/tmp', file), { force: true })));

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ describe('npm run bench:perf', () => {
   it.skipIf(!perfUsable)(
     "samples every process under a scenario and splits each one's CPU by part",
     async () => {
+      const logsBefore = (await readdir(process.cwd())).filter((file) => /^isolate-.*-v8\.log$/.test(file));
+      const mapsBefore = new Set((await readdir('/tmp')).filter((file) => /^perf-\d+\.map$/.test(file)));
       const run = await execa(
         process.execPath,
         [script, 'cached-read', '--duration', '2s', '--connections', '4', '--top', '40', '--json'],
@@ -54,6 +57,13 @@ describe('npm run bench:perf', () => {
       // With every part listed, the parts are the whole.
       const whole = api?.categories.reduce((sum, c) => sum + c.percent, 0) ?? 0;
       expect(whole).toBeCloseTo(100, 0);
+      // Nothing left behind: no JIT maps of its processes, no V8 logs where it ran.
+      expect((await readdir(process.cwd())).filter((file) => /^isolate-.*-v8\.log$/.test(file))).toEqual(
+        logsBefore,
+      );
+      expect(
+        (await readdir('/tmp')).filter((file) => /^perf-\d+\.map$/.test(file) && !mapsBefore.has(file)),
+      ).toEqual([]);
     },
     180_000,
   );
