@@ -152,6 +152,12 @@ describe('security headers', () => {
         expect(json.headers[name], name).toBeUndefined();
     }
     expect(replies.api.headers['cross-origin-resource-policy']).toBe('same-origin');
+    // Express routes paths case-insensitively: /API/… is the API too, with its headers.
+    const upper = await request(`${plain.url}/API/session/agents`, { headers: bearer(token) });
+    expect(upper.status).toBe(200);
+    expect(upper.headers['cache-control']).toBe('private, no-store');
+    expect(upper.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(upper.headers['x-dns-prefetch-control']).toBeUndefined();
     const hsts = await request(`${proxied.url}/healthz`);
     expect(hsts.headers['strict-transport-security']).toBe('max-age=31536000');
   });

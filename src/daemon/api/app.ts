@@ -25,7 +25,7 @@ import { fastCachedRead } from './fastCachedRead.ts';
 import { authenticate, requireAdmin } from './middleware/auth.ts';
 import { AuthFailureLimiter } from './middleware/authFailureLimiter.ts';
 import { jsonBody } from './middleware/jsonBody.ts';
-import { securityHeaders } from './middleware/securityHeaders.ts';
+import { apiAnswerHeaders, securityHeaders } from './middleware/securityHeaders.ts';
 import { TenantLimit } from './middleware/tenantLimit.ts';
 import { requestIdOf } from './requestId.ts';
 import { planRoutes } from './routes/admin/plans.ts';
@@ -176,8 +176,9 @@ export function createApp({
   //    one Redis round trip checks the token's entry, counts the request and fetches the
   //    cached answer of a cached GET (admission/script.ts).
   const api = Router();
-  // Its answers' CSP and Cache-Control (per caller: never stored by a shared proxy) were
-  // set with the security headers (securityHeaders.ts's apiHeaderList).
+  // Per caller: never stored by a shared proxy; JSON: nothing may load or frame it (set
+  // with the security headers already, again here for any path Express routes in).
+  api.use(apiAnswerHeaders);
   api.use(
     authenticate({
       db: pool,

@@ -24,10 +24,24 @@ export function securityHeaders(options: { hsts: boolean }): RequestHandler {
   };
 }
 
-/** True for a path the API answers with JSON: under /api/, but not the reference page and its files. */
+/**
+ * True for a path the API answers with JSON: under /api/, but not the reference page and
+ * its files. Case-insensitive, as Express routes: /API/… reaches the same routers.
+ */
 export function isApiAnswer(url: string): boolean {
-  return url.startsWith('/api/') && !url.startsWith('/api/docs');
+  const start = url.slice(0, 9).toLowerCase();
+  return start.startsWith('/api/') && start !== '/api/docs';
 }
+
+/**
+ * The API router's own guarantee, whatever path Express routed into it: its answers are
+ * never stored by a shared proxy and never load or frame anything.
+ */
+export const apiAnswerHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', API_CACHE_CONTROL);
+  res.setHeader('Content-Security-Policy', API_CONTENT_SECURITY_POLICY);
+  next();
+};
 
 /**
  * What helmet sends that a browser reads only on a document it renders: the opener's
