@@ -447,6 +447,20 @@ describe('serveOptions', () => {
     expect(failing).toEqual([]);
   });
 
+  it('names every variable without a flag after `serve --help`', () => {
+    let text = '';
+    const command = serveCommand().configureOutput({
+      writeOut: (chunk) => {
+        text += chunk;
+      },
+    });
+    command.outputHelp();
+    const footer = text.slice(text.indexOf('Read from the environment only:'));
+    const unnamed = serveOptionRows.filter((option) => !option.flag && !footer.includes(option.env));
+    expect(unnamed.map((option) => option.env)).toEqual([]);
+    expect(footer).toContain('DATABASE_PREPARED_STATEMENTS');
+  });
+
   it('lists every flag option, its variable and its default in `serve --help`', () => {
     const help = serveCommand().helpInformation().replace(/\s+/g, ' ');
     for (const option of serveOptionRows) {

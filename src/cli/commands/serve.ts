@@ -29,9 +29,11 @@ export function serveCommand(): Command {
       command.option(option.flag, `${option.help} [${option.env}, default ${defaultTextOf(option)}]`);
   }
   command.option('--detach', 'run in the background, log to <data-dir>/wuzctl.log, return once ready');
+  // Secrets, connection URLs and a few others have no flag (`ps` shows flags): named here.
+  const environmentOnly = serveOptionRows.filter((option) => !option.flag).map((option) => option.env);
   command.addHelpText(
     'after',
-    '\nREDIS_URL and DATABASE_URL are read from the environment only.\nAll settings: docs/CONFIGURATION.md',
+    `\n${wrap(`Read from the environment only: ${environmentOnly.join(', ')}.`, 80)}\nAll settings: docs/CONFIGURATION.md`,
   );
   command.action(async (options: Partial<Record<ServeOptionKey, string>> & { detach?: boolean }) => {
     let config: ServeConfig;
@@ -206,4 +208,18 @@ async function detach(config: ServeConfig): Promise<void> {
     exitCodes.failure,
     `log: ${paths.log}`,
   );
+}
+
+/** `text` broken at spaces into lines of at most `width` characters (help's own width). */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
 }
