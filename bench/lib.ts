@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { UNREACHABLE_LIMITS } from '../src/cli/bench/limits.ts';
+import type { PlannedRequest } from '../src/cli/bench/mixed.ts';
+import { runBench } from '../src/cli/bench/run.ts';
 import { SCENARIOS, type Scenario } from '../src/cli/bench/scenarios.ts';
 import { parseDuration } from '../src/cli/duration.ts';
 import type { GateContext } from '../src/cli/verify/gate.ts';
+import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
 
 /**
  * The CLI the benchmarks run: the sources, or with `--dist` what `npx wuzctl` runs (dist/,
@@ -161,6 +164,27 @@ export async function withExternalServices<T>(work: (env: Env) => Promise<T>): P
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** The daemon's services: the machine's with `external` (a database of its own, dropped after), else embedded. */
+export function withServices<T>(external: boolean, work: (env: Env) => Promise<T>): Promise<T> {
+  return external ? withExternalServices(work) : work(embeddedEnv());
+}
+
+/** `wuzctl status --json` of the daemon in `dataDir`. */
+export async function statusOf(dataDir: string, env: Env): Promise<DaemonStatus> {
+  return JSON.parse(await cli(['status', '--json', '--data-dir', dataDir], env)) as DaemonStatus;
+}
+
+/** Unmeasured load first (3 s): the caches fill and V8 optimizes what the load runs. */
+export async function warmUp(
+  url: string,
+  scenario: Scenario,
+  requests: PlannedRequest[],
+  connections: number,
+) {
+  process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
+  await runBench(url, scenario.name, requests, { connections, durationSeconds: 3, warmupSeconds: 0 });
 }
 
 /** The middle value (the mean of the two middle ones for an even count): runs on a 2-core box are noisy. */

@@ -12,8 +12,17 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchReport } from '../src/cli/commands/bench.ts';
-import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
-import { cli, durationOption, option, rssOf, seedDemo, serve, unlimitedEnv, withTempDir } from './lib.ts';
+import {
+  cli,
+  durationOption,
+  option,
+  rssOf,
+  seedDemo,
+  serve,
+  statusOf,
+  unlimitedEnv,
+  withTempDir,
+} from './lib.ts';
 
 const load = `${durationOption('--load', '60s') / 1000}s`;
 const idleMs = durationOption('--idle', '40s');
@@ -26,7 +35,7 @@ const MOMENTS: Moment[] = ['ready', 'idle', 'after load', 'idle after load'];
 
 /** RSS by process: the supervisor (with PGlite in it), each worker, redis-server. */
 async function snapshot(dataDir: string, env: Record<string, string | undefined>) {
-  const status = JSON.parse(await cli(['status', '--json', '--data-dir', dataDir], env)) as DaemonStatus;
+  const status = await statusOf(dataDir, env);
   const rss: Record<string, number | null> = { supervisor: status.rssBytes };
   for (const child of status.children) rss[`${child.role}#${child.index}`] = child.rssBytes;
   if (status.redis.pid) rss['redis-server'] = await rssOf(status.redis.pid);

@@ -21,17 +21,16 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { UNREACHABLE_LIMITS } from '../src/cli/bench/limits.ts';
 import { runBench } from '../src/cli/bench/run.ts';
-import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
 import {
-  cli,
   countOption,
   durationOption,
   type Env,
-  embeddedEnv,
   scenarioArgument,
   seedDemo,
   serve,
-  withExternalServices,
+  statusOf,
+  warmUp,
+  withServices,
   withTempDir,
 } from './lib.ts';
 
@@ -106,9 +105,6 @@ function alive(map: string): boolean {
   }
 }
 
-const services = <T>(work: (env: Env) => Promise<T>): Promise<T> =>
-  external ? withExternalServices(work) : work(embeddedEnv());
-
 const perfVersion = await execa('perf', ['--version'], { reject: false });
 if (perfVersion.exitCode !== 0) {
   process.stderr.write(
@@ -117,7 +113,7 @@ if (perfVersion.exitCode !== 0) {
   process.exit(2);
 }
 
-const result = await services((servicesEnv) =>
+const result = await withServices(external, (servicesEnv) =>
   withTempDir(async (dir) => {
     const env: Env = { ...servicesEnv, ...UNREACHABLE_LIMITS };
     // Only the daemon's processes write JIT maps (/tmp/perf-<pid>.map), removed at the end.
@@ -136,20 +132,14 @@ const result = await services((servicesEnv) =>
     });
     try {
       const seeded = await seedDemo(dir, env);
-      const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
+      const status = await statusOf(dir, env);
       const roles = new Map<number, string>();
       if (status.pid) roles.set(status.pid, 'supervisor');
-      const counts = new Map<string, number>();
-      for (const child of status.children) {
-        const n = (counts.get(child.role) ?? 0) + 1;
-        counts.set(child.role, n);
-        if (child.pid) roles.set(child.pid, `${child.role}#${n}`);
-      }
+      for (const child of status.children)
+        if (child.pid) roles.set(child.pid, `${child.role}#${child.index}`);
       roles.set(process.pid, 'load generator (wuzctl bench)');
       const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
-      const options = { connections, durationSeconds, warmupSeconds: 0 };
-      process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
-      await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
+      await warmUp(served.url, scenario, requests, connections);
       const data = path.join(dir, 'perf.data');
       process.stderr.write(
         `sampling every process with perf under ${scenario.name} for ${durationSeconds} s…\n`,
@@ -171,7 +161,11 @@ const result = await services((servicesEnv) =>
         ],
         { reject: false },
       );
-      const bench = await runBench(served.url, scenario.name, requests, options);
+      const bench = await runBench(served.url, scenario.name, requests, {
+        connections,
+        durationSeconds,
+        warmupSeconds: 0,
+      });
       const recorded = await perf;
       if (recorded.exitCode !== 0)
         throw new Error(
@@ -181,7 +175,6 @@ const result = await services((servicesEnv) =>
         maxBuffer: 1024 * 1024 * 1024,
         reject: false,
       });
-      // Symbols of JIT code are in the map files the daemon's processes wrote; drop them.
       return { bench, samples: parseSamples(script.stdout), roles };
     } finally {
       await served.stop();

@@ -18,18 +18,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UNREACHABLE_LIMITS } from '../src/cli/bench/limits.ts';
 import { type BenchResult, runBench } from '../src/cli/bench/run.ts';
-import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
 import {
-  cli,
   countOption,
   durationOption,
-  type Env,
-  embeddedEnv,
   option,
   scenarioArgument,
   seedDemo,
   serve,
-  withExternalServices,
+  statusOf,
+  warmUp,
+  withServices,
   withTempDir,
 } from './lib.ts';
 
@@ -49,9 +47,6 @@ if (!PROCESSES.includes(target)) {
 }
 const label = target === 'api' ? 'the API worker' : 'the supervisor';
 const external = process.argv.includes('--external');
-/** The daemon's services: embedded, or the machine's (a database of its own, dropped after). */
-const services = <T>(work: (env: Env) => Promise<T>): Promise<T> =>
-  external ? withExternalServices(work) : work(embeddedEnv());
 
 /** A Chrome DevTools Protocol session over the inspector's WebSocket. */
 async function devtools(url: string) {
@@ -151,20 +146,18 @@ function allocationsBySelf(head: HeapNode): Array<[string, number]> {
   return tally(out);
 }
 
-const result = await services((servicesEnv) =>
+const result = await withServices(external, (servicesEnv) =>
   withTempDir(async (dir) => {
     const env = { ...servicesEnv, ...UNREACHABLE_LIMITS };
     const served = await serve(dir, env, ['--api-workers', '1']);
     try {
       const seeded = await seedDemo(dir, env);
-      const status = JSON.parse(await cli(['status', '--json', '--data-dir', dir], env)) as DaemonStatus;
+      const status = await statusOf(dir, env);
       const pid = target === 'api' ? status.children.find((child) => child.role === 'api')?.pid : status.pid;
       if (!pid) throw new Error(`no pid for ${label} in \`wuzctl status\``);
       const requests = await scenario.requests({ url: served.url, tenants: seeded.tenants });
       const options = { connections, durationSeconds, warmupSeconds: 0 };
-      // Unprofiled first: the caches fill and V8 optimizes what the load runs.
-      process.stderr.write(`warming up (${scenario.name}, 3 s)…\n`);
-      await runBench(served.url, scenario.name, requests, { ...options, durationSeconds: 3 });
+      await warmUp(served.url, scenario, requests, connections); // unprofiled
       const session = await devtools(await inspectorOf(pid));
       try {
         await session.call('Profiler.enable');

@@ -5,8 +5,7 @@
  * External mode uses REDIS_URL (default redis://127.0.0.1:6379/14) and a PostgreSQL
  * database it creates and drops (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
-import type { DaemonStatus } from '../src/daemon/supervisor/supervisor.ts';
-import { cli, type Env, embeddedEnv, rssOf, serve, withExternalServices, withTempDir } from './lib.ts';
+import { type Env, embeddedEnv, rssOf, serve, statusOf, withExternalServices, withTempDir } from './lib.ts';
 
 const json = process.argv.includes('--json');
 const apiWorkers = 2;
@@ -15,7 +14,7 @@ async function measure(label: string, dataDir: string, env: Env) {
   const began = performance.now();
   const served = await serve(dataDir, env, ['--api-workers', String(apiWorkers)]);
   const readyMs = performance.now() - began;
-  const status = JSON.parse(await cli(['status', '--json', '--data-dir', dataDir], env)) as DaemonStatus;
+  const status = await statusOf(dataDir, env);
   const processes = [
     { process: 'supervisor', rss: status.rssBytes },
     ...status.children.map((c) => ({ process: `${c.role}#${c.index}`, rss: c.rssBytes })),

@@ -28,7 +28,7 @@ export function securityHeaders(options: { hsts: boolean }): RequestHandler {
  * True for a path the API answers with JSON: under /api/, but not the reference page and
  * its files. Case-insensitive, as Express routes: /API/… reaches the same routers.
  */
-export function isApiAnswer(url: string): boolean {
+function isApiAnswer(url: string): boolean {
   const start = url.slice(0, 9).toLowerCase();
   return start.startsWith('/api/') && start !== '/api/docs';
 }
@@ -82,7 +82,7 @@ export function apiHeaderList(options: { hsts: boolean }): ReadonlyArray<readonl
  * same for every response, and one loop costs less than helmet's twelve middlewares per
  * request.
  */
-export function securityHeaderList(options: { hsts: boolean }): ReadonlyArray<readonly [string, string]> {
+function securityHeaderList(options: { hsts: boolean }): ReadonlyArray<readonly [string, string]> {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: unknown) {
