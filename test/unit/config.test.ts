@@ -382,6 +382,13 @@ describe('loadServeConfig', () => {
     expect(problems[0]).not.toContain('secret');
   });
 
+  it('takes DATABASE_PREPARED_STATEMENTS on or off, and says so of anything else', () => {
+    expect(loadServeConfig({}, { DATABASE_PREPARED_STATEMENTS: 'off' }).preparedStatements).toBe(false);
+    expect(problemsOf(() => loadServeConfig({}, { DATABASE_PREPARED_STATEMENTS: 'maybe' }))).toEqual([
+      'DATABASE_PREPARED_STATEMENTS = "maybe": must be on or off',
+    ]);
+  });
+
   it('refuses an empty --web folder', () => {
     expect(problemsOf(() => loadServeConfig({ web: '' }, {}))).toEqual(['--web = "": must not be empty']);
   });
