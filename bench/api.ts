@@ -7,6 +7,8 @@
  *                                                            too high to reach, vs off)
  *   npm run bench:metrics   (= --mode embedded --metrics both --rounds 3: the metrics
  *                            middleware's cost on the cached endpoint, runs interleaved)
+ *   npm run bench:api -- --scenario uncached-read --floor  (its floor in the same run: pg-floor,
+ *                            or redis-floor for cached-read; the ratio is printed)
  * Each mode starts its own daemon on a temporary data dir, seeds the demo data and runs
  * `wuzctl bench <scenario>` against it (a user of demo-1; its /healthz floor too): this
  * script only varies the daemon's settings. Latency counts 2xx only; non-2xx responses
@@ -33,8 +35,11 @@ const { values } = parseArgs({
     /** Repeat every combination, interleaved, and report medians: a 2-core box is noisy. */
     rounds: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    /** Run the scenario's floor first (redis-floor for cached-read, else pg-floor) and report the ratio. */
+    floor: { type: 'boolean', default: false },
   },
 });
+const floorName = values.scenario === 'cached-read' ? 'redis-floor' : 'pg-floor';
 
 interface Figure {
   mode: string;
@@ -45,6 +50,8 @@ interface Figure {
   requestsPerSecond: number;
   /** Against the /healthz floor wuzctl bench measured on the same daemon. */
   ratioToFloor: number | null;
+  /** With --floor: against the scenario's floor (redis-floor or pg-floor), measured in the same run. */
+  ratioToScenarioFloor?: number | null;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -82,9 +89,11 @@ async function run(
         await cli(
           [
             'bench',
+            ...(values.floor ? [floorName] : []),
             scenario,
-            '--url',
-            served.url,
+            // The data dir finds the daemon and, for pg-floor, its database.
+            '--data-dir',
+            dir,
             '--tokens',
             tokens,
             '--connections',
@@ -107,6 +116,10 @@ async function run(
         path: scenario,
         requestsPerSecond: result.requestsPerSecond,
         ratioToFloor: result.ratioToFloor,
+        ...(values.floor && {
+          ratioToScenarioFloor:
+            floorName === 'redis-floor' ? result.ratioToRedisFloor : result.ratioToPgFloor,
+        }),
         p50Ms: result.latencyMs.p50,
         p99Ms: result.latencyMs.p99,
         non2xx: Object.values(result.non2xx).reduce((a, b) => a + b, 0),
@@ -154,7 +167,7 @@ if (values.json)
 else {
   for (const f of figures) {
     console.log(
-      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}, metrics ${f.metrics}: ${f.path} — ${f.requestsPerSecond} req/s (${f.ratioToFloor}× /healthz), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
+      `${f.mode}, cache ${f.cache}, rate limit ${f.rateLimit}, metrics ${f.metrics}: ${f.path} — ${f.requestsPerSecond} req/s (${f.ratioToFloor}× /healthz${f.ratioToScenarioFloor != null ? `, ${f.ratioToScenarioFloor}× ${floorName}` : ''}), p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms ` +
         `(${f.total} requests, ${f.non2xx} non-2xx, ${f.errors} errors; ${values.connections} connections, ${values.duration} s, ${values['api-workers']} api workers)`,
     );
   }

@@ -18,6 +18,7 @@ describe('wuzctl bench', () => {
       [
         'bench',
         'redis-floor',
+        'pg-floor',
         'cached-read',
         'uncached-read',
         'write',
@@ -38,6 +39,7 @@ describe('wuzctl bench', () => {
     expect(report.results.map((r) => r.scenario)).toEqual([
       'health',
       'redis-floor',
+      'pg-floor',
       'cached-read',
       'uncached-read',
       'write',
@@ -53,6 +55,9 @@ describe('wuzctl bench', () => {
     expect(report.options.rateLimit).toBe('on');
     expect(report.results[1]?.ratioToRedisFloor).toBe(1);
     for (const result of report.results) expect(result.ratioToRedisFloor).toBeGreaterThan(0);
+    // So is the pg floor (Express and one pg query of the uncached read's page, on the daemon's database).
+    expect(report.results[2]?.ratioToPgFloor).toBe(1);
+    for (const result of report.results) expect(result.ratioToPgFloor).toBeGreaterThan(0);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(report);
     // Where the CPU went: the cached read's in the API workers and the daemon's redis-server,
     // the floor's in its own Express workers, and always some in the load generator.
@@ -61,6 +66,8 @@ describe('wuzctl bench', () => {
     for (const process of ['api workers', 'redis-server', 'load generator (wuzctl bench)'])
       expect(cpuOf('cached-read').has(process)).toBe(true);
     expect(cpuOf('redis-floor').has('floor (express + ioredis)')).toBe(true);
+    expect(cpuOf('pg-floor').has('floor (express + pg)')).toBe(true);
+    expect(cpuOf('pg-floor').has('supervisor')).toBe(true); // the daemon's embedded PGlite answers it
     expect(cpuOf('uncached-read').has('supervisor')).toBe(true); // the embedded PGlite
 
     // A saved result claiming the cached read did ten times better: this run has regressed.
@@ -95,7 +102,7 @@ describe('wuzctl bench', () => {
     const unknown = await wuzctl(['bench', 'nope']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(
-      /unknown scenario "nope"[\s\S]*scenarios: health, redis-floor, cached-read/,
+      /unknown scenario "nope"[\s\S]*scenarios: health, redis-floor, pg-floor, cached-read/,
     );
     const limiter = await wuzctl(['bench', '--rate-limit', 'maybe']);
     expect(limiter.exitCode).toBe(2);

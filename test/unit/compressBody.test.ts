@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { brotliWindowBits, compressBody } from '../../src/daemon/api/compression/oneShot.ts';
+import {
+  brotliWindowBits,
+  compressBody,
+  oneShotChunkBytes,
+} from '../../src/daemon/api/compression/oneShot.ts';
 
 const config = { enabled: true, brotliLevel: 4, gzipLevel: 6, thresholdBytes: 1024, cacheBytes: 0 };
 
@@ -25,6 +29,19 @@ describe('compressBody', () => {
     expect(brotliWindowBits(1009)).toBe(11); // 2^10 − 16 = 1008 bytes would not hold it
     expect(2 ** brotliWindowBits(200_000) - 16).toBeGreaterThanOrEqual(200_000);
     expect(brotliWindowBits(50_000_000)).toBe(zlib.constants.BROTLI_DEFAULT_WINDOW);
+  });
+
+  it('takes small answers’ output from the shared Buffer pool, many to a slab, not a 16 kB chunk each', () => {
+    expect(oneShotChunkBytes(3_700)).toBe(1024);
+    expect(oneShotChunkBytes(40_000)).toBe(10_000);
+    expect(oneShotChunkBytes(1_000_000)).toBe(16 * 1024);
+    const body = page(20);
+    for (const coding of ['br', 'gzip'] as const) {
+      const copies = Array.from({ length: 20 }, () => compressBody(body, coding, config));
+      // zlib's default 16 kB chunk would take a new 64 kB slab every fourth answer (≥ 5 here).
+      expect(new Set(copies.map((copy) => copy.buffer)).size).toBeLessThanOrEqual(2);
+      for (const copy of copies) expect(copy.buffer.byteLength).toBe(Buffer.poolSize);
+    }
   });
 
   it('gives back the same bytes, and a brotli copy no larger than the default window’s (+1 byte)', () => {

@@ -47,6 +47,8 @@ describe('CPU by process (bench)', () => {
     );
     expect(labelOf('/n/node /app/dist/daemon/childMain.js --role queue')).toBe('queue worker');
     expect(labelOf('/n/node /app/dist/cli/bench/floorServer.js')).toBe('floor (express + ioredis)');
+    expect(labelOf('/n/node /app/dist/cli/bench/floorServer.js redis')).toBe('floor (express + ioredis)');
+    expect(labelOf('/n/node /app/src/cli/bench/floorServer.ts pg')).toBe('floor (express + pg)');
     expect(labelOf('node /app/dist/cli/main.js serve --port 0')).toBe('supervisor');
     expect(labelOf('/usr/lib/chromium/chromium --headless')).toBe('chromium');
   });

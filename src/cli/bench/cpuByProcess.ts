@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * Where a scenario's CPU goes, process by process: this process (the load generator) and
  * every process it started — the ephemeral daemon's supervisor, API and queue workers and
- * redis-server, or the floor's Express workers and their redis-server. A requests/s figure
+ * redis-server, or a floor's Express workers (and the redis floor's redis-server). A requests/s figure
  * says how fast; this says which process paid for each request, so that a gap to the floor
  * can be placed (docs/BENCH.md). Linux only (/proc); elsewhere there is no breakdown.
  */
@@ -140,7 +140,8 @@ export function labelOf(cmdline: string): string {
     const role = /--role (\w+)/.exec(cmdline)?.[1];
     return role === 'api' ? 'api workers' : role === 'queue' ? 'queue worker' : 'daemon child';
   }
-  if (/floorServer\.[jt]s/.test(cmdline)) return 'floor (express + ioredis)';
+  const floor = /floorServer\.[jt]s(?: (\w+))?/.exec(cmdline);
+  if (floor) return floor[1] === 'pg' ? 'floor (express + pg)' : 'floor (express + ioredis)';
   if (/\bserve\b/.test(cmdline)) return 'supervisor';
   const program = cmdline.split(' ')[0] ?? '';
   return program.split('/').at(-1) || 'other';

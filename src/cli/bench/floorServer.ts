@@ -1,17 +1,19 @@
 import cluster from 'node:cluster';
 import express from 'express';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 /**
- * The `redis-floor` scenario's server: Express 5 and one ioredis GET per request, in a
- * node cluster of as many workers as the daemon has API workers. It is what a cached read
- * would cost with nothing of ours in the way (no auth, limiter, cache bookkeeping,
- * security headers, metrics or compression), so `cached-read ÷ redis-floor` says how much
- * of a request's time is our own. Run by floor.ts as a child process:
- * `node floorServer.ts` with FLOOR_REDIS_URL, FLOOR_KEY and FLOOR_WORKERS in its environment.
+ * The floor scenarios' server: Express 5 in a node cluster of as many workers as the
+ * daemon has API workers, answering GET /floor with the least a request of ours must do —
+ * what it would cost with nothing of ours in the way (no auth, limiter, cache bookkeeping,
+ * security headers, metrics or compression), so that `scenario ÷ floor` says how much of
+ * a request's time is our own. Run by floor.ts as a child process, its kind as argument:
+ * - `redis`: one ioredis GET of FLOOR_KEY at FLOOR_REDIS_URL (the cached read's floor);
+ * - `pg`: one pg.Pool query (a named statement), FLOOR_SQL with the JSON array FLOOR_PARAMS, at
+ *   FLOOR_DATABASE_URL, answered as the list shape (the uncached read's floor).
  */
-const redisUrl = process.env.FLOOR_REDIS_URL ?? '';
-const key = process.env.FLOOR_KEY ?? '';
+const kind = process.argv[2];
 const workers = Number(process.env.FLOOR_WORKERS ?? '2');
 
 if (cluster.isPrimary) {
@@ -29,13 +31,30 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  const redis = new Redis(redisUrl, { enableAutoPipelining: false });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.get('/floor', async (_req, res) => {
+  app.get('/floor', kind === 'pg' ? pgPage() : redisBody());
+  app.listen(0, '127.0.0.1');
+}
+
+function redisBody(): express.RequestHandler {
+  const redis = new Redis(process.env.FLOOR_REDIS_URL ?? '', { enableAutoPipelining: false });
+  const key = process.env.FLOOR_KEY ?? '';
+  return async (_req, res) => {
     const body = await redis.get(key);
     res.type('application/json').send(body);
-  });
-  app.listen(0, '127.0.0.1');
+  };
+}
+
+function pgPage(): express.RequestHandler {
+  const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
+  const sql = process.env.FLOOR_SQL ?? '';
+  const params = JSON.parse(process.env.FLOOR_PARAMS ?? '[]') as unknown[];
+  return async (_req, res) => {
+    // Named, so the server parses and plans it once per connection, as the route's is.
+    const { rows } = await pool.query({ name: 'floor', text: sql, values: params });
+    const total = rows[0]?.total_count ?? 0;
+    res.json({ data: rows.map(({ total_count: _, ...row }) => row), page: 1, per_page: 20, total });
+  };
 }

@@ -19,6 +19,8 @@ export interface BenchResult {
   ratioToFloor: number | null;
   /** The share of the redis-floor scenario's requests/s (Express + one Redis GET), when it ran. */
   ratioToRedisFloor?: number | null;
+  /** The share of the pg-floor scenario's requests/s (Express + one pg query of the same page), when it ran. */
+  ratioToPgFloor?: number | null;
   requests: number;
   errors: number;
   timeouts: number;

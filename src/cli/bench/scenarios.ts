@@ -15,7 +15,8 @@ export interface Scenario {
   requests(target: BenchTarget): Promise<PlannedRequest[]>;
 }
 
-const userToken = (target: BenchTarget) => {
+/** The token every single-user scenario runs as: demo-1's first user. */
+export const userToken = (target: BenchTarget) => {
   const token = target.tenants[0]?.user_tokens[0];
   if (!token) throw new Error('no demo tenant to run as (seed one: wuzctl seed --demo)');
   return token;
@@ -96,12 +97,14 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * Scenarios with a server of their own: `redis-floor` (floor.ts, run right after health)
- * and `campaign` (a fake WuzAPI, run last).
+ * Scenarios with a server of their own: the floors `redis-floor` (the cached read's: Express
+ * and one Redis GET) and `pg-floor` (the uncached read's: Express and one pg query of the
+ * same page), floor.ts, run right after health; and `campaign` (a fake WuzAPI, run last).
  */
 export const SCENARIO_NAMES = [
   'health',
   'redis-floor',
+  'pg-floor',
   ...SCENARIOS.map((scenario) => scenario.name).filter((name) => name !== 'health'),
   'campaign',
 ];

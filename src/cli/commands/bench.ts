@@ -4,11 +4,12 @@ import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
 import { CpuByProcess } from '../bench/cpuByProcess.ts';
-import { startFloor } from '../bench/floor.ts';
+import { startPgFloor, startRedisFloor } from '../bench/floor.ts';
 import { UNREACHABLE_LIMITS } from '../bench/limits.ts';
 import type { PlannedRequest } from '../bench/mixed.ts';
 import type { BenchResult } from '../bench/run.ts';
-import { SCENARIO_NAMES, SCENARIOS } from '../bench/scenarios.ts';
+import { SCENARIO_NAMES, SCENARIOS, userToken } from '../bench/scenarios.ts';
+import { DaemonClient } from '../client.ts';
 import { parseDuration } from '../duration.ts';
 import { dataDirOption, jsonOption } from '../options.ts';
 import { bold, CliError, dim, exitCodes, green, printJson, red, table } from '../output.ts';
@@ -156,8 +157,22 @@ export function benchCommand(): Command {
           results.push(result);
         };
         for (const name of ['health', ...wanted.filter((n) => n !== 'health' && n !== 'campaign')]) {
-          if (name === 'redis-floor') {
-            const floor = await startFloor(await cachedReadBody(target), os.availableParallelism());
+          if (name === 'redis-floor' || name === 'pg-floor') {
+            const dataDir = target.dataDir ?? flags.dataDir;
+            if (name === 'pg-floor' && !dataDir) {
+              progress(
+                "pg-floor: skipped (it reads the daemon's database: give --data-dir, or run without --url)",
+              );
+              continue;
+            }
+            const floor =
+              name === 'redis-floor'
+                ? await startRedisFloor(await cachedReadBody(target), os.availableParallelism())
+                : await startPgFloor(
+                    (await new DaemonClient(dataDir as string).database()).url,
+                    await ownerOf(target),
+                    os.availableParallelism(),
+                  );
             try {
               await measure(name, floor.url, [
                 { group: 'GET /floor', method: 'GET', path: '/floor', token: '' },
@@ -176,9 +191,11 @@ export function benchCommand(): Command {
             : null;
         const health = results[0];
         const redisFloor = results.find((r) => r.scenario === 'redis-floor');
+        const pgFloor = results.find((r) => r.scenario === 'pg-floor');
         for (const result of results) {
           result.ratioToFloor = ratio(result, health);
           if (redisFloor) result.ratioToRedisFloor = ratio(result, redisFloor);
+          if (pgFloor) result.ratioToPgFloor = ratio(result, pgFloor);
         }
         let campaign: CampaignResult | null = null;
         if (wanted.includes('campaign')) {
@@ -233,6 +250,16 @@ async function cachedReadBody(target: Target): Promise<string> {
   return answer.text();
 }
 
+/** Whose contacts the uncached read lists: the pg floor reads the same page. */
+async function ownerOf(target: Target): Promise<{ tenantId: string; userId: string }> {
+  const answer = await fetch(`${target.url}/api/me`, {
+    headers: { authorization: `Bearer ${userToken(target)}` },
+  });
+  if (!answer.ok) throw new Error(`GET /api/me answered ${answer.status}`);
+  const me = (await answer.json()) as { user: { id: string }; tenant: { id: string } };
+  return { tenantId: me.tenant.id, userId: me.user.id };
+}
+
 /** A progress line on a terminal (live req/s), plain lines otherwise; nothing with --json. */
 function liveLine(name: string, duration: number, quiet: boolean) {
   const tty = process.stderr.isTTY && !quiet;
@@ -263,13 +290,30 @@ function renderReport(report: BenchReport): string {
       green('0')
     );
   };
+  // A floor's column only when it ran.
+  const floors = (
+    [
+      ['× REDIS FLOOR', (r) => r.ratioToRedisFloor],
+      ['× PG FLOOR', (r) => r.ratioToPgFloor],
+    ] as Array<[string, (r: BenchResult) => number | null | undefined]>
+  ).filter(([, of]) => report.results.some((r) => of(r) != null));
   const rows = [
-    ['SCENARIO', 'REQ/S', '× FLOOR', '× REDIS FLOOR', 'P50', 'P90', 'P99', 'MAX', 'FAILED'].map(dim),
+    [
+      'SCENARIO',
+      'REQ/S',
+      '× FLOOR',
+      ...floors.map(([title]) => title),
+      'P50',
+      'P90',
+      'P99',
+      'MAX',
+      'FAILED',
+    ].map(dim),
     ...report.results.map((r) => [
       r.scenario,
       String(r.requestsPerSecond),
       r.ratioToFloor === null ? '-' : r.ratioToFloor.toFixed(2),
-      r.ratioToRedisFloor == null ? '-' : r.ratioToRedisFloor.toFixed(2),
+      ...floors.map(([, of]) => of(r)?.toFixed(2) ?? '-'),
       `${r.latencyMs.p50} ms`,
       `${r.latencyMs.p90} ms`,
       `${r.latencyMs.p99} ms`,
