@@ -79,6 +79,7 @@ describe('wuzctl bench', () => {
     const compared = await wuzctl(
       [
         'bench',
+        'redis-floor',
         'cached-read',
         '--duration',
         '2s',
@@ -95,6 +96,9 @@ describe('wuzctl bench', () => {
     );
     expect(compared.exitCode).toBe(1);
     expect(compared.stdout).toMatch(/cached-read\s+ratio to floor/);
+    // A floor is the machine's speed, not ours: by req/s, as health.
+    expect(compared.stdout).toMatch(/redis-floor\s+req\/s/);
+    expect(compared.stdout).toMatch(/health\s+req\/s/);
     expect(compared.stderr).toMatch(/cached-read regressed more than 10%/);
   });
 
