@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { QueryResult, QueryResultRow } from 'pg';
+import type { CustomTypesConfig, QueryResult, QueryResultRow } from 'pg';
 import type { Queryable } from './queryable.ts';
 
 /**
@@ -65,17 +65,20 @@ export async function queryNamed<R extends QueryResultRow>(
   db: Queryable,
   text: string,
   values: unknown[],
+  /** pg's type parsers for this query's rows (jsonRows.ts); absent: pg's defaults. */
+  types?: CustomTypesConfig,
 ): Promise<QueryResult<R>> {
   const statement = named(text, values);
-  if (!statement.name) return db.query<R>(text, values);
+  const unnamed = types ? { text, values, types } : { text, values };
+  if (!statement.name) return db.query<R>(unnamed);
   try {
-    return await db.query<R>(statement);
+    return await db.query<R>(types ? { ...statement, types } : statement);
   } catch (error) {
     if (!LOST_STATEMENT.has((error as { code?: string }).code ?? '')) throw error;
     if (enabled) {
       enabled = false;
       onLost?.(error);
     }
-    return db.query<R>(text, values);
+    return db.query<R>(unnamed);
   }
 }

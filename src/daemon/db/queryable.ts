@@ -4,12 +4,13 @@ import type pg from 'pg';
 export interface Queryable {
   // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each repository's callers
   query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-  /** A named prepared statement (db/named.ts). */
+  /** A named prepared statement (db/named.ts), and/or the rows' own type parsers (db/jsonRows.ts). */
   // biome-ignore lint/suspicious/noExplicitAny: as above
   query<R extends pg.QueryResultRow = any>(query: {
     name?: string;
     text: string;
     values: unknown[];
+    types?: pg.CustomTypesConfig;
   }): Promise<pg.QueryResult<R>>;
 }
 

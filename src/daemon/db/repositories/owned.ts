@@ -1,3 +1,4 @@
+import { jsonRowTypes } from '../jsonRows.ts';
 import { queryNamed } from '../named.ts';
 import type { Queryable } from '../queryable.ts';
 
@@ -51,11 +52,13 @@ export async function listOwned<T>(
     where.push(condition.sql.replaceAll('$?', `$${params.length}`));
   }
   const whereSql = where.join(' AND ');
-  const { rows } = await queryNamed(db, pageSql(spec, whereSql, params.length), [
-    ...params,
-    page.limit,
-    page.offset,
-  ]);
+  // The rows go straight into a JSON answer: timestamps come as the text JSON prints (jsonRows.ts).
+  const { rows } = await queryNamed(
+    db,
+    pageSql(spec, whereSql, params.length),
+    [...params, page.limit, page.offset],
+    jsonRowTypes,
+  );
   let total = rows[0]?.total_count ?? 0;
   if (rows.length === 0 && page.offset > 0) {
     const count = await db.query(
