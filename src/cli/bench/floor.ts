@@ -4,6 +4,7 @@ import { contactsTable, pageSql } from '../../daemon/db/repositories/owned.ts';
 import { connectRedis } from '../../daemon/services/redis.ts';
 import { modulePath } from '../../paths.ts';
 import { ScratchRedis } from '../verify/scratch/redis.ts';
+import { UNCACHED_PAGE_SIZE } from './scenarios.ts';
 
 /** A running floor server (see floorServer.ts). */
 export interface Floor {
@@ -39,8 +40,9 @@ export async function startRedisFloor(body: string, workers: number): Promise<Fl
 
 /**
  * The pg floor: an Express cluster of `workers` reading the uncached read's page — the
- * first 20 of `owner`'s contacts with their count, the route's own statement
- * (owned.ts pageSql) — from the daemon's database at `databaseUrl`, with a plain pg.Pool.
+ * first UNCACHED_PAGE_SIZE of `owner`'s contacts with their count, the route's own
+ * statement (owned.ts pageSql) — from the daemon's database at `databaseUrl`, with a
+ * plain pg.Pool.
  */
 export function startPgFloor(
   databaseUrl: string,
@@ -50,7 +52,8 @@ export function startPgFloor(
   return forkFloor('pg', workers, {
     FLOOR_DATABASE_URL: databaseUrl,
     FLOOR_SQL: pageSql(contactsTable, 'tenant_id = $1 AND owner_id = $2', 2),
-    FLOOR_PARAMS: JSON.stringify([owner.tenantId, owner.userId, 20, 0]),
+    FLOOR_PARAMS: JSON.stringify([owner.tenantId, owner.userId, UNCACHED_PAGE_SIZE, 0]),
+    FLOOR_PER_PAGE: String(UNCACHED_PAGE_SIZE),
   });
 }
 

@@ -11,7 +11,8 @@ import pg from 'pg';
  * a request's time is our own. Run by floor.ts as a child process, its kind as argument:
  * - `redis`: one ioredis GET of FLOOR_KEY at FLOOR_REDIS_URL (the cached read's floor);
  * - `pg`: one pg.Pool query (a named statement), FLOOR_SQL with the JSON array FLOOR_PARAMS, at
- *   FLOOR_DATABASE_URL, answered as the list shape (the uncached read's floor).
+ *   FLOOR_DATABASE_URL, answered as the list shape of FLOOR_PER_PAGE rows (the uncached
+ *   read's floor).
  */
 const kind = process.argv[2];
 const workers = Number(process.env.FLOOR_WORKERS ?? '2');
@@ -51,10 +52,11 @@ function pgPage(): express.RequestHandler {
   const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
   const sql = process.env.FLOOR_SQL ?? '';
   const params = JSON.parse(process.env.FLOOR_PARAMS ?? '[]') as unknown[];
+  const perPage = Number(process.env.FLOOR_PER_PAGE ?? '20');
   return async (_req, res) => {
     // Named, so the server parses and plans it once per connection, as the route's is.
     const { rows } = await pool.query({ name: 'floor', text: sql, values: params });
     const total = rows[0]?.total_count ?? 0;
-    res.json({ data: rows.map(({ total_count: _, ...row }) => row), page: 1, per_page: 20, total });
+    res.json({ data: rows.map(({ total_count: _, ...row }) => row), page: 1, per_page: perPage, total });
   };
 }

@@ -15,6 +15,9 @@ export interface Scenario {
   requests(target: BenchTarget): Promise<PlannedRequest[]>;
 }
 
+/** The page `uncached-read` asks for, and `pg-floor` reads (floor.ts). */
+export const UNCACHED_PAGE_SIZE = 20;
+
 /** The token every single-user scenario runs as: demo-1's first user. */
 export const userToken = (target: BenchTarget) => {
   const token = target.tenants[0]?.user_tokens[0];
@@ -54,7 +57,7 @@ export const SCENARIOS: Scenario[] = [
       {
         group: 'GET /api/contacts',
         method: 'GET',
-        path: '/api/contacts?per_page=20',
+        path: `/api/contacts?per_page=${UNCACHED_PAGE_SIZE}`,
         token: userToken(target),
       },
     ],
