@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { Queryable } from '../../src/daemon/db/queryable.ts';
+import { createTenant, type TenantPlan } from '../../src/daemon/db/repositories/tenants.ts';
+import { createUser } from '../../src/daemon/db/repositories/users.ts';
 
 /**
  * The machine's own Redis and PostgreSQL, for external-mode tests. DB index 14 of Redis
@@ -94,4 +97,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** A new tenant (`slug`, on `plan`) and one user of it: the owner of the rows a test writes. */
+export async function createOwner(
+  db: Queryable,
+  slug: string,
+  plan: TenantPlan = 'pro',
+): Promise<{ tenantId: string; userId: string }> {
+  const tenant = await createTenant(db, { name: slug, slug, plan });
+  const user = await createUser(db, {
+    tenantId: tenant.id,
+    email: `user@${slug}.example`,
+    name: 'User',
+    role: 'user',
+  });
+  return { tenantId: tenant.id, userId: user.id };
 }

@@ -5,15 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/daemon/db/migrate.ts';
 import { createPool } from '../../src/daemon/db/pool.ts';
 import * as campaigns from '../../src/daemon/db/repositories/campaigns.ts';
-import { createTenant } from '../../src/daemon/db/repositories/tenants.ts';
-import { createUser } from '../../src/daemon/db/repositories/users.ts';
 import { createLogger } from '../../src/daemon/logger.ts';
 import type { JobData } from '../../src/daemon/queues/index.ts';
 import { SecretBox } from '../../src/daemon/security/secretBox.ts';
 import { campaignProcessor } from '../../src/daemon/workers/campaignWorker.ts';
 import type { TenantSlots } from '../../src/daemon/workers/tenantSlots.ts';
 import type { SendOutcome, SendRequest, WuzapiClient } from '../../src/daemon/workers/wuzapiClient.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/external.ts';
+import { createOwner, createTestDatabase, type TestDatabase } from '../helpers/external.ts';
 
 // The campaign worker's batched statements and its pipeline, against a PostgreSQL database
 // of this file's own and a stand-in WuzAPI client that records what it is asked to send
@@ -30,16 +28,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   pool = createPool(database.url, 4);
   await migrate(pool);
-  const slug = `batches-${randomUUID().slice(0, 8)}`;
-  const tenant = await createTenant(pool, { name: slug, slug, plan: 'pro' });
-  const user = await createUser(pool, {
-    tenantId: tenant.id,
-    email: `user@${slug}.example`,
-    name: 'User',
-    role: 'user',
-  });
-  owner.tenantId = tenant.id;
-  owner.userId = user.id;
+  Object.assign(owner, await createOwner(pool, `batches-${randomUUID().slice(0, 8)}`));
 });
 
 afterAll(async () => {

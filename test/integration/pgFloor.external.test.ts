@@ -5,9 +5,7 @@ import { startPgFloor } from '../../src/cli/bench/floor.ts';
 import { migrate } from '../../src/daemon/db/migrate.ts';
 import { createPool } from '../../src/daemon/db/pool.ts';
 import { contactsTable, listOwned } from '../../src/daemon/db/repositories/owned.ts';
-import { createTenant } from '../../src/daemon/db/repositories/tenants.ts';
-import { createUser } from '../../src/daemon/db/repositories/users.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/external.ts';
+import { createOwner, createTestDatabase, type TestDatabase } from '../helpers/external.ts';
 
 // `wuzctl bench pg-floor`'s server against a PostgreSQL database of this file's own: it
 // must read the very page the uncached read lists (the floor is only a floor if both do
@@ -22,21 +20,14 @@ beforeAll(async () => {
   pool = createPool(database.url, 4);
   await migrate(pool);
   for (const [i, count] of [25, 3].entries()) {
-    const slug = `floor-${i}-${randomUUID().slice(0, 8)}`;
-    const tenant = await createTenant(pool, { name: slug, slug, plan: 'pro' });
-    const user = await createUser(pool, {
-      tenantId: tenant.id,
-      email: `u@${slug}.example`,
-      name: 'U',
-      role: 'user',
-    });
+    const owner = await createOwner(pool, `floor-${i}-${randomUUID().slice(0, 8)}`);
     await pool.query(
       `INSERT INTO contacts (tenant_id, owner_id, phone, name, created_at)
        SELECT $1, $2, '+55319' || lpad(n::text, 8, '0'), 'Person ' || n, now() - n * interval '1 minute'
          FROM generate_series(1, $3::int) AS n`,
-      [tenant.id, user.id, count],
+      [owner.tenantId, owner.userId, count],
     );
-    owners.push({ tenantId: tenant.id, userId: user.id });
+    owners.push(owner);
   }
 });
 

@@ -104,10 +104,14 @@ export const SCENARIOS: Scenario[] = [
  * and one Redis GET) and `pg-floor` (the uncached read's: Express and one pg query of the
  * same page), floor.ts, run right after health; and `campaign` (a fake WuzAPI, run last).
  */
+export const FLOOR_SCENARIOS = ['redis-floor', 'pg-floor'] as const;
+export type FloorScenario = (typeof FLOOR_SCENARIOS)[number];
+export const isFloorScenario = (name: string): name is FloorScenario =>
+  (FLOOR_SCENARIOS as readonly string[]).includes(name);
+
 export const SCENARIO_NAMES = [
   'health',
-  'redis-floor',
-  'pg-floor',
+  ...FLOOR_SCENARIOS,
   ...SCENARIOS.map((scenario) => scenario.name).filter((name) => name !== 'health'),
   'campaign',
 ];

@@ -4,11 +4,17 @@ import { Command } from 'commander';
 import { startFakeWuzapi } from '../../devtools/fakeWuzapi.ts';
 import { benchCampaign, type CampaignResult } from '../bench/campaign.ts';
 import { CpuByProcess } from '../bench/cpuByProcess.ts';
-import { startPgFloor, startRedisFloor } from '../bench/floor.ts';
+import { type Floor, startPgFloor, startRedisFloor } from '../bench/floor.ts';
 import { UNREACHABLE_LIMITS } from '../bench/limits.ts';
 import type { PlannedRequest } from '../bench/mixed.ts';
 import type { BenchResult } from '../bench/run.ts';
-import { SCENARIO_NAMES, SCENARIOS, userToken } from '../bench/scenarios.ts';
+import {
+  type FloorScenario,
+  isFloorScenario,
+  SCENARIO_NAMES,
+  SCENARIOS,
+  userToken,
+} from '../bench/scenarios.ts';
 import { DaemonClient } from '../client.ts';
 import { parseDuration } from '../duration.ts';
 import { dataDirOption, jsonOption } from '../options.ts';
@@ -157,22 +163,14 @@ export function benchCommand(): Command {
           results.push(result);
         };
         for (const name of ['health', ...wanted.filter((n) => n !== 'health' && n !== 'campaign')]) {
-          if (name === 'redis-floor' || name === 'pg-floor') {
-            const dataDir = target.dataDir ?? flags.dataDir;
-            if (name === 'pg-floor' && !dataDir) {
+          if (isFloorScenario(name)) {
+            const floor = await startFloorOf(name, target, flags.dataDir);
+            if (!floor) {
               progress(
-                "pg-floor: skipped (it reads the daemon's database: give --data-dir, or run without --url)",
+                `${name}: skipped (it reads the daemon's database: give --data-dir, or run without --url)`,
               );
               continue;
             }
-            const floor =
-              name === 'redis-floor'
-                ? await startRedisFloor(await cachedReadBody(target), os.availableParallelism())
-                : await startPgFloor(
-                    (await new DaemonClient(dataDir as string).database()).url,
-                    await ownerOf(target),
-                    os.availableParallelism(),
-                  );
             try {
               await measure(name, floor.url, [
                 { group: 'GET /floor', method: 'GET', path: '/floor', token: '' },
@@ -248,6 +246,24 @@ async function cachedReadBody(target: Target): Promise<string> {
   });
   if (!answer.ok) throw new Error(`the cached read answered ${answer.status}`);
   return answer.text();
+}
+
+/**
+ * Starts a floor beside the target, as many workers as the daemon has by default: the
+ * redis floor with the cached read's bytes, the pg floor on the daemon's own database
+ * (null without a data dir to find it by: a daemon given by --url alone).
+ */
+async function startFloorOf(
+  name: FloorScenario,
+  target: Target,
+  dataDirFlag: string | undefined,
+): Promise<Floor | null> {
+  const workers = os.availableParallelism();
+  if (name === 'redis-floor') return startRedisFloor(await cachedReadBody(target), workers);
+  const dataDir = target.dataDir ?? dataDirFlag;
+  if (!dataDir) return null;
+  const { url } = await new DaemonClient(dataDir).database();
+  return startPgFloor(url, await ownerOf(target), workers);
 }
 
 /** Whose contacts the uncached read lists: the pg floor reads the same page. */
@@ -363,17 +379,14 @@ interface Comparison {
   regressed: boolean;
 }
 
-/** Scenarios that measure the machine and the libraries, not the daemon. */
-const FLOORS = ['health', 'redis-floor', 'pg-floor'];
-
 function compare(saved: BenchReport, now: BenchReport, maxRegression: number): Comparison[] {
   const rows: Comparison[] = [];
   for (const result of now.results) {
     const old = saved.results.find((r) => r.scenario === result.scenario);
     if (!old) continue;
     // The floors are the machine's speed, not ours: compared by req/s, as health is.
-    const byRatio =
-      !FLOORS.includes(result.scenario) && old.ratioToFloor !== null && result.ratioToFloor !== null;
+    const floor = result.scenario === 'health' || isFloorScenario(result.scenario);
+    const byRatio = !floor && old.ratioToFloor !== null && result.ratioToFloor !== null;
     const before = byRatio ? (old.ratioToFloor as number) : old.requestsPerSecond;
     const after = byRatio ? (result.ratioToFloor as number) : result.requestsPerSecond;
     rows.push(row(result.scenario, before, after, byRatio ? 'ratio to floor' : 'req/s', maxRegression));

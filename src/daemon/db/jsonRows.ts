@@ -24,7 +24,7 @@ export function isoTimestamp(text: string): unknown {
   )
     return timestamptzAsDate(text);
   const ms = text.charCodeAt(19) === 46 ? Math.trunc(1000 * Number.parseFloat(text.slice(19, -3))) : 0;
-  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${String(ms).padStart(3, '0')}Z`;
 }
 
 /**

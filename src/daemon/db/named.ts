@@ -68,17 +68,16 @@ export async function queryNamed<R extends QueryResultRow>(
   /** pg's type parsers for this query's rows (jsonRows.ts); absent: pg's defaults. */
   types?: CustomTypesConfig,
 ): Promise<QueryResult<R>> {
-  const statement = named(text, values);
-  const unnamed = types ? { text, values, types } : { text, values };
-  if (!statement.name) return db.query<R>(unnamed);
+  const statement = { ...named(text, values), types };
+  if (!statement.name) return db.query<R>(statement);
   try {
-    return await db.query<R>(types ? { ...statement, types } : statement);
+    return await db.query<R>(statement);
   } catch (error) {
     if (!LOST_STATEMENT.has((error as { code?: string }).code ?? '')) throw error;
     if (enabled) {
       enabled = false;
       onLost?.(error);
     }
-    return db.query<R>(unnamed);
+    return db.query<R>({ text, values, types });
   }
 }
